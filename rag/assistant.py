@@ -1,0 +1,186 @@
+"""The facade: index a corpus, retrieve passages and answer questions with citations."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from . import index as index_mod
+from .citations import is_refusal, parse_citations, strip_markers
+from .config import Config, load_config
+from .embedding import Embedder
+from .errors import CorpusError, ModelError, QuestionError
+from .index import DocumentInfo, IndexReport
+from .ingest import SUPPORTED_SUFFIXES
+from .llm import ChatModel, load_model
+from .models import resolve_model
+from .prompt import REFUSAL, build_condense_prompt, build_prompt, fit_passages
+from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, Retriever, to_passages
+from .types import Answer, Passage, Timings
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+
+
+class Assistant:
+    """Question answering over a folder of articles.
+
+    >>> assistant = Assistant()                        # seeds/ corpus, index/ store, default model
+    >>> answer = assistant.ask("What is China's aluminum production ceiling?")
+    """
+
+    def __init__(self, corpus: str | Path | None = None, index_dir: str | Path | None = None, *,
+                 config: Config | None = None, llm: ChatModel | None = None, embedder: Embedder | None = None,
+                 progress: Progress | None = None, **overrides: Any):
+        base = config or load_config()
+        self.config = base.replace(corpus=corpus, index_dir=index_dir, **overrides)
+        self.embedder = embedder or Embedder(self.config.embedder)
+        self._llm = llm
+        self.last_report = self.reindex(progress=progress)
+
+    # --- indexing ----------------------------------------------------------------
+
+    def reindex(self, progress: Progress | None = None, rebuild: bool = False) -> IndexReport:
+        """Sync the index with the corpus folder; embeds only new or changed chunks."""
+        cfg = self.config
+        self.index, report = index_mod.sync(
+            cfg.corpus, cfg.index_dir, self.embedder, chunk_tokens=cfg.chunk_tokens,
+            chunk_overlap=cfg.chunk_overlap, rebuild=rebuild, max_file_bytes=cfg.max_file_bytes, progress=progress)
+        self._dense = DenseRetriever(self.index, self.embedder)
+        self._retriever: Retriever = (
+            FusionRetriever([self._dense, BM25Retriever(self.index)], depth=cfg.candidates) if cfg.hybrid else self._dense)
+        log.info("index %s: %s", cfg.index_dir, report.summary())
+        return report
+
+    def add_files(self, paths: list[str | Path], progress: Progress | None = None) -> IndexReport:
+        """Copy article files into the corpus folder and index them incrementally."""
+        for p in map(Path, paths):
+            if p.suffix.lower() not in SUPPORTED_SUFFIXES:
+                raise CorpusError(f"{p.name}: unsupported file type {p.suffix!r} (use {', '.join(SUPPORTED_SUFFIXES)})")
+            if not p.is_file():
+                raise CorpusError(f"{p}: no such file")
+            if p.stat().st_size > self.config.max_file_bytes:
+                raise CorpusError(f"{p.name}: {p.stat().st_size:,} bytes is over the {self.config.max_file_bytes:,}-byte limit")
+        self.config.corpus.mkdir(parents=True, exist_ok=True)
+        for p in map(Path, paths):
+            shutil.copyfile(p, self.config.corpus / p.name)
+        return self.reindex(progress=progress)
+
+    def remove_document(self, source: str) -> IndexReport:
+        """Take a file out of the index. The file is moved to ``<corpus>/.removed/``, not deleted."""
+        path = (self.config.corpus / source).resolve()
+        if self.config.corpus.resolve() not in path.parents or not path.is_file():
+            raise CorpusError(f"no document {source!r} in {self.config.corpus}")
+        trash = self.config.corpus / ".removed"
+        trash.mkdir(exist_ok=True)
+        shutil.move(str(path), trash / path.name)
+        return self.reindex()
+
+    def documents(self) -> list[DocumentInfo]:
+        return self.index.documents()
+
+    def document_text(self, source: str) -> str:
+        """The text that ``Passage.start/end`` index into (the file as read, or text extracted from HTML/PDF)."""
+        try:
+            return self.index.texts[source]
+        except KeyError:
+            raise CorpusError(f"no document {source!r} in the index") from None
+
+    # --- retrieval -----------------------------------------------------------------
+
+    def _check_question(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise QuestionError("the question is empty; ask something about the articles")
+        q = " ".join(question.split())
+        if len(q) > self.config.max_question_chars:
+            raise QuestionError(
+                f"the question is {len(q):,} characters long; the limit is {self.config.max_question_chars:,} (max_question_chars)")
+        return q
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
+        q = self._check_question(question)
+        k = k or self.config.k
+        if k < 1:
+            raise QuestionError(f"k={k}: ask for at least one passage")
+        hits = self._retriever.search(q, k)
+        return to_passages(self.index, hits, self._dense.query_vector(q))
+
+    # --- generation ------------------------------------------------------------------
+
+    @property
+    def llm(self) -> ChatModel:
+        return self._model(None)
+
+    def _model(self, name: str | None) -> ChatModel:
+        wanted = name or self.config.model
+        if self._llm is not None and (name is None or getattr(self._llm, "spec_name", None) == wanted):
+            return self._llm
+        path = resolve_model(wanted, self.config.model_cache)
+        model = load_model(path, n_ctx=self.config.n_ctx, n_threads=self.config.n_threads, seed=self.config.seed, name=wanted)
+        model.spec_name = wanted
+        if name is None or self._llm is None:
+            self._llm = model
+        return model
+
+    def condense(self, question: str, history: list[dict[str, str]] | None, model: str | None = None) -> str:
+        """Rewrite a follow-up into a standalone question using the conversation."""
+        q = self._check_question(question)
+        turns = [t for t in (history or []) if str(t.get("content", "")).strip()]
+        if not turns:
+            return q
+        llm = self._model(model)
+        cleaned = [{"role": t["role"], "content": strip_markers(str(t["content"]))} for t in turns]
+        out = "".join(llm.stream(build_condense_prompt(q, cleaned), max_tokens=48, temperature=0.0,
+                                 seed=self.config.seed, stop=["\n"])).strip().strip('"')
+        out = re.sub(r"^(rewritten question|question)\s*:\s*", "", out, flags=re.IGNORECASE)
+        return out if 3 <= len(out) <= 400 else q
+
+    def ask(self, question: str, **kwargs: Any) -> Answer:
+        answer = None
+        for event in self.stream(question, **kwargs):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, *, history: list[dict[str, str]] | None = None, k: int | None = None,
+               temperature: float | None = None, model: str | None = None) -> Iterator[str | Answer]:
+        """Yield answer text pieces as they are generated, then the final :class:`Answer`."""
+        cfg = self.config
+        q = self._check_question(question)
+        t0 = time.perf_counter()
+        llm = self._model(model)
+        standalone = self.condense(q, history, model) if history else None
+        retrieved = self.retrieve(standalone or q, k)
+        t_retrieval = time.perf_counter() - t0
+        low_conf = not retrieved or retrieved[0].score < cfg.min_score if retrieved else True
+        passages = fit_passages(standalone or q, retrieved, llm.count_tokens, llm.n_ctx, cfg.max_tokens)
+        messages = build_prompt(standalone or q, passages)
+        pieces: list[str] = []
+        t_first = 0.0
+        for piece in llm.stream(messages, max_tokens=cfg.max_tokens,
+                                temperature=cfg.temperature if temperature is None else temperature, seed=cfg.seed):
+            if not pieces:
+                t_first = time.perf_counter() - t0
+            pieces.append(piece)
+            yield piece
+        raw = "".join(pieces).strip()
+        total = time.perf_counter() - t0
+        prompt_tokens, completion_tokens = llm.last_usage
+        refused = is_refusal(raw)
+        if refused:
+            text, citations = (strip_markers(raw) or REFUSAL), []
+        else:
+            text, citations = parse_citations(raw, passages)
+        yield Answer(
+            question=q, text=text, citations=citations, passages=passages, refused=refused,
+            timings=Timings(retrieval=round(t_retrieval, 4), first_token=round(t_first or total, 4), total=round(total, 4),
+                            prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
+            model=getattr(llm, "spec_name", None) or llm.name, standalone_question=standalone, low_confidence=low_conf,
+        )

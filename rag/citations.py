@@ -1,0 +1,62 @@
+"""Parse inline citation markers and recognise refusals in model output. Pure functions."""
+
+from __future__ import annotations
+
+import re
+
+from .types import Citation, Passage
+
+# [1], [1, 2], [1][2], [Passage 1], 【1】, (1)? no: parentheses are too often plain text
+_MARKER = re.compile(r"[\[【]\s*(?:passages?|source|ref)?\s*(\d+(?:\s*(?:,|;|and|-|–)\s*\d+)*)\s*[\]】]", re.IGNORECASE)
+
+_REFUSAL = re.compile(
+    r"\b(articles?|passages?|sources?|texts?|context|documents?|information provided)\s+(do|does|did)\s*(not|n[’']t)\s+"
+    r"(say|state|mention|specify|provide|contain|include|give|indicate|discuss|address|answer)"
+    r"|\bnot\s+(mentioned|stated|given|provided|specified|found|included)\s+in\s+the\s+(passages?|articles?|texts?|context|sources?)"
+    r"|\bno\s+(information|mention|data|details?)\s+(about|on|of|regarding|is|are)\b"
+    r"|\b(cannot|can[’']t|unable to)\s+(answer|determine|find|be determined)"
+    r"|^(i\s+)?(do not|don[’']t)\s+know\b",
+    re.IGNORECASE,
+)
+
+
+def _numbers(group: str) -> list[int]:
+    out: list[int] = []
+    for part in re.split(r"\s*(?:,|;|and)\s*", group):
+        if re.fullmatch(r"\d+\s*[-–]\s*\d+", part):
+            a, b = (int(x) for x in re.split(r"\s*[-–]\s*", part))
+            out.extend(range(a, b + 1) if 0 < b - a < 10 else [a, b])
+        elif part.strip().isdigit():
+            out.append(int(part))
+    return out
+
+
+def parse_citations(text: str, passages: list[Passage]) -> tuple[str, list[Citation]]:
+    """Normalise markers to ``[n]``, drop those that point at no passage, and list the
+    citations in order of first use. Returns (clean text, citations)."""
+    cited: list[int] = []
+
+    def repl(m: re.Match) -> str:
+        valid = [n for n in _numbers(m.group(1)) if 1 <= n <= len(passages)]
+        for n in valid:
+            if n not in cited:
+                cited.append(n)
+        return "".join(f"[{n}]" for n in dict.fromkeys(valid))
+
+    clean = _MARKER.sub(repl, text)
+    clean = re.sub(r"[ \t]+([.,;:!?])", r"\1", clean)  # "fact [9]." -> "fact." when [9] was dropped
+    clean = re.sub(r"[ \t]{2,}", " ", clean).strip()
+    return clean, [Citation(marker=n, passage=passages[n - 1]) for n in cited]
+
+
+def is_refusal(text: str) -> bool:
+    """True when the answer says the passages do not answer the question."""
+    head = text.strip()
+    if not head:
+        return True
+    first = re.split(r"(?<=[.!?])\s", head, maxsplit=1)[0]  # a refusal leads; a caveat later is not one
+    return bool(_REFUSAL.search(first[:300]))
+
+
+def strip_markers(text: str) -> str:
+    return re.sub(r"\s*\[\d+\]", "", text).strip()

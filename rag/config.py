@@ -1,0 +1,94 @@
+"""Configuration: one frozen dataclass, read from defaults, an optional TOML file and
+``RAG_*`` environment variables (in that order of precedence, lowest first)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import RagError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = "rag.toml"
+
+
+@dataclass(frozen=True)
+class Config:
+    corpus: Path = PROJECT_ROOT / "seeds"
+    index_dir: Path = PROJECT_ROOT / "index"
+    # A name from rag.models.MODELS or a path to any GGUF file.
+    model: str = "qwen2.5-1.5b"
+    embedder: str = "all-MiniLM-L6-v2"
+    chunk_tokens: int = 120  # cl100k tokens per chunk (upper bound, sentences are kept whole)
+    chunk_overlap: int = 25  # tokens of trailing sentences repeated at the next chunk's start
+    k: int = 4  # passages shown to the model
+    candidates: int = 20  # passages each retriever returns before fusion
+    hybrid: bool = True  # fuse BM25 with dense retrieval (reciprocal rank fusion)
+    n_ctx: int = 2048
+    max_tokens: int = 160  # answer length cap
+    temperature: float = 0.0
+    seed: int = 42
+    n_threads: int | None = None  # None: all cores
+    min_score: float = 0.30  # best dense score under this flags the answer low-confidence
+    max_question_chars: int = 2000
+    max_file_bytes: int = 5_000_000
+    model_cache: Path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-news"
+
+    def replace(self, **changes: Any) -> "Config":
+        return dataclasses.replace(self, **_coerce(changes))
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Config)}
+
+
+def _coerce(values: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if name not in _FIELDS:
+            raise RagError(f"unknown config setting {name!r}; known: {', '.join(sorted(_FIELDS))}")
+        if value is None and name != "n_threads":
+            continue
+        default = getattr(Config, name, None)
+        try:
+            if isinstance(default, Path) or name in ("corpus", "index_dir", "model_cache"):
+                value = Path(value).expanduser()
+            elif isinstance(default, bool):
+                value = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+            elif isinstance(default, int) and value is not None:
+                value = int(value)
+            elif isinstance(default, float):
+                value = float(value)
+            elif name == "n_threads" and value not in (None, ""):
+                value = int(value)
+        except (TypeError, ValueError) as err:
+            raise RagError(f"config setting {name}={value!r} is not a valid {type(default).__name__}") from err
+        out[name] = value
+    return out
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
+    """Defaults < TOML file (``path``, ``$RAG_CONFIG`` or ./rag.toml) < ``RAG_<NAME>`` env < overrides.
+
+    ``RAG_LLM_MODEL`` is accepted as an alias of ``RAG_MODEL``.
+    """
+    values: dict[str, Any] = {}
+    file = Path(path or os.environ.get("RAG_CONFIG") or DEFAULT_CONFIG_FILE)
+    if file.is_file():
+        try:
+            values.update(tomllib.loads(file.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as err:
+            raise RagError(f"config file {file} is not valid TOML: {err}") from err
+    elif path is not None:
+        raise RagError(f"config file {file} does not exist")
+    for name in _FIELDS:
+        env = os.environ.get(f"RAG_{name.upper()}")
+        if env is not None and env != "":
+            values[name] = env
+    if os.environ.get("RAG_LLM_MODEL"):
+        values["model"] = os.environ["RAG_LLM_MODEL"]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Config(**_coerce(values))

@@ -1,0 +1,86 @@
+"""Local chat models through llama-cpp-python.
+
+``ChatModel`` is the interface (one abstract method, ``stream``); ``LlamaCppModel``
+is the real one. Models are loaded once per process and shared (see ``load_model``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import ModelError
+
+log = logging.getLogger(__name__)
+
+
+class ChatModel(ABC):
+    name: str = "model"
+    n_ctx: int = 2048
+    last_usage: tuple[int, int] = (0, 0)  # (prompt tokens, completion tokens) of the last call
+
+    @abstractmethod
+    def stream(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float,
+               seed: int, stop: list[str] | None = None) -> Iterator[str]:
+        """Yield the reply to ``messages`` piece by piece."""
+
+    def count_tokens(self, text: str) -> int:
+        # a conservative estimate for models without a tokenizer at hand
+        return max(1, len(text) // 3)
+
+
+class LlamaCppModel(ChatModel):
+    def __init__(self, path: Path, *, n_ctx: int = 2048, n_threads: int | None = None, seed: int = 42, name: str | None = None):
+        try:
+            from llama_cpp import Llama
+        except ImportError as err:
+            raise ModelError("llama-cpp-python is not installed: pip install llama-cpp-python") from err
+        self.path = Path(path)
+        self.name = name or self.path.name
+        threads = n_threads or max(1, os.cpu_count() or 1)
+        log.info("loading %s (n_ctx=%d, %d threads)", self.path, n_ctx, threads)
+        try:
+            self._llm = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+                              n_batch=512, seed=seed, verbose=False)
+        except (ValueError, RuntimeError, OSError) as err:
+            raise ModelError(f"cannot load model {self.path}: {err}; is it a complete GGUF file?") from err
+        self.n_ctx = self._llm.n_ctx()
+        self.lock = threading.Lock()  # llama.cpp contexts are not thread-safe
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(self, messages, *, max_tokens, temperature, seed, stop=None):
+        with self.lock:
+            completion = 0
+            chunks = self._llm.create_chat_completion(
+                messages=messages, max_tokens=max_tokens, temperature=temperature, seed=seed,
+                top_k=1 if temperature == 0 else 40, top_p=1.0 if temperature == 0 else 0.95,
+                repeat_penalty=1.05, stop=stop, stream=True,
+            )
+            for part in chunks:
+                piece = part["choices"][0].get("delta", {}).get("content")
+                if piece:
+                    completion += 1
+                    yield piece
+            prompt_tokens = self._llm.n_tokens - completion  # n_tokens = prompt + generated after the call
+            self.last_usage = (max(0, prompt_tokens), completion)
+
+
+_LOADED: dict[tuple, ChatModel] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_model(path: Path, *, n_ctx: int, n_threads: int | None, seed: int, name: str | None = None) -> ChatModel:
+    """Load a GGUF once per process; later calls with the same settings share it.
+    Only one model stays loaded, to bound memory."""
+    key = (str(Path(path).resolve()), n_ctx, n_threads)
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            _LOADED.clear()
+            _LOADED[key] = LlamaCppModel(path, n_ctx=n_ctx, n_threads=n_threads, seed=seed, name=name)
+        return _LOADED[key]

@@ -1,0 +1,83 @@
+"""Prompt construction: numbered passages plus the question, fitted to the model's context.
+
+Pure functions. The system message comes first and never changes, so llama.cpp
+reuses its cached tokens from one question to the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .types import Passage
+
+REFUSAL = "The articles do not say."
+
+SYSTEM_PROMPT = (
+    "You answer questions about news articles. Use only the numbered passages you are given.\n"
+    "Rules:\n"
+    "- Answer in one to three short sentences.\n"
+    "- After each fact, cite the passage it comes from with its number in square brackets, like [1] or [2].\n"
+    "- Copy numbers, names and units exactly as the passage writes them.\n"
+    f"- If the passages do not state the answer, reply only: {REFUSAL} Do not guess and do not use outside knowledge."
+)
+
+CONDENSE_PROMPT = (
+    "Rewrite the last question so that it can be understood without the conversation. "
+    "Keep it short; reply with the rewritten question only."
+)
+
+
+def format_passage(n: int, p: Passage) -> str:
+    when = f", {p.date}" if p.date else ""
+    body = " ".join(p.text.split())  # line breaks cost tokens and say nothing
+    return f"[{n}] ({p.title}{when})\n{body}"
+
+
+def build_prompt(question: str, passages: list[Passage]) -> list[dict[str, str]]:
+    """Chat messages asking ``question`` over ``passages``; passage n is marked ``[n]``."""
+    numbered = "\n\n".join(format_passage(i, p) for i, p in enumerate(passages, start=1))
+    user = f"Passages:\n\n{numbered}\n\nQuestion: {question}\nAnswer with citations:"
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def fit_passages(question: str, passages: list[Passage], count_tokens: Callable[[str], int],
+                 n_ctx: int, max_tokens: int, template_overhead: int = 64) -> list[Passage]:
+    """The leading passages whose prompt fits in ``n_ctx`` with room for ``max_tokens`` of answer.
+
+    Passages are dropped from the end (lowest ranked first); if even the first does not fit
+    it is cut to the remaining budget at a word boundary.
+    """
+    budget = n_ctx - max_tokens - template_overhead - count_tokens(SYSTEM_PROMPT) - count_tokens(question) - 24
+    if budget <= 0:
+        raise ValueError(f"the question leaves no room for passages in a {n_ctx}-token context")
+    chosen: list[Passage] = []
+    used = 0
+    for n, p in enumerate(passages, start=1):
+        cost = count_tokens(format_passage(n, p)) + 2
+        if used + cost <= budget:
+            chosen.append(p)
+            used += cost
+        elif not chosen:
+            words = p.text.split(" ")
+            while words and count_tokens(format_passage(n, p.__class__(**{**p.__dict__, "text": " ".join(words)}))) > budget:
+                words = words[: max(1, int(len(words) * 0.8))] if len(words) > 1 else []
+            if words:
+                text = " ".join(words)
+                chosen.append(p.__class__(**{**p.__dict__, "text": text, "end": p.start + len(text)}))
+            break
+        else:
+            break
+    return chosen
+
+
+def build_condense_prompt(question: str, history: list[dict[str, str]], max_turns: int = 4) -> list[dict[str, str]]:
+    lines = []
+    for turn in history[-max_turns:]:
+        who = "User" if turn.get("role") == "user" else "Assistant"
+        content = " ".join(str(turn.get("content", "")).split())
+        lines.append(f"{who}: {content[:400]}")
+    convo = "\n".join(lines)
+    return [
+        {"role": "system", "content": CONDENSE_PROMPT},
+        {"role": "user", "content": f"Conversation:\n{convo}\n\nLast question: {question}\nRewritten question:"},
+    ]

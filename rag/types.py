@@ -1,0 +1,113 @@
+"""Value types shared by every pipeline stage: documents, chunks, passages, answers.
+
+All are frozen dataclasses so results can be cached, compared and serialised safely.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article. ``text`` is the source text offsets refer to (the file as read,
+    or the text extracted from HTML/PDF); ``spans`` are the (start, end) ranges of
+    ``text`` kept after cleaning, in order."""
+
+    source: str  # file name relative to the corpus folder, e.g. "000_ddcf69316a5a77b7.txt"
+    doc_id: str  # "source" or "source#2" for the second article in a file
+    title: str
+    date: str | None
+    text: str
+    spans: tuple[tuple[int, int], ...]
+
+    @property
+    def clean_text(self) -> str:
+        return "\n\n".join(self.text[s:e] for s, e in self.spans)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences of one document. ``text == document.text[start:end]``."""
+
+    chunk_id: str  # "source:n", stable for an unchanged file
+    doc_id: str
+    source: str
+    title: str
+    date: str | None
+    text: str
+    start: int
+    end: int
+    n_tokens: int
+    content_hash: str  # sha256 of the text: the embedding cache key
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk, as shown to the model. ``text`` equals the slice
+    ``[start:end]`` of the document's source text (see ``Document.text``)."""
+
+    chunk_id: str
+    source: str
+    title: str
+    date: str | None
+    text: str
+    start: int
+    end: int
+    score: float  # cosine similarity of the dense embedding (0..1 for normalised vectors)
+    rank: int = 0  # 1-based rank after fusion
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    marker: int  # the n of "[n]" in the answer text, 1-based index into Answer.passages
+    passage: Passage
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"marker": self.marker, "passage": self.passage.to_dict()}
+
+
+@dataclass(frozen=True)
+class Timings:
+    retrieval: float = 0.0
+    first_token: float = 0.0
+    total: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def tokens_per_second(self) -> float:
+        gen = self.total - self.first_token
+        return self.completion_tokens / gen if gen > 0 and self.completion_tokens else 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str  # with inline [n] markers; markers pointing at no passage removed
+    citations: list[Citation]
+    passages: list[Passage]  # shown to the model, in prompt order; [n] -> passages[n-1]
+    refused: bool
+    timings: Timings = field(default_factory=Timings)
+    model: str = ""
+    standalone_question: str | None = None  # the rewritten question for a follow-up
+    low_confidence: bool = False  # best retrieval score under the configured threshold
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "text": self.text,
+            "refused": self.refused,
+            "low_confidence": self.low_confidence,
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": [p.to_dict() for p in self.passages],
+            "timings": {**dataclasses.asdict(self.timings),
+                        "tokens_per_second": self.timings.tokens_per_second},
+            "model": self.model,
+        }

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import index as index_mod
 from .citations import is_refusal, parse_citations, strip_markers
+from .grounding import ground
 from .config import Config, load_config
 from .embedding import Embedder
 from .errors import CorpusError, ModelError, QuestionError
@@ -159,7 +160,17 @@ class Assistant:
         standalone = self.condense(q, history, model) if history else None
         retrieved = self.retrieve(standalone or q, k)
         t_retrieval = time.perf_counter() - t0
-        low_conf = not retrieved or retrieved[0].score < cfg.min_score if retrieved else True
+        best = max((p.score for p in retrieved), default=0.0)
+        low_conf = best < cfg.min_score
+        model_name = getattr(llm, "spec_name", None) or llm.name
+        if best < cfg.refuse_below:
+            # nothing in the corpus is even close: say so without spending seconds on the model
+            yield REFUSAL
+            total = round(time.perf_counter() - t0, 4)
+            yield Answer(question=q, text=REFUSAL, citations=[], passages=retrieved, refused=True,
+                         timings=Timings(retrieval=round(t_retrieval, 4), first_token=total, total=total),
+                         model=model_name, standalone_question=standalone, low_confidence=True)
+            return
         passages = fit_passages(standalone or q, retrieved, llm.count_tokens, llm.n_ctx, cfg.max_tokens)
         messages = build_prompt(standalone or q, passages)
         pieces: list[str] = []
@@ -177,10 +188,17 @@ class Assistant:
         if refused:
             text, citations = (strip_markers(raw) or REFUSAL), []
         else:
-            text, citations = parse_citations(raw, passages)
+            text, _ = parse_citations(raw, passages)  # normalise markers, drop those that point nowhere
+            if cfg.verify_citations:
+                text, citations, supported = ground(text, passages, standalone or q)
+                if not supported:
+                    log.info("answer %r is not backed by any passage: refused", raw)
+                    text, citations, refused = REFUSAL, [], True
+            else:
+                text, citations = parse_citations(text, passages)
         yield Answer(
             question=q, text=text, citations=citations, passages=passages, refused=refused,
             timings=Timings(retrieval=round(t_retrieval, 4), first_token=round(t_first or total, 4), total=round(total, 4),
                             prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
-            model=getattr(llm, "spec_name", None) or llm.name, standalone_question=standalone, low_confidence=low_conf,
+            model=model_name, standalone_question=standalone, low_confidence=low_conf,
         )

@@ -23,8 +23,8 @@ class Config:
     # A name from rag.models.MODELS or a path to any GGUF file.
     model: str = "qwen2.5-1.5b"
     embedder: str = "all-MiniLM-L6-v2"
-    chunk_tokens: int = 120  # cl100k tokens per chunk (upper bound, sentences are kept whole)
-    chunk_overlap: int = 25  # tokens of trailing sentences repeated at the next chunk's start
+    chunk_tokens: int = 150  # cl100k tokens per chunk (upper bound, sentences are kept whole)
+    chunk_overlap: int = 30  # tokens of trailing sentences repeated at the next chunk's start
     k: int = 4  # passages shown to the model
     candidates: int = 20  # passages each retriever returns before fusion
     hybrid: bool = True  # fuse BM25 with dense retrieval (reciprocal rank fusion)
@@ -33,6 +33,8 @@ class Config:
     temperature: float = 0.0
     seed: int = 42
     n_threads: int | None = None  # None: all cores
+    verify_citations: bool = True  # re-check each answer sentence against the passages (rag.grounding)
+    refuse_below: float = 0.20  # best dense score under this: refuse without asking the model
     min_score: float = 0.30  # best dense score under this flags the answer low-confidence
     max_question_chars: int = 2000
     max_file_bytes: int = 5_000_000

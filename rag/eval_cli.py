@@ -32,8 +32,10 @@ _COLUMNS = (
 )
 
 
-def _pct(value: Any) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
+def _fmt(key: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if key.endswith("mrr") else f"{100 * value:.1f}%"
 
 
 def _secs(value: Any) -> str:
@@ -45,7 +47,7 @@ def summary_table(summary: dict[str, Any], settings: dict[str, Any]) -> str:
     groups = [("overall", summary["overall"])] + list(summary.get("by_type", {}).items())
     cols = [(key, label) for key, label in _COLUMNS if any(g.get(key) is not None for _, g in groups)]
     header = ["type", "n"] + [label for _, label in cols]
-    rows = [[name, str(g["n"])] + [_pct(g.get(key)) for key, _ in cols] for name, g in groups]
+    rows = [[name, str(g["n"])] + [_fmt(key, g.get(key)) for key, _ in cols] for name, g in groups]
     widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
     fmt = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
     lines = [f"model {settings.get('model')}  k={settings.get('k')}  temperature={settings.get('temperature')}"
@@ -63,16 +65,18 @@ def summary_table(summary: dict[str, Any], settings: dict[str, Any]) -> str:
 
 
 def _baseline_lines(diff: dict[str, Any]) -> list[str]:
-    from rag.evals import FIGURES, RATIO_FIGURES
+    from rag.evals import FIGURES, PERCENT_FIGURES, RATIO_FIGURES
 
     out = ["against baseline:"]
     for name, label in FIGURES:
-        if name not in RATIO_FIGURES:
-            continue
         d = diff["overall"][name]
-        if d["delta"] is not None:
+        if name not in RATIO_FIGURES or d["delta"] is None:
+            continue
+        if name in PERCENT_FIGURES:
             out.append(f"  {label}: {100 * d['baseline']:.1f}% -> {100 * d['current']:.1f}% "
                        f"({100 * d['delta']:+.1f} pt)")
+        else:
+            out.append(f"  {label}: {d['baseline']:.3f} -> {d['current']:.3f} ({d['delta']:+.3f})")
     flipped = diff.get("flipped") or []
     fixed = sum(1 for f in flipped if f["change"] == "fixed")
     broke = sum(1 for f in flipped if f["change"] == "broke")

@@ -486,7 +486,8 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("total_p95", "total p95 s"),
     ("tokens_per_second", "tokens/s"),
 )
-RATIO_FIGURES = frozenset(name for name, _ in FIGURES[:11])
+RATIO_FIGURES = frozenset(name for name, _ in FIGURES[:11])  # 0..1 figures
+PERCENT_FIGURES = RATIO_FIGURES - {"mrr", "evidence_mrr"}  # shown as percentages
 
 
 # --------------------------------------------------------------------------- runs
@@ -687,7 +688,7 @@ def compare(current: EvalRun | Mapping[str, Any], baseline: EvalRun | Mapping[st
 def _fmt(name: str, value: Any) -> str:
     if value is None:
         return "–"
-    if name in RATIO_FIGURES:
+    if name in PERCENT_FIGURES:
         return f"{100 * value:.1f}%"
     if name == "tokens_per_second":
         return f"{value:.1f}"
@@ -697,7 +698,7 @@ def _fmt(name: str, value: Any) -> str:
 def _fmt_delta(name: str, value: Any) -> str:
     if value is None:
         return "–"
-    if name in RATIO_FIGURES:
+    if name in PERCENT_FIGURES:
         return f"{100 * value:+.1f} pt"
     return f"{value:+.1f}" if name == "tokens_per_second" else f"{value:+.3f}"
 
@@ -722,8 +723,10 @@ def render_report(summary: Mapping[str, Any], results: Sequence[QuestionResult],
         machine = settings.get("machine") or {}
         config = settings.get("config") or {}
         lines += [
-            f"- model: `{settings.get('model')}`" + (f" ({', '.join(settings['answer_models'])})"
-                                                    if settings.get("answer_models") else ""),
+            f"- model: `{settings.get('model')}`" + (f" (answers report {', '.join(settings['answer_models'])})"
+                                                    if settings.get("answer_models")
+                                                    and settings["answer_models"] != [settings.get("model")]
+                                                    else ""),
             f"- k: {settings.get('k')}, temperature: {settings.get('temperature')}, "
             f"retrieval only: {settings.get('retrieval_only')}",
         ]

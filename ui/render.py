@@ -17,6 +17,7 @@ from rag.types import Answer, Passage
 
 # How much article text to show on each side of a cited span in the sources panel.
 CONTEXT_CHARS = 280
+UNCITED_CONTEXT_CHARS = 100
 _MARKER = re.compile(r"\[(\d+)\]")
 _EXAMPLE_TITLE_CHARS = 90
 
@@ -91,22 +92,24 @@ def render_answer(answer: Answer, turn: int) -> str:
     out: list[str] = []
     if answer.standalone_question and answer.standalone_question.strip() != answer.question.strip():
         out.append(
-            f'<div class="rag-rewritten">🔎 Searched for: <em>{esc(answer.standalone_question)}</em></div>\n'
+            f'<div class="rag-rewritten">↳ Searched for: <em>{esc(answer.standalone_question)}</em></div>\n'
         )
     if answer.low_confidence:
+        best = max((p.score for p in answer.passages), default=None)
+        score = f" (best match score {best:.2f})" if best is not None else ""
         out.append(
-            '<div class="rag-flag rag-lowconf">⚠️ Low-confidence retrieval: no passage matched the question '
-            "closely, so check the sources before trusting this answer.</div>\n"
+            f'<div class="rag-flag rag-lowconf">⚠ Low-confidence retrieval: no passage matched the question '
+            f"closely{score}, so check the sources before trusting this answer.</div>\n"
         )
     if answer.refused:
         out.append(
-            '<div class="rag-refusal"><strong>🚫 Not in the articles.</strong> '
+            '<div class="rag-refusal"><strong>⊘ Not in the articles.</strong> '
             f"{link_markers(answer.text, answer.passages, turn)}</div>"
         )
     else:
         out.append(link_markers(answer.text, answer.passages, turn))
         if not answer.citations:
-            out.append('\n\n<div class="rag-flag rag-nocite">⚠️ This answer cites no passage.</div>')
+            out.append('\n\n<div class="rag-flag rag-nocite">⚠ This answer cites no passage.</div>')
     footer = _timing_line(answer)
     n_cited = len({c.marker for c in answer.citations})
     n_src = len(answer.passages)
@@ -116,7 +119,7 @@ def render_answer(answer: Answer, turn: int) -> str:
 
 
 def render_error(message: str) -> str:
-    return f'<div class="rag-flag rag-error">⚠️ {esc(message)}</div>'
+    return f'<div class="rag-flag rag-error">⚠ {esc(message)}</div>'
 
 
 def context_window(doc_text: str, start: int, end: int, chars: int = CONTEXT_CHARS) -> tuple[str, str, str, bool, bool]:
@@ -135,13 +138,13 @@ def context_window(doc_text: str, start: int, end: int, chars: int = CONTEXT_CHA
     return before, doc_text[start:end], after, b0 > 0, a1 < len(doc_text)
 
 
-def _span_html(doc_text: str | None, passage: Passage) -> tuple[str, str]:
+def _span_html(doc_text: str | None, passage: Passage, chars: int = CONTEXT_CHARS) -> tuple[str, str]:
     """(context html with the span in <mark>, whole-article html with the span in <mark>)."""
     ok = doc_text is not None and doc_text[passage.start:passage.end] == passage.text
     if not ok:  # file changed or removed since retrieval: show the passage alone
         mark = f'<mark class="cited-span">{esc(passage.text)}</mark>'
         return mark, ""
-    before, span, after, cut_b, cut_a = context_window(doc_text, passage.start, passage.end)
+    before, span, after, cut_b, cut_a = context_window(doc_text, passage.start, passage.end, chars)
     ctx = (
         ("…" if cut_b else "") + esc(before) + f'<mark class="cited-span">{esc(span)}</mark>'
         + esc(after) + ("…" if cut_a else "")
@@ -154,7 +157,7 @@ def _span_html(doc_text: str | None, passage: Passage) -> tuple[str, str]:
 
 
 def render_passage_card(passage: Passage, marker: int, turn: int, cited: bool, doc_text: str | None) -> str:
-    ctx, whole = _span_html(doc_text, passage)
+    ctx, whole = _span_html(doc_text, passage, CONTEXT_CHARS if cited else UNCITED_CONTEXT_CHARS)
     meta = " · ".join(
         x for x in (
             esc(passage.date) if passage.date else "no date",
@@ -199,7 +202,7 @@ def render_turn_sources(answer: Answer, turn: int, document_text: Callable[[str]
         flags.append('<span class="rag-flag rag-lowconf">low-confidence retrieval</span>')
     head = (
         f'<div class="src-turn-head">Answer {turn + 1}: <em>{esc(_short(answer.question, 120))}</em>'
-        + (f'<div class="src-rewritten">🔎 searched for: {esc(answer.standalone_question)}</div>'
+        + (f'<div class="src-rewritten">↳ searched for: {esc(answer.standalone_question)}</div>'
            if answer.standalone_question and answer.standalone_question.strip() != answer.question.strip() else "")
         + (" " + " ".join(flags) if flags else "") + "</div>"
     )
@@ -277,10 +280,10 @@ def render_index_report(report: Any, verb: str = "Indexed") -> str:
     n_chunks = getattr(report, "n_chunks", None)
     if n_chunks is not None:
         bits.append(f"{n_chunks} passages in the index")
-    text = f"✅ {verb}: " + (", ".join(bits) if bits else "nothing changed") + "."
+    text = f"✓ {verb}: " + (", ".join(bits) if bits else "nothing changed") + "."
     skipped = list(getattr(report, "skipped", None) or [])
     if skipped:
-        text += "<br>⚠️ Skipped: " + "; ".join(f"<code>{esc(f)}</code>: {esc(r)}" for f, r in skipped)
+        text += "<br>⚠ Skipped: " + "; ".join(f"<code>{esc(f)}</code>: {esc(r)}" for f, r in skipped)
     return text
 
 

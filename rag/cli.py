@@ -1,0 +1,247 @@
+"""``rag`` command line: a thin layer over :class:`rag.Assistant`."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+import click
+
+from .errors import RagError
+
+log = logging.getLogger(__name__)
+
+
+def _fail_cleanly(fn):
+    """Bad input ends in one line on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except RagError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+class _Bar:
+    """tqdm progress bar fed by the library's ``progress(done, total, stage)`` callback."""
+
+    def __init__(self):
+        self.bar = None
+        self.stage = None
+
+    def __call__(self, done: int, total: int, stage: str) -> None:
+        from tqdm import tqdm
+
+        kind = "embedding" if stage == "embedding" else "files"
+        if self.bar is None or self.stage != kind:
+            self.close()
+            self.bar = tqdm(total=total, desc="embedding chunks" if kind == "embedding" else "reading files",
+                            unit="chunk" if kind == "embedding" else "file", file=sys.stderr, leave=False)
+            self.stage = kind
+        self.bar.total = total
+        self.bar.n = done
+        if kind == "files":
+            self.bar.set_postfix_str(stage.removeprefix("reading "), refresh=False)
+        self.bar.refresh()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _assistant(corpus, index_dir, model=None, k=None, progress=None, **extra):
+    from .assistant import Assistant
+
+    return Assistant(corpus=corpus, index_dir=index_dir, model=model, k=k, progress=progress, **extra)
+
+
+corpus_option = click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Folder of articles (default: seeds/).")
+index_option = click.option("--index-dir", type=click.Path(path_type=Path), default=None, help="Index folder (default: index/).")
+model_option = click.option("--model", default=None, help="Model name (qwen2.5-1.5b, qwen2.5-0.5b, smollm2-135m, gemma3-270m) or a .gguf path.")
+
+
+@click.group()
+@click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
+@click.version_option(package_name="rag-news", message="%(version)s")
+def cli(verbose: int) -> None:
+    """Ask questions about a folder of news articles; answers cite the passages they use."""
+    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@index_option
+@click.option("--rebuild", is_flag=True, help="Re-embed everything (after changing the embedder).")
+@_fail_cleanly
+def index(folder, index_dir, rebuild):
+    """Index FOLDER (default: seeds/); only new or changed chunks are embedded."""
+    from .assistant import Assistant
+
+    bar = _Bar()
+    try:
+        assistant = Assistant(corpus=folder, index_dir=index_dir, progress=bar)
+        report = assistant.reindex(progress=bar, rebuild=True) if rebuild else assistant.last_report
+    finally:
+        bar.close()
+    for source, reason in report.skipped:
+        click.echo(f"warning: skipped {source}: {reason}", err=True)
+    click.echo(f"indexed {assistant.config.corpus} into {assistant.config.index_dir}: {report.summary()}")
+    if report.embedded == 0:
+        click.echo("nothing changed: 0 chunks embedded")
+
+
+def _print_answer(answer, streamed: bool) -> None:
+    if not streamed:
+        click.echo(answer.text)
+    elif answer.refused or answer.text.strip() != "":
+        click.echo("\r" + " " * 10 + "\r", nl=False)
+    click.echo()
+    if answer.refused:
+        click.secho("(refused: the articles do not answer this)", fg="yellow")
+    if answer.low_confidence:
+        click.secho("(low confidence: no passage matches the question closely)", fg="yellow")
+    if answer.citations:
+        click.echo("Sources:")
+        for c in answer.citations:
+            p = c.passage
+            when = f", {p.date}" if p.date else ""
+            click.echo(f"  [{c.marker}] {p.title}{when} — {p.source} chars {p.start}-{p.end}")
+            click.echo(textwrap.indent(textwrap.fill(" ".join(p.text.split()), 96), "      "))
+    t = answer.timings
+    click.secho(f"({answer.model}; retrieval {t.retrieval:.2f}s, first token {t.first_token:.2f}s, total {t.total:.2f}s)", dim=True)
+
+
+@cli.command()
+@click.argument("question")
+@corpus_option
+@index_option
+@model_option
+@click.option("-k", "--k", type=int, default=None, help="Passages to show the model.")
+@click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON.")
+@_fail_cleanly
+def ask(question, corpus, index_dir, model, k, as_json):
+    """Answer QUESTION from the articles, with numbered sources."""
+    from .types import Answer
+
+    if not question.strip():
+        raise RagError("the question is empty; ask something about the articles")
+    assistant = _assistant(corpus, index_dir, model, k)
+    if as_json:
+        click.echo(json.dumps(assistant.ask(question).to_dict(), indent=2, ensure_ascii=False))
+        return
+    answer = None
+    printed = []
+    for event in assistant.stream(question):
+        if isinstance(event, Answer):
+            answer = event
+        else:
+            printed.append(event)
+            click.echo(event, nl=False)
+    # the checked answer replaces the raw stream when grounding changed it
+    if "".join(printed).strip() != answer.text:
+        click.echo("\n\nChecked answer:\n" + answer.text)
+    else:
+        click.echo()
+    _print_answer(answer, streamed=True)
+
+
+@cli.command()
+@corpus_option
+@index_option
+@model_option
+@click.option("-k", "--k", type=int, default=None)
+@_fail_cleanly
+def chat(corpus, index_dir, model, k):
+    """Multi-turn chat in the terminal (empty line or Ctrl-D to quit)."""
+    from .errors import QuestionError
+    from .types import Answer
+
+    assistant = _assistant(corpus, index_dir, model, k)
+    history: list[dict[str, str]] = []
+    click.echo("Ask about the articles. Empty line to quit.")
+    while True:
+        try:
+            question = click.prompt("you", default="", show_default=False, prompt_suffix="> ")
+        except (EOFError, click.Abort):
+            break
+        if not question.strip():
+            break
+        try:
+            answer = None
+            for event in assistant.stream(question, history=history or None):
+                if isinstance(event, Answer):
+                    answer = event
+                else:
+                    click.echo(event, nl=False)
+        except QuestionError as err:
+            click.echo(f"error: {err}", err=True)
+            continue
+        if answer.standalone_question and answer.standalone_question != question:
+            click.secho(f"\n(understood as: {answer.standalone_question})", dim=True)
+        click.echo("\n" + answer.text)
+        _print_answer(answer, streamed=True)
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=7860, show_default=True, type=int)
+@corpus_option
+@index_option
+@model_option
+@_fail_cleanly
+def ui(host, port, corpus, index_dir, model):
+    """Start the Gradio chat UI."""
+    from ui.app import launch
+
+    assistant = _assistant(corpus, index_dir, model)
+    launch(host=host, port=port, assistant=assistant)
+
+
+@cli.command()
+@_fail_cleanly
+def models():
+    """List the known models and whether their packages are installed."""
+    from .config import load_config
+    from .errors import ModelError
+    from .models import MODELS, resolve_model
+
+    cfg = load_config()
+    for name, spec in MODELS.items():
+        try:
+            path = resolve_model(name, cfg.model_cache)
+            state = f"ready: {path}"
+        except ModelError as err:
+            state = f"missing: {err}"
+        mark = "*" if name == cfg.model else " "
+        click.echo(f"{mark} {name:14} {spec.description}\n    {state}")
+
+
+def _register_eval() -> None:
+    from .eval_cli import eval_command
+
+    cli.add_command(eval_command, name="eval")
+
+
+_register_eval()
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

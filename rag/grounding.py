@@ -1,0 +1,117 @@
+"""Check an answer against the passages it was written from. Pure functions.
+
+Small models cite the wrong passage, or none, and fill gaps from memory. Each answer
+sentence is checked for its hard facts (numbers with their unit, proper names):
+a sentence whose facts appear in no passage is unsupported and dropped; a citation
+is kept only when its passage holds the sentence's facts, and is moved to the passage
+that does hold them otherwise. An answer left with no supported sentence is a refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .chunking import split_sentences
+from .types import Citation, Passage
+
+_NUM = re.compile(r"(\$|US\$|USD\s?|C\$|€|£)?\s?(\d[\d,]*(?:\.\d+)?)\s?(%|percent\b|per\s?cent\b)?", re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z][A-Za-z’'-]+")
+_COMMON = set("""the a an and or but of in on at to for from by with as is are was were be been it its this that these
+those there their they he she his her we our you your which who whom what when where why how not no yes also than then
+such into about over under after before during while up down more most less least very so if according article articles
+passage passages said says say per""".split())
+
+
+def _norm_number(raw: str) -> str:
+    n = raw.replace(",", "")
+    if "." in n:
+        n = n.rstrip("0").rstrip(".")
+    return n
+
+
+def numbers(text: str) -> set[tuple[str, str]]:
+    """(value, unit) pairs; unit is "$", "%" or ""."""
+    out = set()
+    for m in _NUM.finditer(text):
+        unit = "$" if m.group(1) else "%" if m.group(3) else ""
+        out.add((_norm_number(m.group(2)), unit))
+    return out
+
+
+def names(sentence: str) -> set[str]:
+    """Capitalised words that are not the sentence's first word."""
+    words = _WORD.findall(sentence)
+    return {w.lower() for w in words[1:] if w[0].isupper() and w.lower() not in _COMMON and len(w) > 2}
+
+
+def content_words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text) if w.lower() not in _COMMON and len(w) > 2}
+
+
+def _has_number(passage_numbers: set[tuple[str, str]], value: str, unit: str) -> bool:
+    return any(v == value and (not unit or not u or u == unit) for v, u in passage_numbers)
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    text: str  # without markers
+    markers: tuple[int, ...]  # as written by the model
+    supporting: tuple[int, ...]  # 1-based passages that hold all the sentence's facts, best first
+    supported: bool
+
+
+def check_sentence(sentence: str, passages: list[Passage], question: str) -> SentenceCheck:
+    markers = tuple(int(n) for n in re.findall(r"\[(\d+)\]", sentence))
+    bare = re.sub(r"\s*\[\d+\]", "", sentence).strip()
+    nums = numbers(bare) - {(v, u) for v, u in numbers(question)}
+    # a figure from the question needs no support; names from the question neither
+    proper = names(bare) - content_words(question)
+    words = content_words(bare) - content_words(question)
+    ranked = []
+    for i, p in enumerate(passages, start=1):
+        hay = f"{p.title}\n{p.text}"
+        hay_lower = hay.lower()
+        pnums = numbers(hay)
+        if not all(_has_number(pnums, v, u) for v, u in nums):
+            continue
+        if not all(name in hay_lower for name in proper):
+            continue
+        overlap = len(words & content_words(hay)) / len(words) if words else 1.0
+        ranked.append((overlap, i))
+    ranked.sort(key=lambda t: (-t[0], t[1]))
+    has_facts = bool(nums or proper)
+    if not (has_facts or words):
+        # restates the question and adds nothing: not an answer
+        return SentenceCheck(bare, markers, (), False)
+    supporting = tuple(i for ov, i in ranked if has_facts or ov >= 0.5)
+    return SentenceCheck(bare, markers, supporting, bool(supporting))
+
+
+def ground(answer: str, passages: list[Passage], question: str) -> tuple[str, list[Citation], bool]:
+    """Re-cite ``answer`` sentence by sentence. Returns (text with [n] markers, citations,
+    supported). ``supported`` is False when no sentence of the answer is backed by a passage."""
+    answer = re.sub(r"(\[\d+\])\s*\.", r"\1.", answer.strip())  # "fact [1] ." -> "fact [1]."
+    # a marker after the full stop belongs to the sentence before it: "fact. [1]" -> "fact [1]."
+    answer = re.sub(r"([.!?])((?:\s*\[\d+\])+)(?=\s|$)", lambda m: m.group(2) + m.group(1), answer)
+    sentences = [answer[a:b] for a, b in split_sentences(answer)]
+    out: list[str] = []
+    cited: list[int] = []
+    any_supported = False
+    for s in sentences:
+        check = check_sentence(s, passages, question)
+        if not check.supported:
+            continue  # drop a claim no passage backs
+        keep = [m for m in dict.fromkeys(check.markers) if m in check.supporting]
+        if not keep and check.supporting:
+            keep = [check.supporting[0]]
+        if check.supporting:
+            any_supported = True
+        body = check.text
+        if keep:
+            end = len(body.rstrip(".!?"))
+            body = body[:end] + " " + "".join(f"[{m}]" for m in keep) + body[end:]
+        out.append(body)
+        cited.extend(m for m in keep if m not in cited)
+    text = " ".join(out)
+    return text, [Citation(marker=m, passage=passages[m - 1]) for m in cited], any_supported

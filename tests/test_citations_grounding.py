@@ -1,0 +1,69 @@
+from rag.citations import is_refusal, parse_citations
+from rag.grounding import ground
+from rag.prompt import build_prompt, fit_passages
+from rag.types import Passage
+
+
+def P(text: str, source: str = "a.txt", n: int = 0) -> Passage:
+    return Passage(f"{source}:{n}", source, "Title", None, text, 0, len(text), 0.5, n + 1)
+
+
+PASSAGES = [
+    P("Aluminum futures rose 0.6% to settle at $2,902 per metric ton, while zinc rose 1.5%.", "a.txt", 0),
+    P("China's government-mandated production ceiling of 45 million tonnes has locked in supply.", "b.txt", 1),
+]
+
+
+def test_parse_citations_normalises_and_drops_bad_markers():
+    text, cites = parse_citations("Ceiling is 45 million [2]. Price $2,902 [1, 2] and [7]. Also [Passage 1].", PASSAGES)
+    assert text == "Ceiling is 45 million [2]. Price $2,902 [1][2] and. Also [1]."
+    assert [c.marker for c in cites] == [2, 1]
+    assert cites[0].passage is PASSAGES[1]
+
+
+def test_refusal_detection():
+    assert is_refusal("The articles do not say.")
+    assert is_refusal("The passages don't mention the zinc price.")
+    assert is_refusal("")
+    assert not is_refusal("The announcement did not specify which exports [1].")
+    assert not is_refusal("Aluminum rose 7% [1]. The articles do not say why.")
+
+
+def test_grounding_moves_a_wrong_citation_to_the_passage_with_the_fact():
+    text, cites, ok = ground("China's ceiling is 45 million tonnes [1].", PASSAGES, "What is the ceiling?")
+    assert ok and text == "China's ceiling is 45 million tonnes [2]."
+    assert [c.passage.source for c in cites] == ["b.txt"]
+
+
+def test_grounding_adds_a_missing_citation():
+    text, cites, ok = ground("Aluminum settled at $2,902 per metric ton.", PASSAGES, "Where did aluminum settle?")
+    assert ok and text.endswith("[1].") and cites[0].marker == 1
+
+
+def test_grounding_rejects_unsupported_numbers_and_names():
+    assert ground("Zinc costs $1.50 per ton [1].", PASSAGES, "zinc price?")[2] is False  # 1.5 is a %, not $
+    assert ground("The capital of France is Paris [2].", PASSAGES, "capital of France?")[2] is False
+
+
+def test_grounding_drops_unsupported_sentence_but_keeps_supported():
+    text, cites, ok = ground("Aluminum settled at $2,902 [1]. Silver was $31 [1].", PASSAGES, "prices?")
+    assert ok and text == "Aluminum settled at $2,902 [1]." and len(cites) == 1
+
+
+def test_prompt_numbers_passages_in_order():
+    msgs = build_prompt("q?", PASSAGES)
+    user = msgs[-1]["content"]
+    assert msgs[0]["role"] == "system" and msgs[-1]["role"] == "user" and user.endswith("Question: q?")
+    assert "[1] Aluminum futures" in user and "[2] China's" in user and user.index("[1]") < user.index("[2]")
+    assert "(from: Title)" in user
+
+
+def test_fit_passages_respects_context():
+    count = lambda s: len(s.split())  # noqa: E731
+    many = [P("word " * 100, n=i) for i in range(10)]
+    kept = fit_passages("q?", many, count, n_ctx=600, max_tokens=100)
+    assert 1 <= len(kept) < 10
+    total = sum(count(p.text) + 8 for p in kept)
+    assert total <= 600 - 100
+    tiny = fit_passages("q?", many, count, n_ctx=360, max_tokens=100)
+    assert len(tiny) == 1 and len(tiny[0].text) < len(many[0].text)

@@ -1,0 +1,130 @@
+"""End to end with the real parts: MiniLM embedder, FAISS, llama.cpp (smallest shipped GGUFs)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rag import Answer, Assistant, ModelError, QuestionError
+from rag.cli import cli
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    import shutil
+
+    from conftest import SEEDS
+
+    base = tmp_path_factory.mktemp("pipeline")
+    shutil.copytree(SEEDS, base / "corpus")
+    return base
+
+
+@pytest.fixture(scope="module")
+def smol(workdir, embedder):
+    return Assistant(corpus=workdir / "corpus", index_dir=workdir / "index", model="smollm2-135m", embedder=embedder)
+
+
+@pytest.fixture(scope="module")
+def qwen(workdir, embedder):
+    return Assistant(corpus=workdir / "corpus", index_dir=workdir / "index", model="qwen2.5-0.5b", embedder=embedder)
+
+
+def _check_citations(assistant: Assistant, answer: Answer) -> None:
+    shown = {p.chunk_id for p in answer.passages}
+    for c in answer.citations:
+        assert f"[{c.marker}]" in answer.text
+        assert c.passage is answer.passages[c.marker - 1] and c.passage.chunk_id in shown
+        # the cited span is a real span of the source file
+        source_text = (assistant.config.corpus / c.passage.source).read_text(encoding="utf-8")
+        assert source_text[c.passage.start:c.passage.end] == c.passage.text
+    for n in map(int, __import__("re").findall(r"\[(\d+)\]", answer.text)):
+        assert 1 <= n <= len(answer.passages)
+
+
+def test_smallest_model_answers_with_valid_structure(smol):
+    events = list(smol.stream("What is China's aluminum production ceiling?"))
+    answer = events[-1]
+    assert isinstance(answer, Answer) and all(isinstance(e, str) for e in events[:-1]) and len(events) > 1
+    assert answer.model == "smollm2-135m" and answer.passages
+    assert answer.timings.total >= answer.timings.first_token > 0 and answer.timings.completion_tokens > 0
+    assert any(p.source == "001_c4c25ce7ac6cce87.txt" for p in answer.passages)
+    _check_citations(smol, answer)
+    json.dumps(answer.to_dict())
+
+
+def test_off_topic_question_is_refused(smol):
+    answer = smol.ask("Can you give me a recipe for sourdough bread?")
+    assert answer.refused and answer.citations == [] and "do not say" in answer.text
+
+
+def test_qwen_cites_the_right_article(qwen):
+    answer = qwen.ask("Who led the London talks that shaped the U.S.-China trade framework?")
+    assert not answer.refused
+    assert "Bessent" in answer.text
+    assert answer.citations and {c.passage.source for c in answer.citations} == {"000_ddcf69316a5a77b7.txt"}
+    _check_citations(qwen, answer)
+
+
+def test_retrieve_returns_spans_of_the_source(smol):
+    passages = smol.retrieve("How much did Goldman Sachs forecast for copper?", k=3)
+    assert len(passages) == 3 and passages[0].source == "003_e8b2ba90174cba1f.txt"
+    for p in passages:
+        assert smol.document_text(p.source)[p.start:p.end] == p.text
+
+
+def test_own_folder_of_articles(tmp_path, embedder):
+    corpus = tmp_path / "mine"
+    corpus.mkdir()
+    (corpus / "zorblax.md").write_text(
+        "# Zorblax Metals Opens Nickel Mine in Nevada\n\n"
+        "Zorblax Metals opened its Blue Ridge nickel mine in Nevada on Monday. "
+        "The mine will produce 14,500 tonnes of nickel a year, the company said.\n")
+    (corpus / "tin.txt").write_text(
+        "Tin Prices Slide as Indonesian Exports Recover\n\n"
+        "Tin prices fell 4% this week after Indonesia approved new export quotas for smelters.\n")
+    a = Assistant(corpus=corpus, index_dir=tmp_path / "idx", model="qwen2.5-0.5b", embedder=embedder)
+    answer = a.ask("How much nickel will the Blue Ridge mine produce each year?")
+    assert "14,500" in answer.text and not answer.refused
+    assert [c.passage.source for c in answer.citations] == ["zorblax.md"]
+    _check_citations(a, answer)
+    assert {d.source for d in a.documents()} == {"zorblax.md", "tin.txt"}
+
+
+def test_bad_questions_and_models(smol, tmp_path):
+    with pytest.raises(QuestionError, match="empty"):
+        smol.ask("   ")
+    with pytest.raises(QuestionError, match="limit is 2,000"):
+        smol.ask("copper " * 1000)
+    with pytest.raises(ModelError, match="neither a known model name"):
+        smol.ask("What is the copper forecast?", model=str(tmp_path / "missing.gguf"))
+    bad = tmp_path / "corrupt.gguf"
+    bad.write_bytes(b"not a model at all")
+    with pytest.raises(ModelError, match="not a GGUF file"):
+        smol.ask("What is the copper forecast?", model=str(bad))
+
+
+def test_cli_index_twice_embeds_nothing_and_errors_are_one_line(workdir):
+    runner = CliRunner()
+    args = ["--index-dir", str(workdir / "index")]
+    first = runner.invoke(cli, ["index", str(workdir / "corpus"), *args])
+    assert first.exit_code == 0, first.output
+    assert "0 chunks embedded" in first.output and "nothing changed" in first.output
+    empty = runner.invoke(cli, ["ask", "  ", "--corpus", str(workdir / "corpus"), *args])
+    assert empty.exit_code == 1 and empty.output.strip().startswith("error:") and "Traceback" not in empty.output
+    missing = runner.invoke(cli, ["index", str(workdir / "nope"), *args])
+    assert missing.exit_code == 1 and "does not exist" in missing.output
+    (workdir / "emptydir").mkdir(exist_ok=True)
+    empty_corpus = runner.invoke(cli, ["index", str(workdir / "emptydir"), "--index-dir", str(workdir / "idx2")])
+    assert empty_corpus.exit_code == 1 and "no articles to index" in empty_corpus.output
+
+
+def test_cli_ask_json(workdir):
+    result = CliRunner().invoke(cli, ["ask", "What did Goldman Sachs forecast for copper?", "--json", "--model", "smollm2-135m",
+                                      "--corpus", str(workdir / "corpus"), "--index-dir", str(workdir / "index")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) >= {"text", "citations", "passages", "refused", "timings"}

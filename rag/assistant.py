@@ -17,7 +17,7 @@ from .config import Config, load_config
 from .embedding import Embedder
 from .errors import CorpusError, ModelError, QuestionError
 from .index import DocumentInfo, IndexReport
-from .ingest import SUPPORTED_SUFFIXES
+from .ingest import SUPPORTED_SUFFIXES, load_file
 from .llm import ChatModel, load_model
 from .models import resolve_model
 from .prompt import REFUSAL, build_condense_prompt, build_prompt, fit_passages
@@ -38,12 +38,12 @@ class Assistant:
 
     def __init__(self, corpus: str | Path | None = None, index_dir: str | Path | None = None, *,
                  config: Config | None = None, llm: ChatModel | None = None, embedder: Embedder | None = None,
-                 progress: Progress | None = None, **overrides: Any):
+                 progress: Progress | None = None, rebuild: bool = False, **overrides: Any):
         base = config or load_config()
         self.config = base.replace(corpus=corpus, index_dir=index_dir, **overrides)
         self.embedder = embedder or Embedder(self.config.embedder)
         self._llm = llm
-        self.last_report = self.reindex(progress=progress)
+        self.last_report = self.reindex(progress=progress, rebuild=rebuild)
 
     # --- indexing ----------------------------------------------------------------
 
@@ -60,7 +60,10 @@ class Assistant:
         return report
 
     def add_files(self, paths: list[str | Path], progress: Progress | None = None) -> IndexReport:
-        """Copy article files into the corpus folder and index them incrementally."""
+        """Copy article files into the corpus folder and index them incrementally.
+
+        Every file is read and cleaned first, so a bad one is refused before anything is
+        copied; a file with the name of an indexed one replaces it (an update)."""
         for p in map(Path, paths):
             if p.suffix.lower() not in SUPPORTED_SUFFIXES:
                 raise CorpusError(f"{p.name}: unsupported file type {p.suffix!r} (use {', '.join(SUPPORTED_SUFFIXES)})")
@@ -68,6 +71,7 @@ class Assistant:
                 raise CorpusError(f"{p}: no such file")
             if p.stat().st_size > self.config.max_file_bytes:
                 raise CorpusError(f"{p.name}: {p.stat().st_size:,} bytes is over the {self.config.max_file_bytes:,}-byte limit")
+            load_file(p, p.name)  # raises CorpusError for binary, unreadable or empty files
         self.config.corpus.mkdir(parents=True, exist_ok=True)
         for p in map(Path, paths):
             shutil.copyfile(p, self.config.corpus / p.name)

@@ -92,8 +92,8 @@ def index(folder, index_dir, rebuild):
 
     bar = _Bar()
     try:
-        assistant = Assistant(corpus=folder, index_dir=index_dir, progress=bar)
-        report = assistant.reindex(progress=bar, rebuild=True) if rebuild else assistant.last_report
+        assistant = Assistant(corpus=folder, index_dir=index_dir, progress=bar, rebuild=rebuild)
+        report = assistant.last_report
     finally:
         bar.close()
     for source, reason in report.skipped:

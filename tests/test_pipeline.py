@@ -128,3 +128,19 @@ def test_cli_ask_json(workdir):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert set(data) >= {"text", "citations", "passages", "refused", "timings"}
+
+
+def test_cli_refuses_index_of_another_embedder_then_rebuilds(workdir, tmp_path):
+    import shutil
+
+    idx = tmp_path / "idx"
+    shutil.copytree(workdir / "index", idx)
+    manifest = json.loads((idx / "manifest.json").read_text())
+    manifest["embedder"]["name"] = "another-embedder"
+    (idx / "manifest.json").write_text(json.dumps(manifest))
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["ask", "What is the copper forecast?", "--corpus", str(workdir / "corpus"), "--index-dir", str(idx)])
+    assert refused.exit_code == 1 and "another-embedder" in refused.output and "rag index --rebuild" in refused.output
+    rebuilt = runner.invoke(cli, ["index", str(workdir / "corpus"), "--index-dir", str(idx), "--rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert json.loads((idx / "manifest.json").read_text())["embedder"]["name"] == "all-MiniLM-L6-v2"

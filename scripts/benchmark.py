@@ -1,0 +1,135 @@
+"""Benchmark the pipeline against raw llama.cpp and the machine's memory-bandwidth limit.
+
+Prints figures, asserts nothing:
+  python scripts/benchmark.py [--model qwen2.5-1.5b] [--questions 12]
+
+- pipeline: p50/p95 of retrieval, first-token and total seconds over gold questions; prompt and
+  generated tokens per second; peak RSS of the process
+- raw llama.cpp: the same GGUF, same threads, a prompt of the same size (no retrieval, no
+  grounding), prompt-processing and decoding tokens per second
+- bound: decoding reads every weight once per token, so tokens/s <= memory bandwidth / model size
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def memory_bandwidth_gbs(size_mb: int = 512, repeats: int = 5) -> float:
+    """Best of ``repeats`` large array copies (read + write counted)."""
+    a = np.ones(size_mb * 1024 * 1024 // 8)
+    b = np.empty_like(a)
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        np.copyto(b, a)
+        best = min(best, time.perf_counter() - t)
+    return 2 * a.nbytes / best / 1e9
+
+
+def bench_pipeline(model: str, n: int, index_dir: Path | None) -> dict:
+    from rag import Assistant
+    from rag.evals import load_gold
+
+    gold = [g for g in load_gold(ROOT / "evals" / "gold.jsonl") if not g.history][:n]
+    t = time.perf_counter()
+    assistant = Assistant(model=model, index_dir=index_dir)
+    assistant.llm  # load the model now, outside the per-question timings
+    load_s = time.perf_counter() - t
+    assistant.ask(gold[0].question)  # warm-up: caches the fixed prompt prefix, as in a running app
+    answers = [assistant.ask(g.question) for g in gold]
+    asked = [a for a in answers if a.timings.completion_tokens]
+    gen_s = sum(a.timings.total - a.timings.first_token for a in asked)
+    return {
+        "questions": len(answers),
+        "startup_s": round(load_s, 2),
+        "retrieval_p50": pct([a.timings.retrieval for a in answers], 50),
+        "retrieval_p95": pct([a.timings.retrieval for a in answers], 95),
+        "first_token_p50": pct([a.timings.first_token for a in answers], 50),
+        "first_token_p95": pct([a.timings.first_token for a in answers], 95),
+        "total_p50": pct([a.timings.total for a in answers], 50),
+        "total_p95": pct([a.timings.total for a in answers], 95),
+        "prompt_tokens_mean": statistics.mean(a.timings.prompt_tokens for a in asked) if asked else 0,
+        "prompt_tok_s": sum(a.timings.prompt_tokens for a in asked) / max(1e-9, sum(a.timings.first_token - a.timings.retrieval for a in asked)),
+        "gen_tok_s": sum(a.timings.completion_tokens for a in asked) / max(1e-9, gen_s),
+        "peak_rss_mb": round(peak_rss_mb()),
+        "model_path": str(assistant.llm.path),
+        "threads": assistant.config.n_threads or os.cpu_count(),
+    }
+
+
+def bench_raw(path: str, prompt_tokens: int, threads: int, n_gen: int = 64) -> dict:
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=path, n_ctx=2048, n_threads=threads, n_threads_batch=threads, n_batch=512, verbose=False)
+    words = ("The aluminum market tightened as China capped output and inventories fell. " * 200).split()
+    prompt = " ".join(words)
+    toks = llm.tokenize(prompt.encode())[:prompt_tokens]
+    text = llm.detokenize(toks).decode(errors="ignore")
+    llm.reset()
+    t = time.perf_counter()
+    llm.create_completion(text, max_tokens=1, temperature=0.0)
+    pp = time.perf_counter() - t
+    llm.reset()
+    t = time.perf_counter()
+    out = llm.create_completion(text, max_tokens=n_gen, temperature=0.0, top_k=1)
+    total = time.perf_counter() - t
+    gen = out["usage"]["completion_tokens"]
+    return {"prompt_tokens": len(toks), "prompt_tok_s": len(toks) / pp, "gen_tok_s": (gen - 1) / max(1e-9, total - pp)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=None, help="model name or GGUF path (default: configured)")
+    ap.add_argument("--questions", type=int, default=12)
+    ap.add_argument("--index-dir", type=Path, default=None)
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    args = ap.parse_args()
+    from rag.config import load_config
+
+    model = args.model or load_config().model
+    pipe = bench_pipeline(model, args.questions, args.index_dir)
+    raw = bench_raw(pipe["model_path"], int(pipe["prompt_tokens_mean"]) or 500, pipe["threads"])
+    bw = memory_bandwidth_gbs()
+    size_gb = Path(pipe["model_path"]).stat().st_size / 1e9
+    bound = bw / size_gb
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}")
+    print(f"model: {model} ({size_gb:.2f} GB), {pipe['threads']} threads")
+    print(f"pipeline over {pipe['questions']} questions (startup {pipe['startup_s']}s):")
+    for key in ("retrieval", "first_token", "total"):
+        print(f"  {key:12} p50 {pipe[key + '_p50']:6.2f}s   p95 {pipe[key + '_p95']:6.2f}s")
+    print(f"  prompt: {pipe['prompt_tokens_mean']:.0f} tokens on average, {pipe['prompt_tok_s']:.0f} tokens/s "
+          f"(after the cached fixed prefix)")
+    print(f"  generation: {pipe['gen_tok_s']:.1f} tokens/s")
+    print(f"  peak RSS: {pipe['peak_rss_mb']} MB")
+    print(f"raw llama.cpp, same model and threads: prompt {raw['prompt_tokens']} tokens at {raw['prompt_tok_s']:.0f} tokens/s, "
+          f"decoding {raw['gen_tok_s']:.1f} tokens/s")
+    print(f"memory bandwidth (numpy copy): {bw:.1f} GB/s -> decoding bound {bound:.1f} tokens/s "
+          f"(pipeline reaches {pipe['gen_tok_s'] / bound:.0%} of it, raw llama.cpp {raw['gen_tok_s'] / bound:.0%})")
+    if args.json:
+        args.json.write_text(json.dumps({"pipeline": pipe, "raw": raw, "bandwidth_gbs": bw, "bound_tok_s": bound}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

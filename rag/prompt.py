@@ -13,26 +13,13 @@ from .types import Passage
 REFUSAL = "The articles do not say."
 
 SYSTEM_PROMPT = (
-    "You are a careful news analyst. Answer the question using only the numbered passages.\n"
-    "Write one or two short sentences. End each sentence with the number of the passage that supports it "
-    "in square brackets, like [2].\n"
-    "Copy figures and names exactly as the passage writes them.\n"
-    f"If the passages do not give the answer, write exactly: {REFUSAL}"
+    "You answer questions about news articles. Use only the numbered passages you are given.\n"
+    "Rules:\n"
+    "- Answer in one or two short sentences.\n"
+    "- After each fact, cite the passage it comes from with its number in square brackets, like [1] or [2].\n"
+    "- Copy numbers, names and units exactly as the passage writes them.\n"
+    f"- If the passages do not state the answer, reply only: {REFUSAL} Do not guess and do not use outside knowledge."
 )
-
-# One worked example, sent before every question. It never changes, so llama.cpp keeps
-# its tokens cached; it shows small models the citation format and when to refuse.
-EXAMPLE = [
-    {"role": "user", "content": (
-        "Passages:\n\n[1] Tin prices fell 4% this week after Indonesia approved new export quotas.\n\n"
-        "[2] Zorblax Metals said its Nevada mine will produce 14,500 tonnes of nickel a year.\n\n"
-        "Question: How much nickel will the Zorblax mine produce?")},
-    {"role": "assistant", "content": "The Zorblax mine will produce 14,500 tonnes of nickel a year [2]."},
-    {"role": "user", "content": (
-        "Passages:\n\n[1] Tin prices fell 4% this week after Indonesia approved new export quotas.\n\n"
-        "Question: What was the price of cobalt?")},
-    {"role": "assistant", "content": REFUSAL},
-]
 
 CONDENSE_PROMPT = (
     "Rewrite the last question so that it can be understood without the conversation. "
@@ -43,14 +30,14 @@ CONDENSE_PROMPT = (
 def format_passage(n: int, p: Passage) -> str:
     when = f", {p.date}" if p.date else ""
     body = " ".join(p.text.split())  # line breaks cost tokens and say nothing
-    return f"[{n}] {body}\n(from: {p.title}{when})"
+    return f"[{n}] ({p.title}{when})\n{body}"
 
 
 def build_prompt(question: str, passages: list[Passage]) -> list[dict[str, str]]:
     """Chat messages asking ``question`` over ``passages``; passage n is marked ``[n]``."""
     numbered = "\n\n".join(format_passage(i, p) for i, p in enumerate(passages, start=1))
     user = f"Passages:\n\n{numbered}\n\nQuestion: {question}"
-    return [{"role": "system", "content": SYSTEM_PROMPT}, *EXAMPLE, {"role": "user", "content": user}]
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
 def fit_passages(question: str, passages: list[Passage], count_tokens: Callable[[str], int],
@@ -60,7 +47,7 @@ def fit_passages(question: str, passages: list[Passage], count_tokens: Callable[
     Passages are dropped from the end (lowest ranked first); if even the first does not fit
     it is cut to the remaining budget at a word boundary.
     """
-    fixed = SYSTEM_PROMPT + "".join(m["content"] for m in EXAMPLE) + question
+    fixed = SYSTEM_PROMPT + question
     budget = n_ctx - max_tokens - template_overhead - count_tokens(fixed) - 24
     if budget <= 0:
         raise ValueError(f"the question leaves no room for passages in a {n_ctx}-token context")

@@ -11,4 +11,5 @@ command -v "$PY" >/dev/null || PY=python3
 # llama-cpp-python compiles from source here (~20 min on 2 cores the first time; pip caches the wheel)
 CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} .venv/bin/pip install -q -e ".[test]"
 .venv/bin/rag index
-.venv/bin/rag ask "${1:-What is China's aluminum production ceiling?}"
+DEFAULT_QUESTION="What is China's aluminum production ceiling?"
+.venv/bin/rag ask "${1:-$DEFAULT_QUESTION}"

@@ -5,6 +5,11 @@ sentence is checked for its hard facts (numbers with their unit, proper names):
 a sentence whose facts appear in no passage is unsupported and dropped; a citation
 is kept only when its passage holds the sentence's facts, and is moved to the passage
 that does hold them otherwise. An answer left with no supported sentence is a refusal.
+
+Two near misses are caught as well, because they are how small models answer a question
+the articles do not: a figure in another currency than the one asked for ("the price in
+yuan" answered in dollars), and a figure that the passage gives for another commodity
+than the one asked about ("the zinc price" answered with the aluminum price beside it).
 """
 
 from __future__ import annotations
@@ -21,6 +26,79 @@ _COMMON = set("""the a an and or but of in on at to for from by with as is are w
 those there their they he she his her we our you your which who whom what when where why how not no yes also than then
 such into about over under after before during while up down more most less least very so if according article articles
 passage passages said says say per""".split())
+
+
+_CURRENCIES = {
+    "yuan": re.compile(r"\byuan\b|\brmb\b|\bcny\b|renminbi", re.IGNORECASE),
+    "dollar": re.compile(r"\$|\busd\b|\bdollars?\b", re.IGNORECASE),
+    "euro": re.compile(r"€|\beur\b|\beuros?\b", re.IGNORECASE),
+    "pound": re.compile(r"£|\bgbp\b|\bpounds? sterling\b", re.IGNORECASE),
+}
+# commodities news articles quote prices and volumes for; "lead" is left out (a common verb)
+_COMMODITY = re.compile(
+    r"\b(alumin(?:i)?um|copper|zinc|nickel|lithium|cobalt|gold|silver|platinum|palladium|iron ore|steel|tin|"
+    r"uranium|gallium|germanium|antimony|graphite|tungsten|molybdenum|manganese|rare earths?|oil|gas|coal)\b",
+    re.IGNORECASE)
+
+
+def currencies(text: str) -> set[str]:
+    return {name for name, pattern in _CURRENCIES.items() if pattern.search(text)}
+
+
+def commodities(text: str) -> set[str]:
+    return {_commodity_key(m.group(1)) for m in _COMMODITY.finditer(text)}
+
+
+def _commodity_key(word: str) -> str:
+    w = word.lower()
+    return "aluminum" if w.startswith("alumin") else "rare earth" if w.startswith("rare earth") else w
+
+
+def figure_currencies(text: str) -> set[str]:
+    """Currencies written right beside a figure ("USD 16,500", "122,000 yuan", "$2,902")."""
+    found: set[str] = set()
+    for m in _NUM.finditer(text):
+        if m.group(2):
+            found |= currencies(text[max(0, m.start() - 5):m.end() + 9])
+    return found
+
+
+def currency_conflict(sentence: str, question: str) -> bool:
+    """The question asks for money in one currency and the sentence gives figures only in others."""
+    asked = currencies(question)
+    if not asked:
+        return False
+    given = figure_currencies(sentence)
+    return bool(given) and not (given & asked)
+
+
+def commodity_conflict(sentence: str, passages: list[Passage], question: str) -> bool:
+    """Each figure of the sentence is, wherever a passage gives it, nearest to a commodity
+    other than the ones the question asks about."""
+    asked = commodities(question)
+    if not asked:
+        return False
+    figures = [m for m in _NUM.finditer(sentence) if m.group(2).strip()]
+    if not figures:
+        return False
+    for m in figures:
+        value = _norm_number(m.group(2))
+        attributions = []
+        for p in passages:
+            for start, end in split_sentences(p.text):
+                part = p.text[start:end]
+                for pm in _NUM.finditer(part):
+                    if _norm_number(pm.group(2)) != value:
+                        continue
+                    # a figure belongs to the commodity named last before it ("copper down 0.3%
+                    # and zinc up 1.5%"), else to the first one after it
+                    before = [cm for cm in _COMMODITY.finditer(part) if cm.start() < pm.start()]
+                    after = [cm for cm in _COMMODITY.finditer(part) if cm.start() >= pm.start()]
+                    owner = before[-1] if before else after[0] if after else None
+                    attributions.append(_commodity_key(owner.group(1)) if owner else None)
+        if not attributions or any(a is None or a in asked for a in attributions):
+            return False  # some occurrence is (or may be) about what was asked
+    return True
 
 
 def _norm_number(raw: str) -> str:
@@ -64,6 +142,8 @@ class SentenceCheck:
 def check_sentence(sentence: str, passages: list[Passage], question: str) -> SentenceCheck:
     markers = tuple(int(n) for n in re.findall(r"\[(\d+)\]", sentence))
     bare = re.sub(r"\s*\[\d+\]", "", sentence).strip()
+    if currency_conflict(bare, question) or commodity_conflict(bare, passages, question):
+        return SentenceCheck(bare, markers, (), False)
     nums = numbers(bare) - {(v, u) for v, u in numbers(question)}
     # a figure from the question needs no support; names from the question neither
     proper = names(bare) - content_words(question)

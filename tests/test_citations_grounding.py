@@ -50,6 +50,30 @@ def test_grounding_drops_unsupported_sentence_but_keeps_supported():
     assert ok and text == "Aluminum settled at $2,902 [1]." and len(cites) == 1
 
 
+NICKEL = P("Nickel prices remained volatile, trading around USD $16,500 per tonne, while copper hit records "
+           "above USD $12,000 per tonne. Lithium carbonate rose to 122,000 yuan per tonne.", "c.txt", 2)
+
+
+def test_grounding_refuses_a_figure_in_another_currency_than_asked():
+    # the question asks for yuan; the passage gives nickel only in dollars
+    assert ground("The nickel price in yuan was USD 16,500 [1].", [NICKEL], "What was the nickel price in yuan?")[2] is False
+    assert ground("Lithium was 122,000 yuan [1].", [NICKEL], "Lithium price in U.S. dollars per tonne?")[2] is False
+    # the same figures answer the question in the currency asked
+    assert ground("Nickel traded around USD $16,500 per tonne [1].", [NICKEL], "Nickel price in dollars?")[2] is True
+    assert ground("Lithium was 122,000 yuan per tonne [1].", [NICKEL], "Lithium price in yuan?")[2] is True
+
+
+def test_grounding_refuses_the_figure_of_a_neighbouring_commodity():
+    # $2,902 is aluminum's price; zinc only rose 1.5% in the same sentence
+    assert ground("Zinc was $2,902 per metric ton [1].", PASSAGES, "What was the zinc price in dollars per ton?")[2] is False
+    assert ground("Zinc rose 1.5% [1].", PASSAGES, "How did zinc move?")[2] is True
+    assert ground("Aluminum settled at $2,902 [1].", PASSAGES, "What was the aluminum price?")[2] is True
+    # a figure named before the commodity it belongs to; copper comes after it in the sentence
+    assert ground("Nickel traded near $16,500 [1].", [NICKEL], "Where was nickel trading?")[2] is True
+    assert ground("Copper was above USD $12,000 [1].", [NICKEL], "Where was copper?")[2] is True
+    assert ground("Cobalt was USD $16,500 [1].", [NICKEL], "What was the cobalt price?")[2] is False
+
+
 def test_prompt_numbers_passages_in_order():
     msgs = build_prompt("q?", PASSAGES)
     user = msgs[-1]["content"]

@@ -9,13 +9,19 @@ from .types import Citation, Passage
 # [1], [1, 2], [1][2], [Passage 1], 【1】, (1)? no: parentheses are too often plain text
 _MARKER = re.compile(r"[\[【]\s*(?:passages?|source|ref)?\s*(\d+(?:\s*(?:,|;|and|-|–)\s*\d+)*)\s*[\]】]", re.IGNORECASE)
 
+_SOURCE = r"(?:articles?|passages?|sources?|texts?|context|documents?|information provided|information given)"
 _REFUSAL = re.compile(
-    r"\b(articles?|passages?|sources?|texts?|context|documents?|information provided)\s+(do|does|did)\s*(not|n[’']t)\s+"
-    r"(say|state|mention|specify|provide|contain|include|give|indicate|discuss|address|answer)"
-    r"|\bnot\s+(mentioned|stated|given|provided|specified|found|included)\s+in\s+the\s+(passages?|articles?|texts?|context|sources?)"
-    r"|\bno\s+(information|mention|data|details?)\s+(about|on|of|regarding|is|are)\b"
-    r"|\b(cannot|can[’']t|unable to)\s+(answer|determine|find|be determined)"
-    r"|^(i\s+)?(do not|don[’']t)\s+know\b",
+    # "the passages do not say", "Passage [2] does not provide", "none of the articles mention"
+    rf"\b{_SOURCE}\s*(?:\[?\d+\]?\s*)?(?:do|does|did)\s*(?:not|n[’']t)\s+"
+    r"(?:say|state|mention|specify|provide|contain|include|give|indicate|discuss|address|answer|report|list)"
+    rf"|\bnone of the (?:given |provided )?{_SOURCE}"
+    # "not mentioned in any of the given passages", "is not specified"
+    r"|\bnot\s+(?:explicitly\s+)?(?:mentioned|stated|given|provided|specified|found|included|discussed|reported|available)"
+    rf"(?:\s+in\s+(?:any\s+of\s+)?the\s+(?:given\s+|provided\s+)?{_SOURCE})?\s*(?:\.|$)"
+    r"|\bno\s+(?:information|mention|data|details?)\s+(?:about|on|of|regarding|is|are|was|were)\b"
+    r"|\bthere\s+is\s+no\s+(?:information|mention|data|figure|answer)\b"
+    r"|\b(?:cannot|can[’']t|unable to)\s+(?:answer|determine|find|provide|be determined)"
+    r"|^(?:i\s+)?(?:do not|don[’']t)\s+know\b",
     re.IGNORECASE,
 )
 

@@ -6,10 +6,14 @@ a sentence whose facts appear in no passage is unsupported and dropped; a citati
 is kept only when its passage holds the sentence's facts, and is moved to the passage
 that does hold them otherwise. An answer left with no supported sentence is a refusal.
 
-Two near misses are caught as well, because they are how small models answer a question
+Three near misses are caught as well, because they are how small models answer a question
 the articles do not: a figure in another currency than the one asked for ("the price in
-yuan" answered in dollars), and a figure that the passage gives for another commodity
-than the one asked about ("the zinc price" answered with the aluminum price beside it).
+yuan" answered in dollars), a figure that the passage gives for another commodity
+than the one asked about ("the zinc price" answered with the aluminum price beside it), and
+a fact from another article than the one the question names ("according to the AInvest piece").
+A sentence is also dropped when neither it nor the passage it rests on shares a word with the
+question: a true fact about something else ("Tin prices fell 4%" under a question about a
+nickel mine) is padding, and its citation would send the reader to the wrong article.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z’'-]+")
 _COMMON = set("""the a an and or but of in on at to for from by with as is are was were be been it its this that these
 those there their they he she his her we our you your which who whom what when where why how not no yes also than then
 such into about over under after before during while up down more most less least very so if according article articles
-passage passages said says say per""".split())
+passage passages said says say per do does did""".split())
 
 
 _CURRENCIES = {
@@ -123,8 +127,59 @@ def names(sentence: str) -> set[str]:
     return {w.lower() for w in words[1:] if w[0].isupper() and w.lower() not in _COMMON and len(w) > 2}
 
 
+def _stem(word: str) -> str:
+    """Crude suffix stripping, enough that "focuses" restates "focus", "prices" "price"
+    and "surged" "surge" (a final e is dropped too)."""
+    w = re.sub(r"[’']s$", "", word.lower())
+    if len(w) < 5:
+        return w
+    if re.search(r"(?:s|x|z|ch|sh)es$", w):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    elif w.endswith("ing") and len(w) >= 7:
+        w = w[:-3]
+    elif w.endswith("ed") and len(w) >= 6:
+        w = w[:-2]
+    return w[:-1] if w.endswith("e") and len(w) >= 5 else w
+
+
 def content_words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text) if w.lower() not in _COMMON and len(w) > 2}
+    """Stemmed words that carry meaning."""
+    return {_stem(w) for w in _WORD.findall(text) if w.lower() not in _COMMON and len(w) > 2}
+
+
+_ARTICLE_REF = re.compile(r"\b(?:piece|article|report|analysis|story|newsletter|column)\b", re.IGNORECASE)
+
+
+def named_article(question: str, passages: list[Passage]) -> set[int] | None:
+    """The passages (1-based) from the one article the question names ("according to the
+    AInvest piece", "in the Critical Minerals Report"), or None when it names none, several,
+    or one whose name is in no passage title."""
+    refs = list(_ARTICLE_REF.finditer(question))
+    if len(refs) != 1:
+        return None
+    ref = refs[0]
+    m = re.search(r"\bthe\s+((?:[^\s,;?]+\s+){0,5})$", question[: ref.start()])
+    phrase = (m.group(1) if m else "") + ref.group(0)
+    wanted = [w.lower() for w in re.findall(r"[^\s,;?]+", phrase) if w[0].isupper()]
+    if not wanted:
+        return None
+    chosen = {i for i, p in enumerate(passages, start=1) if all(w in p.title.lower() for w in wanted)}
+    return chosen or None
+
+
+# words that say how a question is asked, not what it is about
+_QUESTION_FILLER = {_stem(w) for w in """much many will would could should can has have had any some each every
+other give given tell know main kind happen happened""".split()}
+
+
+def on_topic(sentence: str, passage: Passage, question: str) -> bool:
+    """The sentence or its passage shares a meaningful word with the question."""
+    asked = content_words(question) - _QUESTION_FILLER
+    if not asked:
+        return True  # nothing to judge by
+    return bool(asked & content_words(f"{sentence}\n{passage.title}\n{passage.text}"))
 
 
 def _has_number(passage_numbers: set[tuple[str, str]], value: str, unit: str) -> bool:
@@ -146,16 +201,22 @@ def check_sentence(sentence: str, passages: list[Passage], question: str) -> Sen
         return SentenceCheck(bare, markers, (), False)
     nums = numbers(bare) - {(v, u) for v, u in numbers(question)}
     # a figure from the question needs no support; names from the question neither
-    proper = names(bare) - content_words(question)
-    words = content_words(bare) - content_words(question)
+    asked_words = content_words(question)
+    proper = {n for n in names(bare) if _stem(n) not in asked_words}
+    words = content_words(bare) - asked_words
+    allowed = named_article(question, passages)
     ranked = []
     for i, p in enumerate(passages, start=1):
+        if allowed is not None and i not in allowed:
+            continue  # the question asks what one article says; another article's figure is no answer
         hay = f"{p.title}\n{p.text}"
         hay_lower = hay.lower()
         pnums = numbers(hay)
         if not all(_has_number(pnums, v, u) for v, u in nums):
             continue
         if not all(name in hay_lower for name in proper):
+            continue
+        if not on_topic(bare, p, question):
             continue
         overlap = len(words & content_words(hay)) / len(words) if words else 1.0
         ranked.append((overlap, i))

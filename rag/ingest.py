@@ -244,16 +244,31 @@ def clean(text: str, source: str) -> list[Document]:
         if not spans:
             continue
         first_text = text[spans[0][0]:spans[0][1]]
-        title = title_line or _fallback_title(first_text)
+        title = title_line or _fallback_title(first_text, _publisher(lines[:first]) if n == 0 else None)
         date = parse_date(title_line or "") or next((d for d in dates if d), None) if n == 0 else parse_date(title_line or "")
         doc_id = source if n == 0 else f"{source}#{n + 1}"
         docs.append(Document(source=source, doc_id=doc_id, title=title, date=date, text=text, spans=tuple(spans)))
     return docs
 
 
-def _fallback_title(first_text: str) -> str:
+_PUBLISHER = re.compile(r"^([A-Z][\w&.'-]*(?: [A-Z][\w&.'-]*){0,3}) (?:Newsletter|Daily|Weekly)$")
+
+
+def _publisher(header: list[_Line]) -> str | None:
+    """The publisher named by a banner above the article ("AInvest Newsletter"), if any."""
+    for ln in header:
+        m = _PUBLISHER.match(ln.text)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _fallback_title(first_text: str, publisher: str | None = None) -> str:
+    """A headline-less article is titled by its first sentence, after its publisher's name
+    when a banner gives one: readers refer to such a piece by where it appeared."""
     sentence = re.split(r"(?<=[.!?])\s", first_text.strip(), maxsplit=1)[0]
-    return sentence if len(sentence) <= 90 else sentence[:87].rsplit(" ", 1)[0] + "…"
+    title = f"{publisher}: {sentence}" if publisher else sentence
+    return title if len(title) <= 90 else title[:87].rsplit(" ", 1)[0] + "…"
 
 
 def corpus_files(folder: Path) -> list[Path]:

@@ -7,18 +7,20 @@ reuses its cached tokens from one question to the next.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from .types import Passage
 
 REFUSAL = "The articles do not say."
 
+# No hard "reply only X" rule: with one, Qwen2.5-1.5B refuses questions the passages do
+# answer (measured on the gold set). The soft wording lets it answer; answers that the
+# passages do not back are caught afterwards by rag.grounding and turned into refusals.
 SYSTEM_PROMPT = (
-    "You answer questions about news articles. Use only the numbered passages you are given.\n"
-    "Rules:\n"
-    "- Answer in one or two short sentences.\n"
-    "- After each fact, cite the passage it comes from with its number in square brackets, like [1] or [2].\n"
-    "- Copy numbers, names and units exactly as the passage writes them.\n"
-    f"- If the passages do not state the answer, reply only: {REFUSAL} Do not guess and do not use outside knowledge."
+    "You answer questions about news articles using the numbered passages. "
+    "Answer in one or two short sentences and cite the passage number in square brackets after each fact, like [1]. "
+    "Copy numbers and names exactly as the passage writes them. "
+    "When the passages do not give the answer, say that the articles do not say."
 )
 
 CONDENSE_PROMPT = (
@@ -60,11 +62,11 @@ def fit_passages(question: str, passages: list[Passage], count_tokens: Callable[
             used += cost
         elif not chosen:
             words = p.text.split(" ")
-            while words and count_tokens(format_passage(n, p.__class__(**{**p.__dict__, "text": " ".join(words)}))) > budget:
+            while words and count_tokens(format_passage(n, replace(p, text=" ".join(words)))) > budget:
                 words = words[: max(1, int(len(words) * 0.8))] if len(words) > 1 else []
             if words:
                 text = " ".join(words)
-                chosen.append(p.__class__(**{**p.__dict__, "text": text, "end": p.start + len(text)}))
+                chosen.append(replace(p, text=text, end=p.start + len(text)))
             break
         else:
             break

@@ -120,7 +120,7 @@ def main() -> None:
     for key in ("retrieval", "first_token", "total"):
         print(f"  {key:12} p50 {pipe[key + '_p50']:6.2f}s   p95 {pipe[key + '_p95']:6.2f}s")
     print(f"  prompt: {pipe['prompt_tokens_mean']:.0f} tokens on average, {pipe['prompt_tok_s']:.0f} tokens/s "
-          f"(after the cached fixed prefix)")
+          f"(the cached system prompt counted as processed)")
     print(f"  generation: {pipe['gen_tok_s']:.1f} tokens/s")
     print(f"  peak RSS: {pipe['peak_rss_mb']} MB")
     print(f"raw llama.cpp, same model and threads: prompt {raw['prompt_tokens']} tokens at {raw['prompt_tok_s']:.0f} tokens/s, "

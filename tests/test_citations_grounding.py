@@ -29,6 +29,17 @@ def test_refusal_detection():
     assert not is_refusal("Aluminum rose 7% [1]. The articles do not say why.")
 
 
+def test_refusals_in_the_models_own_words():
+    # phrasings Qwen2.5 and SmolLM2 use when told to say that the articles do not say
+    assert is_refusal("The price of zinc is not mentioned in any of the given passages.")
+    assert is_refusal("Passage [2] does not provide the nickel price in yuan.")
+    assert is_refusal("None of the passages mention the 2022 FIFA World Cup.")
+    assert is_refusal("The Federal Reserve's interest rate is not specified.")
+    assert is_refusal("There is no information about Alcoa's CEO in the passages.")
+    assert not is_refusal("The exact date was not given, but exports resume in 2026 [1].")
+    assert not is_refusal("Lynas did not provide a cost for the plant, which will process heavy rare earths [2].")
+
+
 def test_grounding_moves_a_wrong_citation_to_the_passage_with_the_fact():
     text, cites, ok = ground("China's ceiling is 45 million tonnes [1].", PASSAGES, "What is the ceiling?")
     assert ok and text == "China's ceiling is 45 million tonnes [2]."
@@ -46,7 +57,7 @@ def test_grounding_rejects_unsupported_numbers_and_names():
 
 
 def test_grounding_drops_unsupported_sentence_but_keeps_supported():
-    text, cites, ok = ground("Aluminum settled at $2,902 [1]. Silver was $31 [1].", PASSAGES, "prices?")
+    text, cites, ok = ground("Aluminum settled at $2,902 [1]. Silver was $31 [1].", PASSAGES, "What were aluminum prices?")
     assert ok and text == "Aluminum settled at $2,902 [1]." and len(cites) == 1
 
 
@@ -91,3 +102,40 @@ def test_fit_passages_respects_context():
     assert total <= 600 - 100
     tiny = fit_passages("q?", many, count, n_ctx=300, max_tokens=100)
     assert len(tiny) == 1 and len(tiny[0].text) < len(many[0].text)
+
+
+def test_grounding_refuses_an_answer_that_restates_the_question():
+    # seed 001 drops the words after "focuses on"; the model copies the gap
+    gap = [P("Rio Tinto's broader strategy focuses on , positioning it for the long run.")]
+    _, _, ok = ground("Rio Tinto's broader strategy focuses on [1].", gap,
+                      "What does Rio Tinto's broader strategy focus on?")
+    assert not ok
+
+
+def test_grounding_keeps_a_question_about_one_named_article_to_that_article():
+    from dataclasses import replace
+    passages = [
+        replace(P("Aluminum prices have surged to , a 22.6% year-over-year increase.", "ainvest.txt"),
+                title="AInvest: The market is in a state of physical tightness"),
+        replace(P("Aluminum futures settled at $2,902 per metric ton, up 22.6% on the year.", "lme.txt"),
+                title="Aluminum Hits Three-Year High"),
+    ]
+    named = "In the AInvest aluminum piece, what price did aluminum surge to when it rose 22.6%?"
+    _, _, ok = ground("Aluminum surged to $2,902 per metric ton [2].", passages, named)
+    assert not ok
+    text, _, ok = ground("Aluminum surged to $2,902 per metric ton [2].", passages,
+                         "What price did aluminum surge to when it rose 22.6%?")
+    assert ok and text.endswith("[2].")
+
+
+def test_grounding_drops_a_true_fact_about_something_else():
+    passages = [
+        P("Zorblax Metals opened its Blue Ridge nickel mine. It will produce 14,500 tonnes of nickel a year.", "z.md", 0),
+        P("Tin prices fell 4% this week after Indonesia approved new export quotas for smelters.", "tin.txt", 1),
+    ]
+    question = "How much nickel will the Blue Ridge mine produce each year?"
+    text, cites, ok = ground("The mine will produce 14,500 tonnes a year [1]. Tin prices fell 4% [2].", passages, question)
+    assert ok and text == "The mine will produce 14,500 tonnes a year [1]."
+    assert [c.passage.source for c in cites] == ["z.md"]
+    # an answer made only of such padding is no answer
+    assert not ground("Tin prices fell 4% [2].", passages, question)[2]

@@ -20,7 +20,7 @@ from .index import DocumentInfo, IndexReport
 from .ingest import SUPPORTED_SUFFIXES, load_file
 from .llm import ChatModel, load_model
 from .models import resolve_model
-from .prompt import REFUSAL, build_condense_prompt, build_prompt, fit_passages
+from .prompt import REFUSAL, SYSTEM_PROMPT, build_condense_prompt, build_prompt, fit_passages
 from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, Retriever, to_passages
 from .types import Answer, Passage, Timings
 
@@ -175,8 +175,9 @@ class Assistant:
                          timings=Timings(retrieval=round(t_retrieval, 4), first_token=total, total=total),
                          model=model_name, standalone_question=standalone, low_confidence=True)
             return
-        passages = fit_passages(standalone or q, retrieved, llm.count_tokens, llm.n_ctx, cfg.max_tokens)
-        messages = build_prompt(standalone or q, passages)
+        system = cfg.system_prompt or SYSTEM_PROMPT
+        passages = fit_passages(standalone or q, retrieved, llm.count_tokens, llm.n_ctx, cfg.max_tokens, system=system)
+        messages = build_prompt(standalone or q, passages, system)
         pieces: list[str] = []
         t_first = 0.0
         for piece in llm.stream(messages, max_tokens=cfg.max_tokens,

@@ -33,6 +33,7 @@ class Config:
     temperature: float = 0.0
     seed: int = 42
     n_threads: int | None = None  # None: all cores
+    system_prompt: str | None = None  # None: rag.prompt.SYSTEM_PROMPT (measured on the gold set)
     verify_citations: bool = True  # re-check each answer sentence against the passages (rag.grounding)
     refuse_below: float = 0.20  # best dense score under this: refuse without asking the model
     min_score: float = 0.30  # best dense score under this flags the answer low-confidence

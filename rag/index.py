@@ -64,6 +64,7 @@ class DocumentInfo:
     date: str | None
     n_chunks: int
     n_chars: int
+    articles: tuple[str, ...] = ()  # titles of the articles the file holds (a file may glue several)
 
 
 def _sha256(data: bytes) -> str:
@@ -119,11 +120,15 @@ class Index:
 
     def documents(self) -> list[DocumentInfo]:
         counts: dict[str, int] = {}
+        articles: dict[str, dict[str, str]] = {}
         for c in self.chunks:
             counts[c.source] = counts.get(c.source, 0) + 1
+            articles.setdefault(c.source, {}).setdefault(c.doc_id, c.title)
         out = []
         for source, meta in sorted(self.manifest["files"].items()):
-            out.append(DocumentInfo(source, meta["title"], meta.get("date"), counts.get(source, 0), len(self.texts.get(source, ""))))
+            titles = tuple(articles.get(source, {}).values()) or (meta["title"],)
+            out.append(DocumentInfo(source, meta["title"], meta.get("date"), counts.get(source, 0),
+                                    len(self.texts.get(source, "")), titles))
         return out
 
     # --- loading -----------------------------------------------------------------

@@ -35,21 +35,22 @@ def format_passage(n: int, p: Passage) -> str:
     return f"[{n}] ({p.title}{when})\n{body}"
 
 
-def build_prompt(question: str, passages: list[Passage]) -> list[dict[str, str]]:
+def build_prompt(question: str, passages: list[Passage], system: str = SYSTEM_PROMPT) -> list[dict[str, str]]:
     """Chat messages asking ``question`` over ``passages``; passage n is marked ``[n]``."""
     numbered = "\n\n".join(format_passage(i, p) for i, p in enumerate(passages, start=1))
     user = f"Passages:\n\n{numbered}\n\nQuestion: {question}"
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 def fit_passages(question: str, passages: list[Passage], count_tokens: Callable[[str], int],
-                 n_ctx: int, max_tokens: int, template_overhead: int = 64) -> list[Passage]:
+                 n_ctx: int, max_tokens: int, template_overhead: int = 64,
+                 system: str = SYSTEM_PROMPT) -> list[Passage]:
     """The leading passages whose prompt fits in ``n_ctx`` with room for ``max_tokens`` of answer.
 
     Passages are dropped from the end (lowest ranked first); if even the first does not fit
     it is cut to the remaining budget at a word boundary.
     """
-    fixed = SYSTEM_PROMPT + question
+    fixed = system + question
     budget = n_ctx - max_tokens - template_overhead - count_tokens(fixed) - 24
     if budget <= 0:
         raise ValueError(f"the question leaves no room for passages in a {n_ctx}-token context")

@@ -23,6 +23,10 @@ def test_manifest_records_settings_and_hashes(seeds_copy, tmp_path, embedder):
     assert set(manifest["files"]) == {p.name for p in seeds_copy.iterdir()}
     assert all(len(f["sha256"]) == 64 for f in manifest["files"].values())
     assert report.added == 5 and report.embedded == report.n_chunks == len(index)
+    docs = {d.source: d for d in index.documents()}
+    assert len(docs["000_ddcf69316a5a77b7.txt"].articles) == 2  # the first seed glues two articles
+    assert all(len(d.articles) == 1 for s, d in docs.items() if s != "000_ddcf69316a5a77b7.txt")
+    assert sum(d.n_chunks for d in docs.values()) == len(index)
 
 
 def test_resync_unchanged_embeds_nothing_and_updates_changes(seeds_copy, tmp_path, embedder):

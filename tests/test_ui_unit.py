@@ -9,6 +9,7 @@ import re
 import socket
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -221,6 +222,8 @@ def test_document_list_and_article():
     assert "2 documents · 5 passages · 2,000 characters" in out
     assert "&lt;A&gt;" in out and "<code>b.md</code>" in out and "1,200" in out
     assert "No documents" in render.render_documents([])
+    glued = SimpleNamespace(source="c.txt", title="First", date=None, n_chunks=1, n_chars=10, articles=("First", "Second"))
+    assert "First<br>Second" in render.render_documents([glued])
     art = render.render_article("a.txt", "x < y", "Title", "2025-01-01")
     assert "x &lt; y" in art and "Title" in art and "2025-01-01" in art
 

@@ -247,8 +247,12 @@ def render_documents(docs: Iterable[Any]) -> str:
         return '<p class="doc-empty">No documents are indexed. Upload .txt, .md or .html articles.</p>'
     total_chunks = sum(int(getattr(d, "n_chunks", 0) or 0) for d in docs)
     total_chars = sum(int(getattr(d, "n_chars", 0) or 0) for d in docs)
+    def titles(d: Any) -> str:
+        # a file that glues several articles lists each of them
+        return "<br>".join(esc(t) for t in (getattr(d, "articles", ()) or (d.title,)))
+
     rows = "".join(
-        f"<tr><td><code>{esc(d.source)}</code></td><td>{esc(d.title)}</td><td>{esc(d.date or '—')}</td>"
+        f"<tr><td><code>{esc(d.source)}</code></td><td>{titles(d)}</td><td>{esc(d.date or '—')}</td>"
         f'<td class="num">{int(d.n_chunks)}</td><td class="num">{int(d.n_chars):,}</td></tr>'
         for d in docs
     )

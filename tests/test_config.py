@@ -1,0 +1,47 @@
+"""Config precedence and errors; the system prompt setting reaches the prompt."""
+
+import pytest
+
+from rag.config import Config, load_config
+from rag.errors import RagError
+from rag.prompt import SYSTEM_PROMPT, build_prompt, fit_passages
+from rag.types import Passage
+
+
+def test_precedence_defaults_file_env_overrides(tmp_path, monkeypatch):
+    for name in ("RAG_K", "RAG_MODEL", "RAG_LLM_MODEL", "RAG_CONFIG", "RAG_HYBRID", "RAG_SYSTEM_PROMPT"):
+        monkeypatch.delenv(name, raising=False)
+    file = tmp_path / "rag.toml"
+    file.write_text('k = 6\nhybrid = false\nmodel = "qwen2.5-0.5b"\n')
+    assert load_config(file).k == 6 and load_config(file).hybrid is False
+    monkeypatch.setenv("RAG_K", "3")
+    monkeypatch.setenv("RAG_LLM_MODEL", "/models/any.gguf")
+    cfg = load_config(file)
+    assert cfg.k == 3 and cfg.model == "/models/any.gguf" and cfg.hybrid is False
+    assert load_config(file, k=8).k == 8
+    assert Config().system_prompt is None
+
+
+def test_bad_settings_name_the_value(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_K", "four")
+    with pytest.raises(RagError, match="k='four'"):
+        load_config()
+    monkeypatch.delenv("RAG_K")
+    with pytest.raises(RagError, match="unknown config setting 'topk'"):
+        Config().replace(topk=3)
+    with pytest.raises(RagError, match="does not exist"):
+        load_config(tmp_path / "missing.toml")
+
+
+def test_system_prompt_setting_reaches_the_prompt(monkeypatch):
+    monkeypatch.setenv("RAG_SYSTEM_PROMPT", "Answer from the passages and cite them like [1].")
+    cfg = load_config()
+    p = Passage("a:0", "a.txt", "T", None, "Copper rose 3%.", 0, 15, 0.9, 1)
+    messages = build_prompt("Did copper rise?", [p], cfg.system_prompt)
+    assert messages[0]["content"] == "Answer from the passages and cite them like [1]."
+    assert build_prompt("Did copper rise?", [p])[0]["content"] == SYSTEM_PROMPT
+    # the passage budget counts the prompt actually sent
+    count = lambda s: len(s.split())  # noqa: E731
+    assert fit_passages("q", [p], count, n_ctx=300, max_tokens=10, system=cfg.system_prompt) == [p]
+    with pytest.raises(ValueError, match="no room"):
+        fit_passages("q", [p], count, n_ctx=300, max_tokens=10, system="word " * 300)

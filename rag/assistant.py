@@ -205,5 +205,5 @@ class Assistant:
             question=q, text=text, citations=citations, passages=passages, refused=refused,
             timings=Timings(retrieval=round(t_retrieval, 4), first_token=round(t_first or total, 4), total=round(total, 4),
                             prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
-            model=model_name, standalone_question=standalone, low_confidence=low_conf,
+            model=model_name, standalone_question=standalone, low_confidence=low_conf, draft=raw,
         )

@@ -347,6 +347,7 @@ class QuestionResult:
     standalone_question: str | None = None
     low_confidence: bool = False
     error: str | None = None
+    draft: str = ""  # the model's own text when the citation check changed it
 
     @property
     def answerable(self) -> bool:
@@ -366,6 +367,11 @@ def _retrieval_fields(item: GoldItem, passages: Sequence[Passage], k: int | None
     r = score_retrieval(item, passages, k)
     return {"k": r.k, "retrieved_sources": r.retrieved_sources, "source_rank": r.source_rank,
             "source_recall": r.source_recall, "evidence_rank": r.evidence_rank}
+
+
+def _changed_draft(answer: Answer) -> str:
+    draft = str(getattr(answer, "draft", "") or "")
+    return draft if _strip_markers(draft) != _strip_markers(answer.text) else ""
 
 
 def score_answer(item: GoldItem, answer: Answer, k: int | None = None) -> QuestionResult:
@@ -395,6 +401,7 @@ def score_answer(item: GoldItem, answer: Answer, k: int | None = None) -> Questi
         prompt_tokens=int(t.prompt_tokens), completion_tokens=int(t.completion_tokens),
         model=answer.model, standalone_question=answer.standalone_question,
         low_confidence=bool(answer.low_confidence),
+        draft=_changed_draft(answer),
         **_retrieval_fields(item, answer.passages, k),
     )
 
@@ -790,7 +797,8 @@ def render_report(summary: Mapping[str, Any], results: Sequence[QuestionResult],
     lines += ["## Questions", ""]
     lines += _table(
         ["id", "type", "question", "verdict", "answer", "cited sources", "source rank", "evidence rank"],
-        [[r.id, r.type, r.question, r.verdict, r.error or r.answer,
+        [[r.id, r.type, r.question, r.verdict,
+          r.error or r.answer + (f" <br>*model's draft, before the citation check:* {r.draft}" if r.draft else ""),
           ", ".join(r.cited_sources) or "–",
           r.source_rank if r.source_rank is not None else ("–" if r.gold_sources else ""),
           r.evidence_rank if r.evidence_rank is not None else ("–" if r.has_evidence else "")]

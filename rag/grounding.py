@@ -29,7 +29,10 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z’'-]+")
 _COMMON = set("""the a an and or but of in on at to for from by with as is are was were be been it its this that these
 those there their they he she his her we our you your which who whom what when where why how not no yes also than then
 such into about over under after before during while up down more most less least very so if according article articles
-passage passages said says say per do does did""".split())
+passage passages said says say per do does did
+state states stated mention mentions mentioned note notes noted key point important highlight highlights
+provide provides provided information detail details""".split())  # the last two lines: words of filler
+# sentences ("This is a key point in the passage") that talk about the text instead of answering
 
 
 _CURRENCIES = {
@@ -123,7 +126,7 @@ def numbers(text: str) -> set[tuple[str, str]]:
 
 def names(sentence: str) -> set[str]:
     """Capitalised words that are not the sentence's first word."""
-    words = _WORD.findall(sentence)
+    words = [re.sub(r"[’']s$", "", w) for w in _WORD.findall(sentence)]  # "China's" is "China"
     return {w.lower() for w in words[1:] if w[0].isupper() and w.lower() not in _COMMON and len(w) > 2}
 
 
@@ -179,7 +182,21 @@ def on_topic(sentence: str, passage: Passage, question: str) -> bool:
     asked = content_words(question) - _QUESTION_FILLER
     if not asked:
         return True  # nothing to judge by
-    return bool(asked & content_words(f"{sentence}\n{passage.title}\n{passage.text}"))
+    dated = "date dated" if passage.date else ""  # the prompt shows the passage's date
+    return bool(asked & content_words(f"{sentence}\n{passage.title}\n{dated}\n{passage.text}"))
+
+
+def _date_forms(date: str | None) -> str:
+    """An ISO date as written in the prompt and as a model may restate it ("January 13, 2026")."""
+    if not date:
+        return ""
+    try:
+        import datetime as _dt
+
+        d = _dt.date.fromisoformat(date)
+    except ValueError:
+        return date
+    return f"{date} {d.strftime('%B')} {d.day}, {d.year}"
 
 
 def _has_number(passage_numbers: set[tuple[str, str]], value: str, unit: str) -> bool:
@@ -209,8 +226,8 @@ def check_sentence(sentence: str, passages: list[Passage], question: str) -> Sen
     for i, p in enumerate(passages, start=1):
         if allowed is not None and i not in allowed:
             continue  # the question asks what one article says; another article's figure is no answer
-        hay = f"{p.title}\n{p.text}"
-        hay_lower = hay.lower()
+        hay = f"{p.title}\n{_date_forms(p.date)}\n{p.text}"  # the prompt shows title and date too
+        hay_lower = hay.lower().replace("’", "'")
         pnums = numbers(hay)
         if not all(_has_number(pnums, v, u) for v, u in nums):
             continue

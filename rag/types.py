@@ -97,6 +97,7 @@ class Answer:
     model: str = ""
     standalone_question: str | None = None  # the rewritten question for a follow-up
     low_confidence: bool = False  # best retrieval score under the configured threshold
+    draft: str = ""  # the model's text as generated, before citation checks (shows what grounding removed)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,4 +111,5 @@ class Answer:
             "timings": {**dataclasses.asdict(self.timings),
                         "tokens_per_second": self.timings.tokens_per_second},
             "model": self.model,
+            "draft": self.draft,
         }

@@ -139,3 +139,20 @@ def test_grounding_drops_a_true_fact_about_something_else():
     assert [c.passage.source for c in cites] == ["z.md"]
     # an answer made only of such padding is no answer
     assert not ground("Tin prices fell 4% [2].", passages, question)[2]
+
+
+def test_grounding_accepts_the_article_date_shown_with_the_passage():
+    dated = Passage("d:0", "d.txt", "AInvest: aluminum", "2026-01-13", "Aluminum prices surged.", 0, 23, 0.5, 1)
+    text, cites, ok = ground("The article is dated January 13, 2026 [1].", [dated], "What date does the article carry?")
+    assert ok and [c.marker for c in cites] == [1]
+    assert not ground("The article is dated March 2, 2024 [1].", [dated], "What date does the article carry?")[2]
+
+
+def test_grounding_matches_names_across_apostrophes_and_drops_filler():
+    tomago = P("Australia’s Tomago Aluminium Company, one of the world’s largest smelters, warned that rising "
+               "electricity costs could force temporary curtailments.", "t.txt", 0)
+    question = "Which Australian aluminium smelter warned that power costs could force curtailments?"
+    text, cites, ok = ground("The article states that Australia's Tomago Aluminium Company warned of curtailments [1]. "
+                             "This is a key point in the passage [1].", [tomago], question)
+    assert ok and text == "The article states that Australia's Tomago Aluminium Company warned of curtailments [1]."
+    assert not ground("This is a key point in the passage [1].", [tomago], question)[2]

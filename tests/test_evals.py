@@ -543,3 +543,16 @@ def test_cli_eval_errors_are_one_line(tmp_path, fake_assistant_module):
     res = CliRunner().invoke(eval_command, ["--gold", str(bad)])
     assert res.exit_code == 1 and res.stderr.startswith(f"error: {bad}:1: field 'must[0][0]'")
     assert fake_assistant_module == []
+
+
+def test_report_shows_the_models_draft_when_the_citation_check_changed_it():
+    from dataclasses import replace
+    dropped = replace(answer("The articles do not say.", passages=[P_ALU], refused=True),
+                      draft="Aluminum settled at $3,100 [1].")
+    kept = replace(answer("$2,902 [1]", cited=[P_ALU]), draft="$2,902[1]")
+    r_dropped, r_kept = score_answer(gold("q1"), dropped), score_answer(gold("q2"), kept)
+    assert r_dropped.draft == "Aluminum settled at $3,100 [1]." and r_kept.draft == ""
+    report = render_report(summarize([r_dropped, r_kept]), [r_dropped, r_kept])
+    assert "*model's draft, before the citation check:* Aluminum settled at $3,100 [1]." in report
+    saved = json.loads(EvalRun({}, (r_dropped,)).to_json())
+    assert EvalRun.from_dict(saved).results[0].draft == r_dropped.draft

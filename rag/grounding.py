@@ -200,7 +200,10 @@ def _date_forms(date: str | None) -> str:
 
 
 def _has_number(passage_numbers: set[tuple[str, str]], value: str, unit: str) -> bool:
-    return any(v == value and (not unit or not u or u == unit) for v, u in passage_numbers)
+    # a bare passage number backs "$5" or "5%" (the unit may sit a word away), but a number
+    # of the article's date backs only a bare number: the day "1" is no "$1 billion"
+    return any(v == value and (not unit or not u or u == unit) and (u != "date" or not unit)
+               for v, u in passage_numbers)
 
 
 @dataclass(frozen=True)
@@ -226,9 +229,10 @@ def check_sentence(sentence: str, passages: list[Passage], question: str) -> Sen
     for i, p in enumerate(passages, start=1):
         if allowed is not None and i not in allowed:
             continue  # the question asks what one article says; another article's figure is no answer
-        hay = f"{p.title}\n{_date_forms(p.date)}\n{p.text}"  # the prompt shows title and date too
+        dates = _date_forms(p.date)  # the prompt shows title and date too
+        hay = f"{p.title}\n{dates}\n{p.text}"
         hay_lower = hay.lower().replace("’", "'")
-        pnums = numbers(hay)
+        pnums = numbers(f"{p.title}\n{p.text}") | {(v, "date") for v, _ in numbers(dates)}
         if not all(_has_number(pnums, v, u) for v, u in nums):
             continue
         if not all(name in hay_lower for name in proper):

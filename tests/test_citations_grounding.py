@@ -156,3 +156,9 @@ def test_grounding_matches_names_across_apostrophes_and_drops_filler():
                              "This is a key point in the passage [1].", [tomago], question)
     assert ok and text == "The article states that Australia's Tomago Aluminium Company warned of curtailments [1]."
     assert not ground("This is a key point in the passage [1].", [tomago], question)[2]
+
+
+def test_the_day_of_the_article_date_backs_no_amount():
+    dated = Passage("l:0", "l.txt", "Rare earths", "2025-11-01", "Lynas Rare Earths is expanding operations.", 0, 42, 0.5, 1)
+    question = "How much is Lynas investing in its new Malaysian facility?"
+    assert not ground("Lynas is investing $1 billion in the facility [1].", [dated], question)[2]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +19,7 @@ from .index import DocumentInfo, IndexReport
 from .ingest import SUPPORTED_SUFFIXES, load_file
 from .llm import ChatModel, load_model
 from .models import resolve_model
-from .prompt import REFUSAL, SYSTEM_PROMPT, build_condense_prompt, build_prompt, fit_passages
+from .prompt import REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages
 from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, Retriever, to_passages
 from .types import Answer, Passage, Timings
 
@@ -142,9 +141,8 @@ class Assistant:
         llm = self._model(model)
         cleaned = [{"role": t["role"], "content": strip_markers(str(t["content"]))} for t in turns]
         out = "".join(llm.stream(build_condense_prompt(q, cleaned), max_tokens=48, temperature=0.0,
-                                 seed=self.config.seed, stop=["\n"])).strip().strip('"')
-        out = re.sub(r"^(rewritten question|question)\s*:\s*", "", out, flags=re.IGNORECASE)
-        return out if 3 <= len(out) <= 400 else q
+                                 seed=self.config.seed, stop=["\n"]))
+        return accept_rewrite(q, out, cleaned)
 
     def ask(self, question: str, **kwargs: Any) -> Answer:
         answer = None

@@ -6,6 +6,7 @@ reuses its cached tokens from one question to the next.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -85,3 +86,17 @@ def build_condense_prompt(question: str, history: list[dict[str, str]], max_turn
         {"role": "system", "content": CONDENSE_PROMPT},
         {"role": "user", "content": f"Conversation:\n{convo}\n\nLast question: {question}\nRewritten question:"},
     ]
+
+
+def accept_rewrite(question: str, rewrite: str, history: list[dict[str, str]]) -> str:
+    """The standalone question to search with: the model's rewrite when it is a question;
+    otherwise the follow-up with the last answer beside it, so the search still sees who or
+    what "she" or "it" is. (Small models sometimes answer instead of rewriting, e.g.
+    "Dr. Jenkins works at a university." for "Where does she work?", and that guess must not
+    become the query.)"""
+    rewrite = re.sub(r"^(rewritten question|question)\s*:\s*", "", rewrite.strip().strip('"'), flags=re.IGNORECASE)
+    if 3 <= len(rewrite) <= 400 and rewrite.endswith("?"):
+        return rewrite
+    last = next((str(t.get("content", "")) for t in reversed(history) if t.get("role") == "assistant"), "")
+    last = " ".join(last.split())[:200]
+    return f"{question} ({last})" if last else question

@@ -162,3 +162,13 @@ def test_the_day_of_the_article_date_backs_no_amount():
     dated = Passage("l:0", "l.txt", "Rare earths", "2025-11-01", "Lynas Rare Earths is expanding operations.", 0, 42, 0.5, 1)
     question = "How much is Lynas investing in its new Malaysian facility?"
     assert not ground("Lynas is investing $1 billion in the facility [1].", [dated], question)[2]
+
+
+def test_a_rewrite_that_answers_instead_of_asking_is_not_the_query():
+    from rag.prompt import accept_rewrite
+    history = [{"role": "user", "content": "Which analyst was quoted about China resuming metal exports?"},
+               {"role": "assistant", "content": "Dr. Laura Jenkins, who called it a mutually beneficial step."}]
+    assert accept_rewrite("And copper?", "Rewritten question: What did copper settle at?", history) == "What did copper settle at?"
+    fallback = accept_rewrite("Where does she work?", "Dr. Laura Jenkins works at a university.", history)
+    assert fallback == "Where does she work? (Dr. Laura Jenkins, who called it a mutually beneficial step.)"
+    assert accept_rewrite("Where?", "", []) == "Where?"

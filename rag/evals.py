@@ -370,7 +370,7 @@ def _retrieval_fields(item: GoldItem, passages: Sequence[Passage], k: int | None
 
 
 def _changed_draft(answer: Answer) -> str:
-    draft = str(getattr(answer, "draft", "") or "")
+    draft = answer.draft
     return draft if _strip_markers(draft) != _strip_markers(answer.text) else ""
 
 

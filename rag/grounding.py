@@ -18,6 +18,7 @@ nickel mine) is padding, and its citation would send the reader to the wrong art
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from .types import Citation, Passage
 
 _NUM = re.compile(r"(\$|US\$|USD\s?|C\$|€|£)?\s?(\d[\d,]*(?:\.\d+)?)\s?(%|percent\b|per\s?cent\b)?", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z][A-Za-z’'-]+")
+_POSSESSIVE = re.compile(r"[’']s$")
 _COMMON = set("""the a an and or but of in on at to for from by with as is are was were be been it its this that these
 those there their they he she his her we our you your which who whom what when where why how not no yes also than then
 such into about over under after before during while up down more most less least very so if according article articles
@@ -126,14 +128,14 @@ def numbers(text: str) -> set[tuple[str, str]]:
 
 def names(sentence: str) -> set[str]:
     """Capitalised words that are not the sentence's first word."""
-    words = [re.sub(r"[’']s$", "", w) for w in _WORD.findall(sentence)]  # "China's" is "China"
+    words = [_POSSESSIVE.sub("", w) for w in _WORD.findall(sentence)]  # "China's" is "China"
     return {w.lower() for w in words[1:] if w[0].isupper() and w.lower() not in _COMMON and len(w) > 2}
 
 
 def _stem(word: str) -> str:
     """Crude suffix stripping, enough that "focuses" restates "focus", "prices" "price"
     and "surged" "surge" (a final e is dropped too)."""
-    w = re.sub(r"[’']s$", "", word.lower())
+    w = _POSSESSIVE.sub("", word.lower())
     if len(w) < 5:
         return w
     if re.search(r"(?:s|x|z|ch|sh)es$", w):
@@ -191,9 +193,7 @@ def _date_forms(date: str | None) -> str:
     if not date:
         return ""
     try:
-        import datetime as _dt
-
-        d = _dt.date.fromisoformat(date)
+        d = datetime.date.fromisoformat(date)
     except ValueError:
         return date
     return f"{date} {d.strftime('%B')} {d.day}, {d.year}"

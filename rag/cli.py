@@ -81,13 +81,33 @@ def cli(verbose: int) -> None:
                         format="%(levelname)s %(name)s: %(message)s")
 
 
+def _explain_cleaning(path: Path) -> None:
+    """Print the lines cleaning removes from ``path``, with reasons; index nothing."""
+    from .ingest import FALLBACK, explain_file
+
+    decisions = explain_file(path)
+    removed = [d for d in decisions if not d.kept]
+    for d in removed:
+        text = d.text if len(d.text) <= 100 else d.text[:99] + "…"
+        click.echo(f"{d.number:>6}  {d.reason:<16}  {text}")
+    note = " (every line matched a rule, so the lines are kept)" if any(d.reason == FALLBACK for d in decisions) else ""
+    click.echo(f"{path}: {len(decisions) - len(removed)} kept, {len(removed)} removed of {len(decisions)} non-blank lines{note}")
+
+
 @cli.command()
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 @index_option
 @click.option("--rebuild", is_flag=True, help="Re-embed everything (after changing the embedder).")
+@click.option("--explain", "explain", type=click.Path(path_type=Path), default=None, metavar="FILE",
+              help="Print the lines cleaning removes from FILE and why; indexes nothing.")
 @_fail_cleanly
-def index(folder, index_dir, rebuild):
+def index(folder, index_dir, rebuild, explain):
     """Index FOLDER (default: seeds/); only new or changed chunks are embedded."""
+    if explain is not None:
+        if folder is not None:
+            raise RagError("--explain takes one file and indexes nothing; leave out FOLDER")
+        _explain_cleaning(explain)
+        return
     from .assistant import Assistant
 
     bar = _Bar()

@@ -1,16 +1,25 @@
 """Read article files and clean web noise, keeping offsets into the source text.
 
 Scope: ``.txt``, ``.md``, ``.html``/``.htm`` and ``.pdf`` files. Cleaning is line based:
-each line of the source text is kept or dropped (banners, comment widgets, author bios,
-date stamps, subscription prompts, link lists, repeated lines). Kept lines form spans
-of the untouched source text, so any chunk of a span slices back exactly. A file that
-holds several articles is split at headline-like lines.
+:func:`explain` labels every non-blank line kept or removed with a reason, and :func:`clean`
+builds documents from exactly those labels. A line goes only by a rule that holds across
+sites, never by one site's vocabulary: ``repeated line`` (a copy of an earlier line, or a
+non-sentence line framing the page above the first sentence and below the last), ``widget
+text`` (a short line made entirely of widget labels such as "Share" or "All rights reserved",
+or a "click here" prompt), ``link list`` (only links, or list items that are a link's anchor
+text), ``date stamp``, ``author bio`` (the block under an avatar line that ends the page) and
+``punctuation only``. A word like "subscribe" or a URL inside a sentence never removes it.
+
+A file with text is never skipped whole: when every line would go, its lines are kept and a
+warning is logged. Kept lines form spans of the untouched source text, so any chunk of a
+span slices back exactly. A file that holds several articles is split at headline-like lines.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,25 +30,39 @@ from .types import Document
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
-CLEANER_VERSION = 1  # bump when cleaning changes, so indexes re-chunk
+CLEANER_VERSION = 2  # bump when cleaning changes, so indexes re-chunk
 
-_BOILERPLATE = re.compile(
-    r"""^(?:
-        comments?|no\ comments(?:\ yet)?|add\ a\ public\ comment.*|leave\ a\ reply|share|print|email
-      | .*\bnewsletter\b.{0,40}|.*free\ to\ your\ inbox.*|.*\bsubscribe\b.*|.*\bsign\ up\b.*
-      | .*delivered\ straight\ to\ your\ inbox.*|.*click\s*here\b.*|do\ you\ enjoy\ the\ .*\?
-      | your\ email\ address\ will\ not\ be\ published.*|required\ fields\ are\ marked.*
-      | disclaimer:.*|all\ rights\ reserved.*|©.*|copyright\ .*
-      | speaker\ \d+|ai\ podcast:.*|author\ avatar|aime\ robot.*
-      | .*\bwriting\ agent\b.*|about\ the\ author.*|related\ (?:articles|stories|posts):?
-      | advertisement|read\ more|see\ also:?|follow\ us.*|[\W_]*
-    )$""",
+KEPT, REMOVED = "kept", "removed"
+TEXT, FALLBACK = "article text", "kept: every line matched a rule"
+REPEATED, WIDGET, LINK_LIST = "repeated line", "widget text", "link list"
+DATE_STAMP, AUTHOR_BIO, NO_WORDS = "date stamp", "author bio", "punctuation only"
+
+# Widget labels, matched against a whole segment of a short line, never searched inside prose.
+_WIDGET = re.compile(
+    r"""(?:
+        share(?:\ this(?:\ \w+)?|\ on\ \w+)?|tweet|print|e-?mail|\d*\ ?comments?|no\ comments(?:\ yet)?
+      | add\ a\ (?:public\ )?comment|leave\ a\ (?:reply|comment)|(?:view|show|load)\ (?:all\ |more\ )?comments
+      | subscribe(?:\ now|\ today)?|sign\ up(?:\ now|\ today)?|(?:subscribe\ to|sign\ up\ for)\ (?:our|the)\ newsletter
+      | (?:\S+\ ){0,2}newsletter|read\ more|continue\ reading|see\ also|related(?:\ articles|\ stories|\ posts)?
+      | advertisement|sponsored(?:\ content)?|follow\ us(?:\ on\ .{1,60})?|all\ rights\ reserved
+      | (?:copyright\ )?©\ ?.{0,80}|copyright\ \d{4}.{0,80}
+      | your\ email\ address\ will\ not\ be\ published|required\ fields\ are\ marked
+      | (?:author\ )?(?:avatar|photo|headshot)|speaker\ \d+|about\ the\ author|click\ here
+    )""",
     re.IGNORECASE | re.VERBOSE,
 )
-_LINK_LINE = re.compile(r"(https?://|www\.|\(Source\)\s*$)", re.IGNORECASE)
+_AVATAR = re.compile(r"(?:author\ )?avatar|author\ (?:photo|headshot)", re.IGNORECASE)  # not any photo
+_SEGMENT = re.compile(r"(?<=[.!?])\s+|\s+[|·•]\s+")
+_CLICK_HERE = re.compile(r"^click\s+here\b|click\s*here\W*$", re.IGNORECASE)  # a link's anchor text
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/\S*", re.IGNORECASE)
+_MD_LINK = re.compile(r"\[([^\]]*)\]\(\s*[^)\s]+\s*\)")
+_ANCHOR = re.compile(r"\(\s*([A-Za-z]+)\s*\)\s*$")  # "(Source)" ending a link list item
 _BULLET = re.compile(r"^\s*(?:[•·▪‣◦*-]|\d+[.)])\s+")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_INNER_SENTENCE = re.compile(r"\b[a-z]{2,}[.!?][\"'”’)\]]*\s+[\"'“‘(]?[A-Z]")
 
 _MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_DATE = rf"(?:{_MONTHS}\s*\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTHS}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{4}})"
 _DATE_PATTERNS = [
     (re.compile(rf"\b({_MONTHS})\s*(\d{{1,2}}),?\s+(\d{{4}})\b"), "mdy_name"),
     (re.compile(rf"\b(\d{{1,2}})\s+({_MONTHS})\s+(\d{{4}})\b"), "dmy_name"),
@@ -47,14 +70,32 @@ _DATE_PATTERNS = [
     (re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b"), "mdy_num"),
 ]
 _DATE_LINE = re.compile(
-    rf"^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s*)?(?:{_MONTHS}\s*\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTHS}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{4}})"
+    rf"^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s*)?{_DATE}"
     r"(?:[\s,]+\d{1,2}:\d{2}\s*(?:am|pm)?(?:\s*[A-Z]{2,4})?)?(?:\s*\d+\s*min\s*read)?\s*$",
     re.IGNORECASE,
 )
+_LEAD_DATE = re.compile(rf"^{_DATE}\s*[-–—:|]?\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LineDecision:
+    """What cleaning does with one non-blank line of the source text."""
+
+    number: int  # 1-based line number in the source text
+    start: int  # offsets of the stripped line in the source text
+    end: int
+    text: str  # the stripped line
+    label: str  # KEPT or REMOVED
+    reason: str  # TEXT or FALLBACK when kept; the rule's name when removed
+
+    @property
+    def kept(self) -> bool:
+        return self.label == KEPT
 
 
 @dataclass(frozen=True)
 class _Line:
+    number: int
     start: int
     end: int
     text: str  # stripped
@@ -117,12 +158,22 @@ def _pdf_text(path: Path, data: bytes) -> str:
     return "\n\n".join(p.strip() for p in pages if p.strip())
 
 
+def explain_file(path: Path) -> list[LineDecision]:
+    """:func:`explain` for a file; CorpusError if it is unreadable, binary or empty."""
+    text = read_source(path)
+    if not text.strip():
+        raise CorpusError(f"{path}: empty file (no text)")
+    return explain(text)
+
+
 def _lines(text: str) -> list[_Line]:
+    """The non-blank lines of ``text`` with their offsets."""
     out, pos = [], 0
-    for raw in text.split("\n"):
+    for number, raw in enumerate(text.split("\n"), 1):
         stripped = raw.strip()
-        lead = len(raw) - len(raw.lstrip())
-        out.append(_Line(pos + lead, pos + lead + len(stripped), stripped))
+        if stripped:
+            lead = len(raw) - len(raw.lstrip())
+            out.append(_Line(number, pos + lead, pos + lead + len(stripped), stripped))
         pos += len(raw) + 1
     return out
 
@@ -131,15 +182,25 @@ def _words(s: str) -> list[str]:
     return re.findall(r"[A-Za-z0-9][\w.'’&-]*", s)
 
 
+_SMALL = {"a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "at", "by", "as", "with", "vs", "from", "after", "while", "into"}
+
+
+def _caps_share(words: list[str]) -> float:
+    content = [w for w in words if w.lower() not in _SMALL]
+    return sum(1 for w in content if w[0].isupper() or w[0].isdigit()) / len(content) if content else 0.0
+
+
 def is_headline(line: str) -> bool:
     """A short title-cased line without closing punctuation."""
     words = _words(line)
     if not (3 <= len(words) <= 30) or len(line) > 220 or line.endswith((".", ":", "?", "!", ",", ";")):
         return False
-    small = {"a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "at", "by", "as", "with", "vs", "from", "after", "while", "into"}
-    content = [w for w in words if w.lower() not in small]
-    caps = sum(1 for w in content if w[0].isupper() or w[0].isdigit())
-    return bool(content) and caps / len(content) >= 0.6
+    return _caps_share(words) >= 0.6
+
+
+def _is_sentence(t: str) -> bool:
+    """Prose: ends like a sentence or holds a sentence boundary."""
+    return bool(_SENTENCE_END.search(t) or _INNER_SENTENCE.search(t))
 
 
 def parse_date(text: str) -> str | None:
@@ -164,111 +225,178 @@ def parse_date(text: str) -> str | None:
     return None
 
 
-def _is_link_line(line: str) -> bool:
-    return bool(_LINK_LINE.search(line)) and (bool(_BULLET.match(line)) or len(_words(line)) < 40)
+def _is_widget(t: str) -> bool:
+    """A short line made entirely of widget labels, or a "click here" prompt."""
+    n = len(_words(t))
+    if n <= 25 and _CLICK_HERE.search(t):
+        return True
+    if n > 12:
+        return False
+    segments = [s.strip(" .:!*…-–—|·•") for s in _SEGMENT.split(t)]
+    return all(_WIDGET.fullmatch(s) for s in segments if s)
 
 
-def _classify(lines: list[_Line]) -> list[str]:
-    """Label each line: 'text', 'blank', 'drop', 'date' or 'title'."""
-    labels: list[str] = []
+def _strip_links(t: str, anchors: set[str]) -> tuple[int, str]:
+    """(number of links, the text left without links, bullet, leading date and separators)."""
+    s, n = _MD_LINK.subn(r"\1", _BULLET.sub("", t))  # a markdown link counts; its anchor text stays
+    s, k = _URL.subn(" ", s)
+    n += k
+    m = _ANCHOR.search(s)
+    if m and m.group(1).lower() in anchors:
+        s, n = s[:m.start()], n + 1
+    s = _LEAD_DATE.sub("", s.strip())
+    return n, s.strip(" \t-–—|:•·,;")
+
+
+def _link_item(t: str, anchors: set[str]) -> str | None:
+    """"pure" for a line of links only, "item" for a list entry that is a link's anchor
+    text (title-like, not a sentence), None for anything else, such as prose with a URL."""
+    n_links, rest = _strip_links(t, anchors)
+    if not n_links or _is_sentence(rest):
+        return None
+    words = _words(rest)
+    if len(words) <= 3:
+        return "pure"
+    listed = _BULLET.match(t) or _LEAD_DATE.match(_BULLET.sub("", t))
+    return "item" if listed or _caps_share(words) >= 0.6 else None
+
+
+def explain(text: str) -> list[LineDecision]:
+    """Label each non-blank line of ``text`` kept or removed, with the reason. Pure."""
+    lines = _lines(text)
+    reasons: list[str | None] = []
     seen: set[str] = set()
-    after_avatar = False
-    for i, ln in enumerate(lines):
-        t = ln.text
-        if not t:
-            labels.append("blank")
-            continue
-        key = re.sub(r"\s+", " ", t.lower())
-        if after_avatar and len(_words(t)) <= 4:
-            labels.append("drop")  # the author name under an avatar
-            after_avatar = False
-            continue
-        after_avatar = key == "author avatar"
-        if _DATE_LINE.match(t):
-            labels.append("date")
-        elif _BOILERPLATE.match(t) or _is_link_line(t) or key in seen:
-            labels.append("drop")
+    for ln in lines:
+        key = " ".join(ln.text.lower().split())
+        if not re.search(r"[^\W_]", ln.text):
+            reasons.append(NO_WORDS)
+        elif _DATE_LINE.match(ln.text):
+            reasons.append(DATE_STAMP)
+        elif _is_widget(ln.text):
+            reasons.append(WIDGET)
         else:
-            labels.append("text")
+            reasons.append(REPEATED if key in seen else None)
         seen.add(key)
-    # a short heading that introduces a link list ("Media Updates:") goes with it
+    _mark_link_lists(lines, reasons)
+    _mark_page_frame(lines, reasons)
+    _mark_author_block(lines, reasons)
+    fallback = bool(lines) and all(reasons)
+    if fallback:  # never lose a file: keep its lines, except bare URLs when anything else is left
+        bare = [not _words(_strip_links(ln.text, set())[1]) and bool(_URL.search(ln.text)) for ln in lines]
+        reasons = [r if b and not all(bare) else None for b, r in zip(bare, reasons)]
+    return [LineDecision(ln.number, ln.start, ln.end, ln.text, REMOVED if r else KEPT, r or (FALLBACK if fallback else TEXT))
+            for ln, r in zip(lines, reasons)]
+
+
+def _mark_link_lists(lines: list[_Line], reasons: list[str | None]) -> None:
+    """Remove bare link lines, runs of two or more link list items, and the short
+    heading ("More coverage:") that introduces such a list."""
+    # a parenthesised word ending many lines, like "(Source)", is a link's label
+    endings = Counter(m.group(1).lower() for ln in lines if (m := _ANCHOR.search(ln.text)))
+    anchors = {w for w, n in endings.items() if n >= 3}
+    kinds = [_link_item(ln.text, anchors) if reasons[i] is None else None for i, ln in enumerate(lines)]
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and kinds[j]:
+            j += 1
+        if j - i >= 2 or (j > i and kinds[i] == "pure"):
+            for k in range(i, j):
+                reasons[k] = LINK_LIST
+            if i > 0 and reasons[i - 1] is None and lines[i - 1].text.endswith(":") and len(_words(lines[i - 1].text)) <= 12:
+                reasons[i - 1] = LINK_LIST
+        i = max(j, i + 1)
+
+
+def _mark_page_frame(lines: list[_Line], reasons: list[str | None]) -> None:
+    """Remove every copy of a non-sentence line that occurs both above the first sentence
+    and below the last one: page chrome (a tagline, a banner) frames the article. A
+    headline keeps its first copy: a title repeated in the footer is still the title."""
+    prose = [i for i, ln in enumerate(lines) if reasons[i] is None and len(_words(ln.text)) >= 6 and _is_sentence(ln.text)]
+    if not prose:
+        return
+    where: dict[str, list[int]] = {}
     for i, ln in enumerate(lines):
-        if labels[i] == "text" and ln.text.endswith(":") and len(_words(ln.text)) <= 12:
-            nxt = next((j for j in range(i + 1, len(lines)) if labels[j] != "blank"), None)
-            if nxt is not None and labels[nxt] == "drop" and _is_link_line(lines[nxt].text):
-                labels[i] = "drop"
-    return labels
+        where.setdefault(" ".join(ln.text.lower().split()), []).append(i)
+    for key, idx in where.items():
+        if len(idx) < 2 or idx[0] > prose[0] or idx[-1] < prose[-1] or _is_sentence(lines[idx[0]].text):
+            continue
+        for i in idx[1:] if is_headline(lines[idx[0]].text) else idx:
+            reasons[i] = reasons[i] or REPEATED
 
 
-def _split_articles(lines: list[_Line], labels: list[str]) -> list[int]:
-    """Indexes of lines that start an article: the first text line, then any long
-    headline standing alone between blank lines after enough body text."""
+def _mark_author_block(lines: list[_Line], reasons: list[str | None]) -> None:
+    """Remove the author's name and bio paragraph under an avatar line when nothing kept
+    follows them: an author block that closes the page is about the author, not the news."""
+    for i, ln in enumerate(lines):
+        if reasons[i] != WIDGET or not _AVATAR.fullmatch(ln.text.strip(" .:")):
+            continue
+        block = [i + 1] if i + 1 < len(lines) and reasons[i + 1] is None and len(_words(lines[i + 1].text)) <= 4 else []
+        nxt = (block[-1] if block else i) + 1  # the bio paragraph, after the name if there is one
+        if nxt < len(lines) and reasons[nxt] is None:
+            block.append(nxt)
+        if block and all(r is not None for r in reasons[block[-1] + 1:]):
+            for k in block:
+                reasons[k] = reasons[k] or AUTHOR_BIO
+
+
+def _split_articles(decisions: list[LineDecision]) -> list[int]:
+    """Indexes of decisions that start an article: the first kept line, then any long
+    headline standing alone (blank or removed lines around it) after enough body text."""
+    def joined(a: int, b: int) -> bool:  # adjacent source lines, both kept
+        return decisions[a].kept and decisions[b].kept and decisions[b].number == decisions[a].number + 1
+
     starts: list[int] = []
     body_since = 0
-    for i, ln in enumerate(lines):
-        if labels[i] != "text":
+    for i, d in enumerate(decisions):
+        if not d.kept:
             continue
         if not starts:
             starts.append(i)
             continue
-        alone = (i == 0 or labels[i - 1] in ("blank", "drop", "date")) and (
-            i + 1 >= len(lines) or labels[i + 1] in ("blank", "drop", "date"))
-        if alone and body_since >= 600 and is_headline(ln.text) and len(_words(ln.text)) >= 9:
+        alone = not joined(i - 1, i) and (i + 1 >= len(decisions) or not joined(i, i + 1))
+        if alone and body_since >= 600 and is_headline(d.text) and len(_words(d.text)) >= 9:
             starts.append(i)
             body_since = 0
         else:
-            body_since += len(ln.text)
+            body_since += len(d.text)
     return starts
 
 
 def clean(text: str, source: str) -> list[Document]:
-    """Split ``text`` (the source text of file ``source``) into cleaned documents."""
-    lines = _lines(text)
-    labels = _classify(lines)
-    dates = [parse_date(lines[i].text) for i, lab in enumerate(labels) if lab == "date"]
-    starts = _split_articles(lines, labels)
+    """Split ``text`` (the source text of file ``source``) into cleaned documents, keeping
+    the lines :func:`explain` keeps. Empty only when ``text`` has no non-blank line."""
+    decisions = explain(text)
+    fallback = any(d.reason == FALLBACK for d in decisions)
+    if fallback:
+        log.warning("%s: every line looked like boilerplate; kept its lines as one document", source)
+    dates = [parse_date(d.text) for d in decisions if d.reason == DATE_STAMP]
+    starts = _split_articles(decisions)[:1] if fallback else _split_articles(decisions)
     docs: list[Document] = []
     for n, first in enumerate(starts):
-        last = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        idx = range(first, last)
-        title_line = lines[first].text if is_headline(lines[first].text) else None
-        body = [i for i in idx if labels[i] == "text" and not (title_line and i == first)]
+        last = starts[n + 1] if n + 1 < len(starts) else len(decisions)
+        head = decisions[first]
+        title_line = head.text if is_headline(head.text) else None
+        body = [i for i in range(first, last) if decisions[i].kept and not (title_line and i == first)] or [first]
         spans: list[tuple[int, int]] = []
-        for i in body:
-            # join runs of text lines separated only by blank lines into one span
-            if spans and all(labels[j] == "blank" for j in range(prev + 1, i)):
-                spans[-1] = (spans[-1][0], lines[i].end)
+        for k, i in enumerate(body):
+            # a run of kept lines separated only by blank lines is one span
+            if k and body[k - 1] == i - 1:
+                spans[-1] = (spans[-1][0], decisions[i].end)
             else:
-                spans.append((lines[i].start, lines[i].end))
-            prev = i
-        if not spans:
-            continue
-        first_text = text[spans[0][0]:spans[0][1]]
-        title = title_line or _fallback_title(first_text, _publisher(lines[:first]) if n == 0 else None)
-        date = parse_date(title_line or "") or next((d for d in dates if d), None) if n == 0 else parse_date(title_line or "")
+                spans.append((decisions[i].start, decisions[i].end))
+        title = title_line or _fallback_title(text[spans[0][0]:spans[0][1]])
+        # the page's first date stamp dates its first article only
+        date = parse_date(title_line or "") or (next((d for d in dates if d), None) if n == 0 else None)
         doc_id = source if n == 0 else f"{source}#{n + 1}"
         docs.append(Document(source=source, doc_id=doc_id, title=title, date=date, text=text, spans=tuple(spans)))
     return docs
 
 
-_PUBLISHER = re.compile(r"^([A-Z][\w&.'-]*(?: [A-Z][\w&.'-]*){0,3}) (?:Newsletter|Daily|Weekly)$")
-
-
-def _publisher(header: list[_Line]) -> str | None:
-    """The publisher named by a banner above the article ("AInvest Newsletter"), if any."""
-    for ln in header:
-        m = _PUBLISHER.match(ln.text)
-        if m:
-            return m.group(1)
-    return None
-
-
-def _fallback_title(first_text: str, publisher: str | None = None) -> str:
-    """A headline-less article is titled by its first sentence, after its publisher's name
-    when a banner gives one: readers refer to such a piece by where it appeared."""
+def _fallback_title(first_text: str) -> str:
+    """A headline-less article is titled by its first sentence."""
     sentence = re.split(r"(?<=[.!?])\s", first_text.strip(), maxsplit=1)[0]
-    title = f"{publisher}: {sentence}" if publisher else sentence
-    return title if len(title) <= 90 else title[:87].rsplit(" ", 1)[0] + "…"
+    return sentence if len(sentence) <= 90 else sentence[:87].rsplit(" ", 1)[0] + "…"
 
 
 def corpus_files(folder: Path) -> list[Path]:
@@ -286,9 +414,10 @@ def corpus_files(folder: Path) -> list[Path]:
 
 
 def load_file(path: Path, source: str) -> tuple[str, list[Document]]:
-    """Read and clean one file: (source text, documents)."""
+    """Read and clean one file: (source text, documents). Only an unreadable, binary or
+    empty (whitespace-only) file is an error: cleaning never drops a file with text."""
     text = read_source(path)
     docs = clean(text, source)
     if not docs:
-        raise CorpusError(f"{path}: no article text left after cleaning; skipped")
+        raise CorpusError(f"{path}: empty file (no text); skipped")
     return text, docs

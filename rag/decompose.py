@@ -1,0 +1,331 @@
+"""Question decomposition: split multi-part questions, and tell follow-ups from standalone ones.
+
+Scope: pure string functions, no model and no vocabulary of any topic; only English function
+words and sentence shapes. Each rule is conservative, since a wrong split or a needless
+rewrite costs more than a missed one.
+
+    split_question(q)          -> standalone sub-questions, [q] when q asks one thing
+    is_multi_part(q)           -> len(split_question(q)) > 1
+    needs_context(q)           -> True when q cannot be searched as asked (pronoun, ellipsis)
+    keeps_question(q, rewrite) -> False when a follow-up's rewrite dropped part of q
+"""
+
+from __future__ import annotations
+
+import re
+
+# General English function words: articles, pronouns, auxiliaries, prepositions,
+# conjunctions, question words and a few quantifiers and adverbs. The one list here.
+STOP_WORDS = frozenset("""
+a an the and or but nor so yet if then than else also too very just only even still again ever
+i me my mine we us our ours you your yours he him his she her hers it its they them their theirs
+this that these those there here who whom whose which what when where why how whether
+is are was were be been being am do does did doing done has have had having
+will would shall should can could may might must
+of in on at to for from by with as into onto about over under after before during while until since
+up down out off per via upon within without between among through across against toward towards
+around near like despite except beyond behind above below
+not no yes any some each every all both either neither other another such own same
+more most less least much many few one ones
+""".split())
+
+_AUX = frozenset("is are was were be been do does did has have had will would shall should can could may might must"
+                 .split())
+_WH = frozenset("what who whom whose which when where why how".split())
+_PREPS = frozenset("about of in on at for from with after before since to by like over under into during despite "
+                   "against without through".split())
+_PERSONAL = frozenset("he she him her it they them".split())
+_POSSESSIVE = frozenset("his her hers its their theirs".split())
+_DEMONSTRATIVE = frozenset("this that these those".split())
+_NOW = frozenset("year years month months week weeks season quarter time morning weekend".split())  # "this year"
+_SINGULAR = {"do": "does", "are": "is", "were": "was", "have": "has"}  # the verb when "both A and B" becomes "A"
+
+_POSSESSIVE_END = re.compile(r"['’]s?$")
+_WORD = re.compile(r"[A-Za-z0-9]+(?:['’.,-][A-Za-z0-9]+)*")
+_SENTENCE_END = re.compile(r"(?<=\?)\s+|(?<=[a-z0-9)]\.)\s+(?=[A-Z])")
+# a clause boundary: "and"/";"/", and" before a question word; ", and"/";" before an auxiliary
+_CLAUSE_SEP = re.compile(
+    r"\s*(?:;\s*and|,\s*and|,\s*but|;|,?\s+and)\s+(?=(?:what|who|whom|whose|which|when|where|why|how)\b)"
+    r"|\s*(?:,\s*and|;)\s+(?=(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b)", re.I)
+_SUBJECT_START = frozenset("the a an this that these those its their his her it they he she we you i".split())
+_DEGREE = frozenset("much many long often far soon big large old fast high low deep tall quickly well likely".split())
+_PREP = r"according to|in|from|by"
+# "... in A and in B?", "... according to A and B?", "... in A compared with B?", "... in both A and B?"
+_SOURCES_END = re.compile(
+    rf"^(?P<ask>.+\S)\s+(?P<prep>{_PREP})\s+(?P<both>both\s+)?(?P<a>[^;?]+?)(?:,\s*|\s+)"
+    rf"(?:and\s+(?:(?P<rep>(?P=prep))\s+)?"
+    rf"|(?P<cmp>compared (?:with|to)|versus|vs\.?|as opposed to)\s+(?:(?:{_PREP})\s+)?)"
+    r"(?P<b>[^,;?]+?)\s*[?.]?$", re.I)
+# "According to A and B, what ...?", "In both A and B, how ...?"
+_SOURCES_LEAD = re.compile(
+    rf"^(?P<prep>{_PREP})\s+(?P<both>both\s+)?(?P<a>[^,;?]+?)\s+and\s+(?P<rep>(?P=prep)\s+)?"
+    r"(?P<b>[^,;?]+?),\s*(?P<ask>.+)$", re.I)
+# "... in A, and is that consistent with B?": the same ask, put to B
+_CONSISTENT = re.compile(
+    rf"^(?P<ask>.+\S)\s+(?P<prep>{_PREP})\s+(?P<a>[^,;?]+?)\s*(?:,\s*and|;|,)\s+"
+    r"(?:is|are|was|were|does|do|did|has|have)\s+(?:that|this|it|these|those|they)\b[^?]*?"
+    rf"\b(?:with|in|by|from|to|as)\s+(?:(?:{_PREP})\s+)?(?P<b>[^,;?]+?)\s*\?$", re.I)
+# a named thing: "the Harlow Gazette", "the Bank of England" (capitalised words, "of" and "the" between)
+_NAME = r"(?:the\s+)?[A-Z][\w'’&.-]*(?:\s+(?:(?:of|for|the)\s+)*[A-Z][\w'’&.-]*)*"
+_LIST_SEP = re.compile(rf",\s*(?:and\s+)?(?:(?:{_PREP})\s+)?", re.I)  # "A, B and C", "A, in B"
+_COPULA_NAME = re.compile(rf"^(?i:what|who)\s+(?P<be>(?i:is|was|are|were))\s+(?P<np>{_NAME})\?$")  # "What is X?"
+_PRONOUN = {p: re.compile(rf"\b{p}\b", re.I) for p in ("it", "they")}
+# "(do) both A and B": A may end in common nouns ("the Harlow Gazette weekly"), B is cut at its name
+_BOTH_NAMES = re.compile(rf"\b(?P<aux>(?i:do|are|were|have)\s+)?[Bb]oth\s+"
+                         rf"(?P<a>{_NAME}(?:\s+[a-z][\w'’-]*){{0,3}}?)\s+and\s+(?P<b>{_NAME})\b")
+# after B, " weekly column" + " list?": common nouns, then the verb
+_NOUNS_THEN_VERB = re.compile(r"^(?P<nouns>(?:\s+[a-z][\w'’-]*)+?)\s+[a-z][\w'’-]*\s*\?$")
+_BOTH_END = re.compile(rf"\b(?:{_PREP})\s+(?P<x>both\s+(?P<a>[^,;]+?)\s+and\s+(?P<b>[^,;]+?))\s*[.!]?$", re.I)
+# what stands for each source in the question after "X appears in both A and B."
+_EACH = re.compile(rf"\b(?:(?P<prep>{_PREP})\s+)?(?:each|both)(?:\s+of\s+(?:them|the\s+two))?\b"
+                   r"|\b(?P<aux>do|did|are|were|have)\s+they\b", re.I)
+_ELLIPSIS = re.compile(r"^(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about|what\s+else|anything\s+else|then\s+what)\b",
+                       re.I)
+# where a first clause ends
+_BOUNDARY = re.compile(r",\s*(?:and|but)\s|;|\s[—–-]\s|:\s|(?<=[.?!])\s"
+                       r"|\s(?:and|but)\s+(?=(?:what|who|which|when|where|why|how)\b)")
+_OPENER = frozenset("and but so also or then".split())
+
+
+_words = _WORD.findall
+
+
+def _question(text: str) -> str:
+    """``text`` as a sentence of its own: stripped, capitalised, ending with "?"."""
+    text = text.strip().strip(",;:-— ").rstrip("?.!").strip()
+    return text[:1].upper() + text[1:] + "?" if text else ""
+
+
+def _short(text: str, most: int = 8) -> bool:
+    return 0 < len(_words(text)) <= most
+
+
+def _is_clause(piece: str, semicolon: bool = False) -> bool:
+    """Whether a piece after "and" is a question of its own, not "when demand rises" or "why"."""
+    low = [w.lower() for w in _words(piece)]
+    if len(low) < 3 or "," in piece:  # a comma after "and who ..." means a relative clause closed
+        return False
+    if semicolon and low[0] in _WH:  # a semicolon already ends the first clause
+        return True
+    if low[0] in ("when", "where", "why"):
+        return low[1] in _AUX  # "when did" asks; "when demand rises" qualifies
+    if low[0] == "how":
+        return low[1] in _AUX or (low[1] in _DEGREE and any(w in _AUX for w in low[2:5]))
+    if low[0] in _AUX:  # ", and is it free?" leans on the first clause: not split
+        return low[1] not in _PERSONAL | _DEMONSTRATIVE | {"there"}
+    return low[1] not in _SUBJECT_START  # "what the council did next" is reported, not asked
+
+
+def _split_clauses(question: str) -> list[str]:
+    cuts, start = [], 0
+    for m in _CLAUSE_SEP.finditer(question):
+        nxt = _CLAUSE_SEP.search(question, m.end())
+        piece = question[m.end(): nxt.start() if nxt else len(question)]
+        if len(_words(question[start:m.start()])) >= 3 and _is_clause(piece, ";" in m.group()):
+            cuts.append((start, m.start()))
+            start = m.end()
+    if not cuts:
+        return [question]
+    parts = [question[a:b] for a, b in cuts] + [question[start:]]
+    return _resolve_it([_question(p) for p in parts])
+
+
+def _resolve_it(parts: list[str]) -> list[str]:
+    """Put the first clause's subject for a lone "it"/"they" when it is obvious:
+    "What is the Orla Line, and when will it open?" -> "When will the Orla Line open?"."""
+    m = _COPULA_NAME.match(parts[0])
+    if not m:
+        return parts
+    pronoun = "it" if m["be"].lower() in ("is", "was") else "they"
+    out = [parts[0]]
+    for p in parts[1:]:
+        hits = _PRONOUN[pronoun].findall(p)
+        out.append(_PRONOUN[pronoun].sub(m["np"], p, count=1) if len(hits) == 1 else p)
+    return out
+
+
+def _split_sources(question: str) -> list[str]:
+    """One question per named source, each with the same ask."""
+    m = _CONSISTENT.match(question)
+    if m and _short(m["a"]) and _short(m["b"]):
+        return [_question(f"{m['ask']} {m['prep']} {src}") for src in (m["a"], m["b"])]
+    m = _SOURCES_END.match(question)
+    # "in A and B" is one noun phrase; a repeated preposition, "according to", "both" or "compared with": two sources
+    if m and (m["rep"] or m["both"] or m["cmp"] or m["prep"].lower() == "according to"):
+        srcs = [s.strip() for s in _LIST_SEP.split(m["a"]) + [m["b"]] if s.strip()]  # "A, B and C", "A, in B and in C"
+        # sources are parallel: a long B ("the U.S. and in Canada change in May") runs on into the ask
+        parallel = len(_words(srcs[-1])) <= max(len(_words(s)) for s in srcs[:-1]) + 2
+        if len(_words(m["ask"])) >= 3 and all(_short(s) for s in srcs) and parallel:
+            return [_question(f"{m['ask']} {m['prep']} {s}") for s in srcs]
+    m = _SOURCES_LEAD.match(question)
+    if m and (m["rep"] or m["both"] or m["prep"].lower() == "according to") and _short(m["a"]) and _short(m["b"]):
+        return [_question(f"{m['prep']} {s}, {m['ask']}") for s in (m["a"], m["b"])]
+    m = _BOTH_NAMES.search(question)  # "What do both A and B say about X?": named things only
+    if m:
+        aux = _SINGULAR.get((m["aux"] or "").strip().lower(), (m["aux"] or "").strip())
+        b, end = m["b"], m.end()
+        # "What N do both A and B x y verb?": with a wh-object first the last word is the verb, x y end B's name
+        tail = _NOUNS_THEN_VERB.match(question[end:]) if m["aux"] and m.start() > 0 else None
+        if tail and not any(w.lower() in STOP_WORDS for w in _words(tail["nouns"])):
+            b, end = b + tail["nouns"], end + len(tail["nouns"])
+        head = question[:m.start()] + (aux + " " if aux else "")
+        return [_question(head + src + question[end:]) for src in (m["a"], b)]
+    return [question]
+
+
+def _split_each(statement: str, question: str) -> list[str] | None:
+    """"X appears in both A and B. What did X announce in each?" -> one question per source."""
+    m = _BOTH_END.search(statement) or _BOTH_NAMES.search(statement)
+    each = _EACH.search(question)
+    if not (m and each and _short(m["a"]) and _short(m["b"])):
+        return None
+    out = []
+    for src in (m["a"], m["b"]):
+        start, end = m.span("x") if "x" in m.groupdict() else m.span()
+        said = statement[:start] + src + statement[end:]
+        if each["aux"]:
+            asked = _SINGULAR.get(each["aux"].lower(), each["aux"]) + " " + src
+        else:
+            asked = (each["prep"] + " " if each["prep"] else "") + src
+        asked = _question(question[:each.start()] + asked + question[each.end():])
+        out.append(f"{said[:1].upper()}{said[1:].rstrip('.!')}. {asked}")
+    return out
+
+
+def split_question(question: str) -> list[str]:
+    """Standalone sub-questions of ``question``, at most 3; ``[question]`` when it asks one thing.
+
+    Splits (1) separate question sentences, (2) question clauses joined by "and", ", and" or
+    ";" ("What is X, and where is Y?"), (3) one ask about named sources: "in A and in B",
+    "according to A and B", "in A compared with B", "in A, and is that consistent with B",
+    "both A and B", and "... both A and B. What ... in each?". A conjunction inside a noun
+    phrase ("prices and volumes", "Smith and Jones") never splits, nor does a question of
+    fewer than 6 words.
+    """
+    q = " ".join(question.split())
+    if len(_words(q)) < 6:
+        return [question]
+    sentences = [s for s in _SENTENCE_END.split(q if "?" in q else q.rstrip(".!") + "?") if s.strip()]
+    parts: list[str] = []
+    lead = ""  # statements leading into the next question
+    for s in sentences:
+        if not s.endswith("?"):
+            lead = f"{lead} {s}".strip()
+        elif lead:  # a statement with its question stays whole, unless it names both sources
+            parts.extend(_split_each(lead, s) or [f"{lead} {s}"])
+            lead = ""
+        else:
+            for clause in ([s] if _CONSISTENT.match(s) else _split_clauses(s)):
+                parts.extend(_split_sources(clause))
+    if lead:  # a trailing remark belongs to the last question
+        parts[-1:] = [f"{parts[-1]} {lead}" if parts else lead]
+    unique: dict[str, str] = {}
+    for p in parts:
+        unique.setdefault(p.lower(), p)  # drop repeats, keep order
+    parts = list(unique.values())
+    if len(parts) > 3:
+        parts = parts[:2] + [" ".join(parts[2:])]
+    return parts if len(parts) > 1 else [question]
+
+
+def is_multi_part(question: str) -> bool:
+    return len(split_question(question)) > 1
+
+
+def _is_name(words: list[str], i: int) -> bool:
+    w = words[i]
+    return (i > 0 and w[:1].isupper() and w.lower() not in STOP_WORDS) or any(c.isdigit() for c in w)
+
+
+def needs_context(question: str) -> bool:
+    """True when ``question`` cannot be searched as asked and needs the conversation.
+
+    The rule, in order:
+      * elliptical: "What about X?", "How about X?", "What else?", or an opening "and"/"but"/"so"
+        with at most 3 words after it ("And copper?", "And then?");
+      * short: at most 4 words and no name or number ("Why?", "Who won it?"), or no content word;
+      * a pronoun with nothing before it to point at: he/she/him/her/it/they/them unless a name
+        (a capitalised word past the first) comes before it; its/their/his unless any content
+        word comes before; "it" in "is it true that <clause>" or "did it take ... to <clause>"
+        is a dummy subject and does not count;
+      * a demonstrative standing for a thing: this/that/these/those at the start, after a
+        question word, auxiliary or preposition, or at the end ("Why did that happen?",
+        "What came after that?"), but not "said that ..." nor "this year";
+      * "there" not in "is there"/"there are" ("What happened there?").
+    Only the first clause is scanned for these when it has two content words of its own,
+    since a later "it"/"that" can point back into it ("X is at a high - when was it last this high?").
+    A full question with its own subject returns False.
+    """
+    text = " ".join(question.split())
+    words = _words(text)
+    if not words or _ELLIPSIS.match(text):
+        return True
+    if words[0].lower() in _OPENER:
+        if len(words) <= 4:
+            return True
+        text = text.split(" ", 1)[1]
+        words = _words(text)
+    low = [w.lower() for w in words]
+    content = [w for w in low if w not in STOP_WORDS and len(w) > 2]
+    named = any(_is_name(words, i) for i in range(len(words)))
+    if not content or (len(words) <= 4 and not named):
+        return True
+    # past the first clause a pronoun may point back into it: "What did the council decide, and why was that?"
+    head = _words(_BOUNDARY.split(text, maxsplit=1)[0])
+    scan = len(head) if len(content_stems(" ".join(head))) >= 2 else len(low)
+    for i, w in enumerate(low[:scan]):
+        prev, nxt = (low[i - 1] if i else None), (low[i + 1] if i + 1 < len(low) else None)
+        before = range(i)
+        if w == "her" and nxt and nxt not in STOP_WORDS:
+            w = "his"  # "her company" is a possessive
+        if w in _PERSONAL:
+            if w == "it" and (prev is None or prev in _AUX | _WH) and _dummy_it(low, i):
+                continue
+            if not any(_is_name(words, j) for j in before):
+                return True
+        elif w in _POSSESSIVE:
+            if not any(low[j] not in STOP_WORDS and len(low[j]) > 2 for j in before):
+                return True
+        elif w in _DEMONSTRATIVE:
+            if w in ("this", "these") and nxt in _NOW:
+                continue
+            if prev is None or nxt is None or prev in _AUX | _WH | _PREPS | _OPENER:
+                return True
+        elif w == "there" and not (prev in _AUX or nxt in _AUX):
+            return True
+    return False
+
+
+def _dummy_it(low: list[str], i: int) -> bool:
+    """"Is it true that the plant closed?": "it" holds the place of a clause that follows."""
+    for j in range(i + 1, min(i + 5, len(low))):
+        if low[j] in ("that", "to", "whether", "for"):
+            rest = [w for w in low[j + 1:] if w not in STOP_WORDS and len(w) > 2]
+            return len(rest) >= 2
+    return False
+
+
+def _stem(word: str) -> str:
+    """A crude stem that only has to agree with itself: "gained", "gains", "gaining" -> "gain"."""
+    w = _POSSESSIVE_END.sub("", word.lower())
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not w.endswith("ss"):
+            w = w[: -len(suffix)] + repl
+            break
+    return w[:-1] if w.endswith("e") and len(w) > 3 else w  # "settle"/"settled" -> "settl"
+
+
+def content_stems(text: str) -> set[str]:
+    """Stems of the words of ``text`` that are not stop words and longer than 2 letters."""
+    return {_stem(w) for w in _words(text) if w.lower() not in STOP_WORDS and len(w) > 2}
+
+
+def keeps_question(question: str, rewrite: str) -> bool:
+    """Whether ``rewrite`` keeps all of ``question``: every content word of the question is in
+    the rewrite (pronouns and "what about" are stop words, so they may be replaced), and a
+    multi-part question stays multi-part with at least as many parts."""
+    if not rewrite.strip():
+        return False
+    if not content_stems(question) <= content_stems(rewrite):
+        return False
+    return len(split_question(rewrite)) >= len(split_question(question))

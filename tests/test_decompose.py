@@ -1,0 +1,171 @@
+"""rag.decompose: splitting multi-part questions and spotting follow-ups (invented topics only)."""
+
+import pytest
+
+from rag.decompose import STOP_WORDS, is_multi_part, keeps_question, needs_context, split_question
+
+
+@pytest.mark.parametrize("question, parts", [
+    # two question clauses
+    ("Who designed the Orla observatory, and what will this let its astronomers see?",
+     ["Who designed the Orla observatory?", "What will this let its astronomers see?"]),
+    ("What did Kestrel Rail order from Dunmore Works and when does the first train arrive?",
+     ["What did Kestrel Rail order from Dunmore Works?", "When does the first train arrive?"]),
+    ("How many goals did Kestrel United score in May and who was their top scorer?",
+     ["How many goals did Kestrel United score in May?", "Who was their top scorer?"]),
+    ("When did the Orla comet pass Earth; how bright was it at its peak?",
+     ["When did the Orla comet pass Earth?", "How bright was it at its peak?"]),
+    ("What is the Lumen Tunnel, and when will it open?",
+     ["What is the Lumen Tunnel?", "When will the Lumen Tunnel open?"]),  # "it" is the plain name before
+    ("What is the depth of Lake Orla and how fast is it shrinking?",
+     ["What is the depth of Lake Orla?", "How fast is it shrinking?"]),  # "it" is left: the subject is no plain name
+    ("What is Velora building in Hanford, and when will it open?",
+     ["What is Velora building in Hanford?", "When will it open?"]),
+    ("Where did the Brindle rowing crew train? Who coached them that season?",
+     ["Where did the Brindle rowing crew train?", "Who coached them that season?"]),
+    # one ask about named sources
+    ("Who paid for the new stadium in the Harlow Gazette piece and in the Tidewater Post interview?",
+     ["Who paid for the new stadium in the Harlow Gazette piece?",
+      "Who paid for the new stadium in the Tidewater Post interview?"]),
+    ("What did the harbour master in Brill say in the Quill Review column and in the Dunmore Herald?",
+     ["What did the harbour master in Brill say in the Quill Review column?",
+      "What did the harbour master in Brill say in the Dunmore Herald?"]),
+    ("What is the outlook for barley harvests according to the Farm Bureau and the Grain Council?",
+     ["What is the outlook for barley harvests according to the Farm Bureau?",
+      "What is the outlook for barley harvests according to the Grain Council?"]),
+    ("How warm will the summer be according to Rowland and Okafor?",
+     ["How warm will the summer be according to Rowland?", "How warm will the summer be according to Okafor?"]),
+    ("How many homes lost power in the Morning Ledger's account compared with the Evening Star?",
+     ["How many homes lost power in the Morning Ledger's account?", "How many homes lost power in the Evening Star?"]),
+    ("How many seats does the arena have according to the Harlow Gazette; is this the same as in the Tidewater Post?",
+     ["How many seats does the arena have according to the Harlow Gazette?",
+      "How many seats does the arena have according to the Tidewater Post?"]),
+    ("According to the Harlow Gazette and the Tidewater Post, when will the ferry resume?",
+     ["According to the Harlow Gazette, when will the ferry resume?",
+      "According to the Tidewater Post, when will the ferry resume?"]),
+    ("What do both the Harlow Gazette and the Tidewater Post say about the Orla bridge?",
+     ["What does the Harlow Gazette say about the Orla bridge?",
+      "What does the Tidewater Post say about the Orla bridge?"]),
+    ("Which ferry routes do both the Harlow Gazette weekly and the Tidewater Post harbour column list?",
+     ["Which ferry routes does the Harlow Gazette weekly list?",
+      "Which ferry routes does the Tidewater Post harbour column list?"]),
+    ("Do both Marta Ruiz and Ola Berg expect lower fares?",
+     ["Does Marta Ruiz expect lower fares?", "Does Ola Berg expect lower fares?"]),
+    ("Which fares do both Marta Ruiz and Ola Berg expect to rise?",
+     ["Which fares does Marta Ruiz expect to rise?", "Which fares does Ola Berg expect to rise?"]),
+    ("The glacier survey is covered by both the Quill Review and the Dunmore Herald. "
+     "Which findings are reported in each?",
+     ["The glacier survey is covered by the Quill Review. Which findings are reported in the Quill Review?",
+      "The glacier survey is covered by the Dunmore Herald. Which findings are reported in the Dunmore Herald?"]),
+    # (the statement's verb keeps its plural form)
+    ("Both the Harlow Gazette and the Tidewater Post cover the ferry strike. What do they say about the pay offer?",
+     ["The Harlow Gazette cover the ferry strike. What does the Harlow Gazette say about the pay offer?",
+      "The Tidewater Post cover the ferry strike. What does the Tidewater Post say about the pay offer?"]),
+])
+def test_splits(question, parts):
+    assert split_question(question) == parts
+    assert is_multi_part(question)
+
+
+@pytest.mark.parametrize("question", [
+    "What are the risks and opportunities for exporters?",
+    "How did prices and volumes change?",
+    "Who are Smith and Jones?",
+    "What did the Bank of England and the ECB decide about rates?",  # a pair, not two sources
+    "Why did the Bank of England act sooner compared with the ECB?",
+    "Did rainfall rise in Norland and Vesk last spring?",  # "in A and B" is one place phrase
+    "What happens to ticket prices when demand falls and when supply rises?",
+    "What did the coach, who joined in 2019 and who once played for Dunmore, say?",
+    "Which drivers crashed and why?",
+    "Explain why the Lumen Tunnel flooded and what the engineers did next.",
+    "When does the Orla festival open, and is it free?",  # "is it free?" cannot stand alone
+    "How did ridership in the north and in the Vesk valley change after the fare cut?",  # B runs on into the ask
+    "Who won? Who lost?",  # under 6 words
+    "Did both prices and volumes rise at Velora?",  # "both" over common nouns, not sources
+])
+def test_does_not_split(question):
+    assert split_question(question) == [question]
+    assert not is_multi_part(question)
+
+
+def test_at_most_three_parts():
+    q = ("What did Velora build, and where did Brindle invest, and who did Kestrel hire, "
+         "and when did Dunmore open its plant?")
+    assert len(split_question(q)) == 3
+    assert split_question("How deep is Lake Orla according to the Quill, the Herald and the Ledger?") == [
+        "How deep is Lake Orla according to the Quill?", "How deep is Lake Orla according to the Herald?",
+        "How deep is Lake Orla according to the Ledger?"]
+
+
+@pytest.mark.parametrize("question", [
+    "What did she say about the merger?",
+    "Why did they close the plant?",
+    "And the silver medal?",
+    "What about the Rivermoor dam?",
+    "How about next season?",
+    "Why?",
+    "And then?",
+    "When did it open?",
+    "What happened there?",
+    "What are its main exports?",
+    "Why did that happen?",
+    "What did the minister say about it?",
+    "What does this mean for Velora's suppliers?",
+    "Which of them grew faster?",
+    "Tell me more.",
+    "But the Dunmore Herald?",
+    "What did Marta Ruiz find there?",
+])
+def test_needs_context(question):
+    assert needs_context(question)
+
+
+@pytest.mark.parametrize("question", [
+    "Is it true that Brindle Foods closed its Hanford bakery?",
+    "How long did it take to build the Orla bridge?",
+    "Are there plans for a second terminal at Kestrel Airport?",
+    "How did Brindle Foods change its prices in 2022?",
+    "How much did ticket sales rise this year in Harlow?",
+    "Who announced that the Hanford plant would close?",
+    "When did Marta Ruiz join Fennick, and what did she change?",
+    "How many goals did Kestrel United score in May, and who was their top scorer?",
+    "And how much did Dextra Mining pay for the Kallo quarry in 2021?",
+    "How did the council justify their decision on the tram line?",
+    "Why did Marta Ruiz say she would resign from Fennick?",
+    "Why did the festival director sell her stake in the Orla festival?",
+    "What is planned for this year at Kestrel Airport?",
+    "What did the harbour board decide in May, and why was that delayed?",
+    "Who said that fares would rise and what evidence did they give?",
+    "The Kestrel ferry fleet grew to forty boats in 2023; how many of them run on batteries?",
+])
+def test_stands_alone(question):
+    assert not needs_context(question)
+
+
+def test_keeps_question_rejects_a_rewrite_that_drops_half():
+    q = "How many visitors did the Orla museum get in June, and what was the ticket price?"
+    assert not keeps_question(q, "What was the ticket price in June?")
+    assert not keeps_question(q, "How many visitors did the Orla museum get in June and what was the price?")
+    assert keeps_question(q, q)
+
+
+def test_keeps_question_allows_resolving_pronouns_and_ellipsis():
+    assert keeps_question("What did she say about it?", "What did Marta Ruiz say about the Orla bridge?")
+    assert keeps_question("And the silver medal?", "Who won the silver medal in the Dunmore marathon?")
+    assert keeps_question("What were its visitor numbers?", "What were the Orla museum's visitor numbers in June?")
+    assert not keeps_question("Why did they close the plant?", "Why did Brindle Foods shut down?")
+    assert not keeps_question("And the silver medal?", "")
+    # words are compared by crude stems: tense, plural and possessive may change
+    assert keeps_question("How much did the Velora fund gain on the Dunmore exchange?",
+                          "What were the Velora fund's gains on the Dunmore exchanges?")
+
+
+def test_keeps_question_multi_part_must_stay_multi_part():
+    q = "What is the Lumen Tunnel, and when will it open?"
+    assert keeps_question(q, "What is the Lumen Tunnel, and when will the Lumen Tunnel open?")
+    assert not keeps_question(q, "When will the Lumen Tunnel open?")  # every word kept, one part lost
+
+
+def test_stop_words_are_function_words():
+    assert {"the", "and", "what", "it", "they", "about", "did"} <= STOP_WORDS
+    assert not {"price", "gain", "say", "october"} & STOP_WORDS

@@ -9,10 +9,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from . import evidence
 from . import index as index_mod
+from .chunking import count_tokens
 from .citations import is_refusal, parse_citations, strip_markers
-from .grounding import ground
-from .config import Config, load_config
+from .grounding import check_answer, render
+from .config import Config, index_dir_for, load_config
+from .decompose import needs_context, split_question
 from .embedding import Embedder
 from .errors import CorpusError, ModelError, QuestionError
 from .index import DocumentInfo, IndexReport
@@ -21,7 +24,8 @@ from .llm import ChatModel, load_model
 from .models import resolve_model
 from .prompt import REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages
 from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, Retriever, to_passages
-from .types import Answer, Passage, Timings
+from .support import Support, Thresholds, coverage, decide, evidence_of, focused_messages, judge_messages
+from .types import Answer, Passage, Timings, merge_answers
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,8 @@ class Assistant:
                  config: Config | None = None, llm: ChatModel | None = None, embedder: Embedder | None = None,
                  progress: Progress | None = None, rebuild: bool = False, **overrides: Any):
         base = config or load_config()
+        if corpus is not None and index_dir is None and base.index_dir == Config.index_dir:
+            index_dir = index_dir_for(Path(corpus))  # another corpus never overwrites the seeds' index
         self.config = base.replace(corpus=corpus, index_dir=index_dir, **overrides)
         self.embedder = embedder or Embedder(self.config.embedder)
         self._llm = llm
@@ -113,7 +119,15 @@ class Assistant:
         if k < 1:
             raise QuestionError(f"k={k}: ask for at least one passage")
         hits = self._retriever.search(q, k)
-        return to_passages(self.index, hits, self._dense.query_vector(q))
+        qv = self._dense.query_vector(q)
+        passages = to_passages(self.index, hits, qv)
+        if self.config.passage_tokens > 0:
+            # show the sentences that matter: a shorter prompt, read faster, distracts less
+            def similarity(sentences: list[str]) -> list[float]:
+                return [float(v @ qv) for v in self.embedder.encode(sentences)]
+
+            passages = evidence.select(q, passages, count_tokens, self.config.passage_tokens, similarity)
+        return passages
 
     # --- generation ------------------------------------------------------------------
 
@@ -155,12 +169,33 @@ class Assistant:
     def stream(self, question: str, *, history: list[dict[str, str]] | None = None, k: int | None = None,
                temperature: float | None = None, model: str | None = None) -> Iterator[str | Answer]:
         """Yield answer text pieces as they are generated, then the final :class:`Answer`."""
-        cfg = self.config
         q = self._check_question(question)
         t0 = time.perf_counter()
         llm = self._model(model)
-        standalone = self.condense(q, history, model) if history else None
-        retrieved = self.retrieve(standalone or q, k)
+        # a question that stands on its own is searched as asked, never rewritten
+        standalone = self.condense(q, history, model) if history and needs_context(q) else None
+        parts = split_question(standalone or q) if self.config.split_questions else [standalone or q]
+        if len(parts) == 1:
+            yield from self._answer(q, standalone, llm, t0, k=k, temperature=temperature)
+            return
+        # each part gets its own retrieval and answer; the answers are merged with their citations
+        answers: list[Answer] = []
+        for i, part in enumerate(parts):
+            if i:
+                yield " "
+            for event in self._answer(part, None, llm, t0 if i == 0 else time.perf_counter(), k=k, temperature=temperature):
+                if isinstance(event, Answer):
+                    answers.append(event)
+                else:
+                    yield event
+        yield merge_answers(q, standalone, answers, time.perf_counter() - t0)
+
+    def _answer(self, q: str, standalone: str | None, llm: ChatModel, t0: float, *, k: int | None,
+                temperature: float | None) -> Iterator[str | Answer]:
+        """Retrieve for one question, generate, check; the pieces, then the Answer."""
+        cfg = self.config
+        asked = standalone or q
+        retrieved = self.retrieve(asked, k)
         t_retrieval = time.perf_counter() - t0
         best = max((p.score for p in retrieved), default=0.0)
         low_conf = best < cfg.min_score
@@ -174,8 +209,8 @@ class Assistant:
                          model=model_name, standalone_question=standalone, low_confidence=True)
             return
         system = cfg.system_prompt or SYSTEM_PROMPT
-        passages = fit_passages(standalone or q, retrieved, llm.count_tokens, llm.n_ctx, cfg.max_tokens, system=system)
-        messages = build_prompt(standalone or q, passages, system)
+        passages = fit_passages(asked, retrieved, llm.count_tokens, llm.n_ctx, cfg.max_tokens, system=system)
+        messages = build_prompt(asked, passages, system)
         pieces: list[str] = []
         t_first = 0.0
         for piece in llm.stream(messages, max_tokens=cfg.max_tokens,
@@ -185,23 +220,45 @@ class Assistant:
             pieces.append(piece)
             yield piece
         raw = "".join(pieces).strip()
-        total = time.perf_counter() - t0
         prompt_tokens, completion_tokens = llm.last_usage
         refused = is_refusal(raw)
+        support = None
         if refused:
             text, citations = (strip_markers(raw) or REFUSAL), []
-        else:
+        elif cfg.verify_citations:
             text, _ = parse_citations(raw, passages)  # normalise markers, drop those that point nowhere
-            if cfg.verify_citations:
-                text, citations, supported = ground(text, passages, standalone or q)
-                if not supported:
-                    log.info("answer %r is not backed by any passage: refused", raw)
+            checks = check_answer(text, passages, asked)
+            text, citations = render(checks, passages)
+            if not any(c.supported for c in checks):
+                log.info("answer %r is not backed by any passage: refused", raw)
+                text, citations, refused = REFUSAL, [], True
+            elif cfg.support_check:
+                support = self._support(asked, checks, passages, messages, raw, llm)
+                if not support.accepted:
+                    log.info("answer %r fails the support check (%s): refused", raw, support)
                     text, citations, refused = REFUSAL, [], True
-            else:
-                text, citations = parse_citations(text, passages)
+        else:
+            text, citations = parse_citations(raw, passages)
+        total = time.perf_counter() - t0
         yield Answer(
             question=q, text=text, citations=citations, passages=passages, refused=refused,
             timings=Timings(retrieval=round(t_retrieval, 4), first_token=round(t_first or total, 4), total=round(total, 4),
                             prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
-            model=model_name, standalone_question=standalone, low_confidence=low_conf, draft=raw,
+            model=model_name, standalone_question=standalone, low_confidence=low_conf, draft=raw, support=support,
         )
+
+    def _support(self, question: str, checks: list, passages: list[Passage], messages: list[dict[str, str]],
+                 draft: str, llm: ChatModel) -> Support:
+        """Score the grounded answer with rag.support: coverage, then the model's judgement."""
+        cfg = self.config
+        near, whole = evidence_of(checks, passages)
+        cov, whole_cov = coverage(question, near), coverage(question, whole)
+        p_yes = p_focused = None
+        if cfg.judge in ("continue", "both"):
+            p_yes = round(llm.judge(judge_messages(messages, draft), seed=cfg.seed), 4)
+        if cfg.judge in ("focused", "both"):
+            claim = " ".join(c.text for c in checks if c.supported)
+            p_focused = round(llm.judge(focused_messages(question, claim, near), seed=cfg.seed), 4)
+        score = p_focused if cfg.judge == "focused" else p_yes
+        thresholds = Thresholds(cfg.judge_threshold, cfg.judge_covered_threshold, cfg.coverage_words)
+        return Support(cov, whole_cov, p_yes, p_focused, decide(cov, score, thresholds))

@@ -26,6 +26,7 @@ class Config:
     chunk_tokens: int = 150  # cl100k tokens per chunk (upper bound, sentences are kept whole)
     chunk_overlap: int = 30  # tokens of trailing sentences repeated at the next chunk's start
     k: int = 4  # passages shown to the model
+    passage_tokens: int = 0  # show each passage's best run of sentences within this many tokens (0: whole chunk)
     candidates: int = 20  # passages each retriever returns before fusion
     hybrid: bool = True  # fuse BM25 with dense retrieval (reciprocal rank fusion)
     n_ctx: int = 2048
@@ -35,11 +36,21 @@ class Config:
     n_threads: int | None = None  # None: all cores
     system_prompt: str | None = None  # None: rag.prompt.SYSTEM_PROMPT (measured on the gold set)
     verify_citations: bool = True  # re-check each answer sentence against the passages (rag.grounding)
+    split_questions: bool = True  # answer each part of a multi-part question with its own retrieval
+    support_check: bool = True  # refuse answers the cited passages do not state (rag.support)
+    judge: str = "continue"  # the model's yes/no judgement: continue (cached prompt), focused, both, off
+    judge_threshold: float = 0.5  # p(Yes) at which an answer stands on the judgement alone
+    judge_covered_threshold: float = 0.5  # p(Yes) enough when the question's names and numbers are beside the evidence
+    coverage_words: float = 0.0  # share of the question's other words the evidence needs for the lower threshold
     refuse_below: float = 0.20  # best dense score under this: refuse without asking the model
     min_score: float = 0.30  # best dense score under this flags the answer low-confidence
     max_question_chars: int = 2000
     max_file_bytes: int = 5_000_000
     model_cache: Path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-news"
+    fusion: str = "rrf"  # how hybrid retrieval fuses BM25 and dense: rrf, minmax or zscore (rag.retrieval)
+    lexical_weight: float = 0.5  # BM25's share of the fusion; 0.5 weighs both alike
+    rare_boost: float = 0.0  # bonus for holding the query's rare terms, as a share of the fused score spread
+    rare_df: float = 0.05  # a query term is rare when at most this share of chunks holds it (or it has a digit)
 
     def replace(self, **changes: Any) -> "Config":
         return dataclasses.replace(self, **_coerce(changes))
@@ -71,6 +82,18 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
             raise RagError(f"config setting {name}={value!r} is not a valid {type(default).__name__}") from err
         out[name] = value
     return out
+
+
+def index_dir_for(corpus: Path) -> Path:
+    """The default index folder of a corpus: ``index/`` for the seeds, else a folder of its own
+    under ``index/corpora/``, named after the corpus and a hash of its absolute path."""
+    import hashlib
+
+    corpus = Path(corpus).expanduser().resolve()
+    if corpus == Config.corpus.resolve():
+        return Config.index_dir
+    digest = hashlib.sha256(str(corpus).encode("utf-8")).hexdigest()[:8]
+    return Config.index_dir / "corpora" / f"{corpus.name or 'corpus'}-{digest}"
 
 
 def load_config(path: str | Path | None = None, **overrides: Any) -> Config:

@@ -14,20 +14,9 @@ from __future__ import annotations
 
 import re
 
-# General English function words: articles, pronouns, auxiliaries, prepositions,
-# conjunctions, question words and a few quantifiers and adverbs. The one list here.
-STOP_WORDS = frozenset("""
-a an the and or but nor so yet if then than else also too very just only even still again ever
-i me my mine we us our ours you your yours he him his she her hers it its they them their theirs
-this that these those there here who whom whose which what when where why how whether
-is are was were be been being am do does did doing done has have had having
-will would shall should can could may might must
-of in on at to for from by with as into onto about over under after before during while until since
-up down out off per via upon within without between among through across against toward towards
-around near like despite except beyond behind above below
-not no yes any some each every all both either neither other another such own same
-more most less least much many few one ones
-""".split())
+from .words import FUNCTION_WORDS as STOP_WORDS  # function words only: a rewrite may not drop "say"
+from .words import stem as _stem
+
 
 _AUX = frozenset("is are was were be been do does did has have had will would shall should can could may might must"
                  .split())
@@ -303,16 +292,6 @@ def _dummy_it(low: list[str], i: int) -> bool:
             rest = [w for w in low[j + 1:] if w not in STOP_WORDS and len(w) > 2]
             return len(rest) >= 2
     return False
-
-
-def _stem(word: str) -> str:
-    """A crude stem that only has to agree with itself: "gained", "gains", "gaining" -> "gain"."""
-    w = _POSSESSIVE_END.sub("", word.lower())
-    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not w.endswith("ss"):
-            w = w[: -len(suffix)] + repl
-            break
-    return w[:-1] if w.endswith("e") and len(w) > 3 else w  # "settle"/"settled" -> "settl"
 
 
 def content_stems(text: str) -> set[str]:

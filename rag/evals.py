@@ -348,6 +348,7 @@ class QuestionResult:
     low_confidence: bool = False
     error: str | None = None
     draft: str = ""  # the model's own text when the citation check changed it
+    support: dict | None = None  # the support check's signals (rag.support.Support.to_dict())
 
     @property
     def answerable(self) -> bool:
@@ -402,6 +403,7 @@ def score_answer(item: GoldItem, answer: Answer, k: int | None = None) -> Questi
         model=answer.model, standalone_question=answer.standalone_question,
         low_confidence=bool(answer.low_confidence),
         draft=_changed_draft(answer),
+        support=answer.support.to_dict() if getattr(answer, "support", None) is not None else None,
         **_retrieval_fields(item, answer.passages, k),
     )
 

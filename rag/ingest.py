@@ -385,7 +385,7 @@ def clean(text: str, source: str) -> list[Document]:
                 spans[-1] = (spans[-1][0], decisions[i].end)
             else:
                 spans.append((decisions[i].start, decisions[i].end))
-        title = title_line or _fallback_title(text[spans[0][0]:spans[0][1]])
+        title = title_line or _fallback_title(text[spans[0][0]:spans[0][1]], _masthead(decisions[:first]) if n == 0 else None)
         # the page's first date stamp dates its first article only
         date = parse_date(title_line or "") or (next((d for d in dates if d), None) if n == 0 else None)
         doc_id = source if n == 0 else f"{source}#{n + 1}"
@@ -393,9 +393,21 @@ def clean(text: str, source: str) -> list[Document]:
     return docs
 
 
-def _fallback_title(first_text: str) -> str:
-    """A headline-less article is titled by its first sentence."""
-    sentence = re.split(r"(?<=[.!?])\s", first_text.strip(), maxsplit=1)[0]
+def _masthead(header: list) -> str | None:
+    """The page's first line when it is a short label above the article (a site's name):
+    readers refer to a headline-less piece by where it appeared."""
+    first = next((d for d in header if d.text.strip()), None)
+    if first is None or first.reason == DATE_STAMP or _is_sentence(first.text) or len(_words(first.text)) > 4:
+        return None
+    return first.text.strip()
+
+
+def _fallback_title(first_text: str, masthead: str | None = None) -> str:
+    """A headline-less article is titled by its first line's first sentence, after the
+    page's masthead when it has one."""
+    line = first_text.strip().split("\n", 1)[0]
+    sentence = re.split(r"(?<=[.!?])\s", line, maxsplit=1)[0]
+    sentence = f"{masthead}: {sentence}" if masthead else sentence
     return sentence if len(sentence) <= 90 else sentence[:87].rsplit(" ", 1)[0] + "…"
 
 

@@ -32,6 +32,12 @@ class ChatModel(ABC):
         # a conservative estimate for models without a tokenizer at hand
         return max(1, len(text) // 3)
 
+    def judge(self, messages: list[dict[str, str]], *, seed: int = 42) -> float:
+        """p(Yes) of a yes/no question. This default reads the first word of a short greedy
+        reply (0 or 1); models with logits at hand override it with the probability."""
+        reply = "".join(self.stream(messages, max_tokens=3, temperature=0.0, seed=seed)).strip().lower()
+        return 1.0 if reply.startswith("yes") else 0.0
+
 
 class LlamaCppModel(ChatModel):
     def __init__(self, path: Path, *, n_ctx: int = 2048, n_threads: int | None = None, seed: int = 42, name: str | None = None):
@@ -53,6 +59,37 @@ class LlamaCppModel(ChatModel):
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def _first_token_ids(self, *words: str) -> list[int]:
+        ids = set()
+        for w in words:
+            toks = self._llm.tokenize(w.encode("utf-8"), add_bos=False, special=False)
+            if toks:
+                ids.add(toks[0])
+        return sorted(ids)
+
+    def judge(self, messages, *, seed=42):
+        """p(Yes) against p(No) from the logits of the reply's first token. Continuing a
+        prompt that was just answered reuses llama.cpp's cached tokens for the shared prefix."""
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        yes = self._first_token_ids("Yes", " Yes", "yes", "YES")
+        no = self._first_token_ids("No", " No", "no", "NO")
+        seen: dict[str, np.ndarray] = {}
+
+        def grab(input_ids, scores):
+            seen.setdefault("scores", np.array(scores, dtype=np.float64, copy=True))
+            return scores
+
+        with self.lock:
+            self._llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, top_k=1, seed=seed,
+                                             logits_processor=LogitsProcessorList([grab]))
+        scores = seen["scores"]
+        top = scores.max()
+        p_yes = float(np.exp(scores[yes] - top).sum())
+        p_no = float(np.exp(scores[no] - top).sum())
+        return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
 
     def stream(self, messages, *, max_tokens, temperature, seed, stop=None):
         with self.lock:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from .decompose import keeps_question
 from .types import Passage
 
 REFUSAL = "The articles do not say."
@@ -95,7 +96,9 @@ def accept_rewrite(question: str, rewrite: str, history: list[dict[str, str]]) -
     "Dr. Jenkins works at a university." for "Where does she work?", and that guess must not
     become the query.)"""
     rewrite = re.sub(r"^(rewritten question|question)\s*:\s*", "", rewrite.strip().strip('"'), flags=re.IGNORECASE)
-    if 3 <= len(rewrite) <= 400 and rewrite.endswith("?"):
+    # a rewrite must keep every part of the question: "How much did X gain, and what was
+    # the settle price?" must not come back as "What was the settle price?"
+    if 3 <= len(rewrite) <= 400 and rewrite.endswith("?") and keeps_question(question, rewrite):
         return rewrite
     last = next((str(t.get("content", "")) for t in reversed(history) if t.get("role") == "assistant"), "")
     last = " ".join(last.split())[:200]

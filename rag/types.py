@@ -98,6 +98,7 @@ class Answer:
     standalone_question: str | None = None  # the rewritten question for a follow-up
     low_confidence: bool = False  # best retrieval score under the configured threshold
     draft: str = ""  # the model's text as generated, before citation checks (shows what grounding removed)
+    support: Any = None  # rag.support.Support: the support check's signals and verdict, when it ran
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -112,4 +113,35 @@ class Answer:
                         "tokens_per_second": self.timings.tokens_per_second},
             "model": self.model,
             "draft": self.draft,
+            "support": self.support.to_dict() if self.support is not None else None,
         }
+
+
+def merge_answers(question: str, standalone: str | None, parts: list[Answer], total: float) -> Answer:
+    """One answer from the answers to the parts of a question: the answered parts' texts in
+    order, their passages numbered one after another and markers renumbered to match. A part
+    the articles do not answer says so; the whole is a refusal only when every part is."""
+    import re
+
+    passages: list[Passage] = []
+    citations: list[Citation] = []
+    texts: list[str] = []
+    for a in parts:
+        offset = len(passages)
+        passages.extend(a.passages)
+        if a.refused:
+            texts.append(f"The articles do not answer “{a.question}”")
+            continue
+        texts.append(re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", a.text))
+        citations.extend(Citation(c.marker + offset, c.passage) for c in a.citations)
+    refused = all(a.refused for a in parts)
+    text = parts[0].text if refused else " ".join(t if t.endswith((".", "?", "!")) else t + "." for t in texts)
+    first = parts[0].timings
+    return Answer(
+        question=question, text=text, citations=citations, passages=passages, refused=refused,
+        timings=Timings(retrieval=round(sum(a.timings.retrieval for a in parts), 4), first_token=first.first_token,
+                        total=round(total, 4), prompt_tokens=sum(a.timings.prompt_tokens for a in parts),
+                        completion_tokens=sum(a.timings.completion_tokens for a in parts)),
+        model=parts[0].model, standalone_question=standalone, low_confidence=any(a.low_confidence for a in parts),
+        draft="\n".join(a.draft for a in parts),
+    )

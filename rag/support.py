@@ -1,0 +1,156 @@
+"""The support check: does a cited passage *state* the answer to the question asked?
+
+Scope: pure functions that score a grounded answer (see :mod:`rag.grounding`, which finds
+where each claim's facts are) against the question, and the prompts for the model's own
+yes/no judgement. Three signals, combined by :func:`decide`:
+
+* **Constraint coverage.** What the question pins down (its names, its numbers and years,
+  its other content words) must be in the evidence: the sentences that hold the claim's
+  facts, a sentence either side, and the article's title and date. A passage about the
+  same topic that names another person, year or event leaves the question's own
+  constraints uncovered.
+* **The model's judgement.** After answering, the model is asked whether the passages
+  state that answer for exactly what was asked; p(Yes) is read from its next-token
+  logits. The judgement prompt continues the answer prompt, so llama.cpp reuses the
+  cached passages and the check costs a few dozen tokens.
+* **A focused judgement**, optional: the same question over the evidence alone.
+
+An answer that fails the check becomes the refusal. Nothing here knows any topic's
+vocabulary; thresholds were chosen on two corpora (README, "The support check").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .chunking import split_sentences
+from .grounding import SentenceCheck, _date_forms
+from .types import Passage
+from .words import STOP_WORDS, content_words, names, quantities, word_stems
+
+JUDGE_QUESTION = (
+    "Check your answer against the passages. Do they state it as the answer to exactly what the "
+    "question asks (the same thing, person, place, time and event), without guessing? Reply Yes or No."
+)
+FOCUSED_SYSTEM = "You check whether a passage states the answer to a question. Reply Yes or No."
+
+# words of how a question is asked ("how much", "what kind"), not what it asks about
+_ASKING = content_words("much many kind type sort name happen happened give given called")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Shares (0..1) of the question's constraints found in the evidence; 1.0 when the
+    question has none of that kind."""
+
+    names: float
+    numbers: float
+    words: float
+
+    @property
+    def hard(self) -> float:
+        """The lower of names and numbers: one missing name or year is a different question."""
+        return min(self.names, self.numbers)
+
+
+@dataclass(frozen=True)
+class Support:
+    coverage: Coverage  # in the evidence sentences (and their neighbours, title, date)
+    passage_coverage: Coverage  # in the whole cited passages
+    p_yes: float | None = None  # the model's judgement, continuing the answer prompt
+    p_yes_focused: float | None = None  # the model's judgement over the evidence alone
+    accepted: bool = True
+
+    def to_dict(self) -> dict:
+        return {"coverage": vars(self.coverage), "passage_coverage": vars(self.passage_coverage),
+                "p_yes": self.p_yes, "p_yes_focused": self.p_yes_focused, "accepted": self.accepted}
+
+
+def _matches(stem: str, haystack: set[str]) -> bool:
+    """Whole-word match of a stem, allowing an adjective or plural ending ("Malaysia" / "Malaysian")."""
+    if stem in haystack:
+        return True
+    if len(stem) < 4:
+        return False
+    return any(h.startswith(stem) and h[len(stem):] in ("n", "an", "ian", "s", "es") or
+               stem.startswith(h) and len(h) >= 4 and stem[len(h):] in ("n", "an", "ian", "s", "es")
+               for h in haystack)
+
+
+def coverage(question: str, evidence: str) -> Coverage:
+    """How much of what ``question`` pins down appears in ``evidence``."""
+    q_names = names(question)
+    q_numbers = [q for q, _, _ in quantities(question)]
+    q_words = content_words(question) - _ASKING - q_names
+    stems = word_stems(evidence)
+    ev_numbers = [q for q, _, _ in quantities(evidence)]
+
+    def share(found: int, total: int) -> float:
+        return found / total if total else 1.0
+
+    return Coverage(
+        names=share(sum(_matches(n, stems) for n in q_names), len(q_names)),
+        numbers=share(sum(any(q.value == e.value for e in ev_numbers) for q in q_numbers), len(q_numbers)),
+        words=share(sum(_matches(w, stems) for w in q_words), len(q_words)),
+    )
+
+
+def evidence_context(passage: Passage, start: int, end: int, neighbours: int = 1) -> str:
+    """The evidence sentences with ``neighbours`` sentences either side, under the title and date."""
+    spans = split_sentences(passage.text)
+    idx = [i for i, (s, e) in enumerate(spans) if e > start and s < end]
+    if not idx:
+        body = passage.text[start:end]
+    else:
+        lo, hi = max(0, idx[0] - neighbours), min(len(spans) - 1, idx[-1] + neighbours)
+        body = passage.text[spans[lo][0]:spans[hi][1]]
+    return f"{passage.title}\n{_date_forms(passage.date)}\n{body}"
+
+
+def evidence_of(checks: list[SentenceCheck], passages: list[Passage]) -> tuple[str, str]:
+    """(evidence contexts, whole cited passages) of the supported sentences, as text."""
+    near, whole = [], []
+    for check in checks:
+        if not check.supported:
+            continue
+        n = check.supporting[0]
+        ev = check.evidence[n]
+        p = passages[n - 1]
+        near.append(evidence_context(p, ev.start, ev.end))
+        whole.append(f"{p.title}\n{_date_forms(p.date)}\n{p.text}")
+    return "\n".join(dict.fromkeys(near)), "\n".join(dict.fromkeys(whole))
+
+
+def judge_messages(answer_messages: list[dict[str, str]], draft: str) -> list[dict[str, str]]:
+    """The answer prompt, the model's own answer, then the yes/no question: a continuation,
+    so the cached prompt is reused."""
+    return [*answer_messages, {"role": "assistant", "content": draft}, {"role": "user", "content": JUDGE_QUESTION}]
+
+
+def focused_messages(question: str, answer: str, evidence: str) -> list[dict[str, str]]:
+    user = (f"Passage:\n<<<\n{' '.join(evidence.split())}\n>>>\n\nQuestion: {question}\nProposed answer: {answer}\n\n"
+            "Does the passage itself state this answer to this exact question? Reply Yes or No.")
+    return [{"role": "system", "content": FOCUSED_SYSTEM}, {"role": "user", "content": user}]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """An answer stands when p(Yes) reaches ``judge``, or reaches ``judge_covered`` with every
+    name and number of the question found beside the evidence; below ``words`` of the
+    question's other words found there, it needs ``judge`` whatever else."""
+
+    judge: float = 0.5
+    judge_covered: float = 0.5
+    words: float = 0.0
+
+
+def decide(cov: Coverage, p_yes: float | None, t: Thresholds = Thresholds()) -> bool:
+    if p_yes is None:  # no judgement available (a model without logits): coverage alone
+        return cov.hard >= 1.0 and cov.words >= t.words
+    if p_yes >= t.judge:
+        return True
+    return cov.hard >= 1.0 and cov.words >= t.words and p_yes >= t.judge_covered
+
+
+__all__ = ["Coverage", "Support", "Thresholds", "coverage", "decide", "evidence_context", "evidence_of",
+           "focused_messages", "judge_messages", "STOP_WORDS"]

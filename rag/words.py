@@ -1,0 +1,149 @@
+"""Words, stems, numbers and names of English text: the one place that says what a word is.
+
+Scope: tokens, the stop-word list, stems (Snowball English), content words, proper names
+and numbers with their units. Pure functions, shared by retrieval, the citation check and
+question splitting, so that "what counts as a word of the question" means the same thing
+everywhere. Nothing here knows any topic's vocabulary.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+# general English function words: articles, pronouns, auxiliaries, prepositions, conjunctions,
+# question words and a few quantifiers and adverbs
+FUNCTION_WORDS = frozenset("""
+a an the and or but nor so yet if then than else also too very just only even still again ever once further
+i me my mine we us our ours you your yours he him his she her hers it its they them their theirs
+this that these those there here who whom whose which what when where why how whether
+is are was were be been being am do does did doing done has have had having
+will would shall should can could may might must
+of in on at to for from by with as into onto about over under after before during while until since
+up down out off per via upon within without between among through across against toward towards
+around near like despite except beyond behind above below
+not no yes any some each every all both either neither other another such own same
+more most less least much many few one ones
+""".split())
+# the stop words: function words, plus words that talk about the text rather than its content
+# ("the article says", "a key point of the passage")
+STOP_WORDS = FUNCTION_WORDS | frozenset("""
+according article articles passage passages text texts said says say tell told state states stated mention mentions
+mentioned note notes noted key point important highlight highlights provide provides provided information detail details
+""".split())
+
+# words that open a sentence without naming anything ("However, ..."): not checked as names
+_OPENERS = frozenset("""however also yes no based overall therefore thus additionally furthermore moreover meanwhile
+instead currently today here there first second finally in on at as according while although though because since
+unfortunately sure certainly""".split())
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9’'.-]*[A-Za-z0-9]|[A-Za-z0-9]")
+_WORD = re.compile(r"[A-Za-z][A-Za-z’'-]*[A-Za-z]|[A-Za-z]")
+_POSSESSIVE = re.compile(r"[’']s?$")
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Lower-cased Snowball stem without possessive: "China's" -> "china", "surged" -> "surg"."""
+    w = _POSSESSIVE.sub("", word.lower().replace("’", "'"))
+    return _stemmer().stemWord(w) if w.isalpha() else w
+
+
+def words(text: str) -> list[str]:
+    """Alphabetic words of ``text`` in order, as written."""
+    return _WORD.findall(text)
+
+
+def word_stems(text: str) -> set[str]:
+    """Stems of every word of ``text``, stop words included: the haystack for whole-word matching."""
+    return {stem(w) for w in _WORD.findall(text)}
+
+
+def content_words(text: str) -> set[str]:
+    """Stems of the words that carry meaning (no stop words, at least 3 letters)."""
+    return {stem(w) for w in _WORD.findall(text) if len(w) > 2 and w.lower() not in STOP_WORDS}
+
+
+def names(sentence: str, *, first_word: bool = True) -> set[str]:
+    """Stems of the capitalised words and of words with inner capitals or digits ("iPhone",
+    "A320"). The first word counts too, unless it is a stop word or a sentence opener:
+    "Rollo ruled" names Rollo; "However, ..." names nothing."""
+    out = set()
+    for i, w in enumerate(_TOKEN.findall(sentence)):
+        low = w.lower().rstrip(".")
+        if low in STOP_WORDS or (i == 0 and (not first_word or low in _OPENERS)):
+            continue
+        if w.isdigit() or re.fullmatch(r"[\d.,]+", w):
+            continue  # numbers are checked with their units, not as names
+        if w[0].isupper() or re.search(r"[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]", w):
+            out.add(stem(w.rstrip(".")))
+    return out
+
+
+# ----------------------------------------------------------------------------- numbers
+
+_SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln": 1e6, "billion": 1e9,
+          "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12}
+_NUMBER = re.compile(
+    r"(?P<pre>(?:\b[A-Z]{1,3}\s?)?[$€£¥₹₩₽]|\b[A-Z]{3}\s(?=\d))?\s?"
+    r"(?<![\w.])(?P<val>\d[\d,]*(?:\.\d+)?)(?![\d])"
+    r"(?:\s?(?P<scale>thousand|million|billion|trillion|mln|mn|bn|tn|[kmb])\b)?"
+    r"(?:\s?(?P<pct>%|percent\b|per\s?cent\b))?"
+    r"(?P<rest>(?:[\s-]+[A-Za-z’'-]+){0,3})",
+    re.IGNORECASE)
+_UNIT_SKIP = STOP_WORDS | {"metric", "per", "about", "around", "roughly", "nearly", "almost"}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number as written: its value (scale words applied), whether it is a share ("5%"),
+    whether money (a currency sign or three-letter code before it) and the unit word after it."""
+
+    value: float
+    percent: bool = False
+    money: bool = False
+    unit: str = ""  # stem of the first content word after the number ("tonnes" -> "tonn"), or ""
+
+    def backed_by(self, other: "Quantity", nearby: set[str]) -> bool:
+        """Whether ``other`` (a number of a passage, with the stems of the words near it) states
+        this number: the same value, a share only by a share, money only by money, and the
+        unit word, when this number has one, near the passage's number."""
+        if abs(self.value - other.value) > 1e-9 * max(1.0, abs(self.value)):
+            return False
+        if self.percent != other.percent or (self.money and not other.money):
+            return False
+        return not self.unit or self.unit in nearby or self.unit == other.unit
+
+
+def _value(raw: str, scale: str | None) -> float | None:
+    try:
+        v = float(raw.replace(",", ""))
+    except ValueError:
+        return None
+    return v * _SCALE.get((scale or "").lower(), 1.0)
+
+
+def quantities(text: str) -> list[tuple[Quantity, int, int]]:
+    """Numbers of ``text`` with their units, and where each is: (quantity, start, end)."""
+    out = []
+    for m in _NUMBER.finditer(text):
+        value = _value(m.group("val"), m.group("scale"))
+        if value is None:
+            continue
+        unit = ""
+        for w in _WORD.findall(m.group("rest") or ""):
+            if w.lower() not in _UNIT_SKIP:
+                unit = stem(w)
+                break
+        if re.fullmatch(r"1\d{3}|20\d{2}", m.group("val")) and not (m.group("pre") or m.group("pct")):
+            unit = ""  # a year: "in 2019 the ..." has no unit
+        out.append((Quantity(value, bool(m.group("pct")), bool(m.group("pre")), unit), m.start("val"), m.end()))
+    return out

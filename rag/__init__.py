@@ -1,7 +1,7 @@
 """Local, private question answering over a folder of news articles, with citations.
 
     from rag import Assistant
-    answer = Assistant().ask("What is China's aluminum production ceiling?")
+    answer = Assistant().ask("What did the central bank decide?")
 """
 
 from .assistant import Assistant

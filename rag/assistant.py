@@ -22,7 +22,8 @@ from .index import DocumentInfo, IndexReport
 from .ingest import SUPPORTED_SUFFIXES, load_file
 from .llm import ChatModel, load_model
 from .models import resolve_model
-from .prompt import REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages
+from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,
+                     group_by_article)
 from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, Retriever, to_passages
 from .support import Support, Thresholds, coverage, decide, evidence_of, focused_messages, judge_messages
 from .types import Answer, Passage, Timings, merge_answers
@@ -36,7 +37,7 @@ class Assistant:
     """Question answering over a folder of articles.
 
     >>> assistant = Assistant()                        # seeds/ corpus, index/ store, default model
-    >>> answer = assistant.ask("What is China's aluminum production ceiling?")
+    >>> answer = assistant.ask("What did the central bank decide?")
     """
 
     def __init__(self, corpus: str | Path | None = None, index_dir: str | Path | None = None, *,
@@ -210,7 +211,9 @@ class Assistant:
             return
         system = cfg.system_prompt or SYSTEM_PROMPT
         passages = fit_passages(asked, retrieved, llm.count_tokens, llm.n_ctx, cfg.max_tokens, system=system)
-        messages = build_prompt(asked, passages, system)
+        if cfg.group_titles:
+            passages = group_by_article(passages)
+        messages = build_prompt(asked, passages, system, grouped=cfg.group_titles)
         pieces: list[str] = []
         t_first = 0.0
         for piece in llm.stream(messages, max_tokens=cfg.max_tokens,

@@ -26,6 +26,7 @@ class Config:
     chunk_tokens: int = 150  # cl100k tokens per chunk (upper bound, sentences are kept whole)
     chunk_overlap: int = 30  # tokens of trailing sentences repeated at the next chunk's start
     k: int = 4  # passages shown to the model
+    group_titles: bool = False  # show each article's title once above its passages
     passage_tokens: int = 0  # show each passage's best run of sentences within this many tokens (0: whole chunk)
     candidates: int = 20  # passages each retriever returns before fusion
     hybrid: bool = True  # fuse BM25 with dense retrieval (reciprocal rank fusion)

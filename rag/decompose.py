@@ -231,7 +231,7 @@ def needs_context(question: str) -> bool:
 
     The rule, in order:
       * elliptical: "What about X?", "How about X?", "What else?", or an opening "and"/"but"/"so"
-        with at most 3 words after it ("And copper?", "And then?");
+        with at most 3 words after it ("And the ferry?", "And then?");
       * short: at most 4 words and no name or number ("Why?", "Who won it?"), or no content word;
       * a pronoun with nothing before it to point at: he/she/him/her/it/they/them unless a name
         (a capitalised word past the first) comes before it; its/their/his unless any content

@@ -37,9 +37,38 @@ def format_passage(n: int, p: Passage) -> str:
     return f"[{n}] ({p.title}{when})\n{body}"
 
 
-def build_prompt(question: str, passages: list[Passage], system: str = SYSTEM_PROMPT) -> list[dict[str, str]]:
-    """Chat messages asking ``question`` over ``passages``; passage n is marked ``[n]``."""
-    numbered = "\n\n".join(format_passage(i, p) for i, p in enumerate(passages, start=1))
+def group_by_article(passages: list[Passage]) -> list[Passage]:
+    """The passages with those of one article side by side, articles in order of their best
+    passage, so that each article's title is shown once."""
+    order: dict[tuple[str, str], list[Passage]] = {}
+    for p in passages:
+        order.setdefault((p.source, p.title), []).append(p)
+    return [p for group in order.values() for p in group]
+
+
+def _grouped(passages: list[Passage]) -> str:
+    blocks: list[str] = []
+    last = None
+    for n, p in enumerate(passages, start=1):
+        body = " ".join(p.text.split())
+        if (p.source, p.title) != last:
+            when = f", {p.date}" if p.date else ""
+            blocks.append(f"Article: {p.title}{when}\n[{n}] {body}")
+            last = (p.source, p.title)
+        else:
+            blocks[-1] += f"\n[{n}] {body}"
+    return "\n\n".join(blocks)
+
+
+def build_prompt(question: str, passages: list[Passage], system: str = SYSTEM_PROMPT,
+                 grouped: bool = False) -> list[dict[str, str]]:
+    """Chat messages asking ``question`` over ``passages``; passage n is marked ``[n]``. With
+    ``grouped``, consecutive passages of one article share one title line (see
+    :func:`group_by_article`), which saves the tokens of repeated titles."""
+    if grouped:
+        numbered = _grouped(passages)
+    else:
+        numbered = "\n\n".join(format_passage(i, p) for i, p in enumerate(passages, start=1))
     user = f"Passages:\n\n{numbered}\n\nQuestion: {question}"
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
@@ -93,7 +122,7 @@ def accept_rewrite(question: str, rewrite: str, history: list[dict[str, str]]) -
     """The standalone question to search with: the model's rewrite when it is a question;
     otherwise the follow-up with the last answer beside it, so the search still sees who or
     what "she" or "it" is. (Small models sometimes answer instead of rewriting, e.g.
-    "Dr. Jenkins works at a university." for "Where does she work?", and that guess must not
+    "Ms. Vell is based at a university." for "Where is she based?", and that guess must not
     become the query.)"""
     rewrite = re.sub(r"^(rewritten question|question)\s*:\s*", "", rewrite.strip().strip('"'), flags=re.IGNORECASE)
     # a rewrite must keep every part of the question: "How much did X gain, and what was

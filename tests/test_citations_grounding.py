@@ -166,8 +166,8 @@ def test_a_rewrite_that_answers_instead_of_asking_is_not_the_query():
                {"role": "assistant", "content": "Ms. Ada Vell, who called it a fresh start."}]
     assert accept_rewrite("And the library?", "Rewritten question: When does the library reopen?", history) == \
         "When does the library reopen?"
-    fallback = accept_rewrite("Where does she work?", "Ada Vell works at a university.", history)
-    assert fallback == "Where does she work? (Ms. Ada Vell, who called it a fresh start.)"
+    fallback = accept_rewrite("Where is she based?", "Ada Vell is based at a university.", history)
+    assert fallback == "Where is she based? (Ms. Ada Vell, who called it a fresh start.)"
     assert accept_rewrite("Where?", "", []) == "Where?"
 
 

@@ -57,15 +57,15 @@ def test_smallest_model_answers_with_valid_structure(smol):
 
 
 def test_off_topic_question_is_refused(smol):
-    answer = smol.ask("Can you give me a recipe for sourdough bread?")
+    answer = smol.ask("How long should I rest after a marathon before running again?")
     assert answer.refused and answer.citations == [] and "do not say" in answer.text
 
 
 def test_qwen_cites_the_right_article(qwen):
-    answer = qwen.ask("How much project funding has the U.S.-Australia Critical Minerals Partnership unlocked?")
+    answer = qwen.ask("What is China's aluminum production ceiling?")
     assert not answer.refused
-    assert "8.5 billion" in answer.text
-    assert answer.citations and {c.passage.source for c in answer.citations} == {"004_30c1cd99ef1f7840.txt"}
+    assert "45 million" in answer.text
+    assert answer.citations and {c.passage.source for c in answer.citations} == {"001_c4c25ce7ac6cce87.txt"}
     _check_citations(qwen, answer)
 
 

@@ -1,0 +1,146 @@
+"""The support check, evidence selection and multi-part merging, on examples written for these tests."""
+
+from pathlib import Path
+
+import pytest
+
+from rag.evidence import best_window, select
+from rag.grounding import check_answer
+from rag.llm import ChatModel
+from rag.support import Coverage, Thresholds, coverage, decide, evidence_of, judge_messages
+from rag.types import Answer, Citation, Passage, merge_answers
+
+
+def P(text: str, source: str = "a.txt", n: int = 0, title: str = "Title", date: str | None = None) -> Passage:
+    return Passage(f"{source}:{n}", source, title, date, text, 0, len(text), 0.5, n + 1)
+
+
+HARLOW = P("Harlow Dynamics posted revenue of $3.1 billion in 2019. The firm moved offices twice. "
+           "Its logo changed in spring. Vexa Corp hired 200 engineers in Ohio.", "h.txt")
+
+
+def test_coverage_finds_the_questions_names_and_numbers_beside_the_evidence():
+    checks = check_answer("Revenue was $3.1 billion [1].", [HARLOW], "What revenue did Harlow Dynamics post in 2019?")
+    near, whole = evidence_of(checks, [HARLOW])
+    cov = coverage("What revenue did Harlow Dynamics post in 2019?", near)
+    assert cov.names == 1.0 and cov.numbers == 1.0 and cov.hard == 1.0
+    # the same answer to a question about another company, or another year, leaves it uncovered
+    assert coverage("What revenue did Vexa Corp post in 2019?", near).names == 0.0
+    assert coverage("What revenue did Harlow Dynamics post in 2021?", near).numbers == 0.0
+    # the whole passage does name Vexa Corp: only the evidence's neighbourhood counts
+    assert coverage("What revenue did Vexa Corp post?", whole).names == 1.0
+
+
+def test_coverage_counts_the_title_and_date():
+    dated = P("Revenue rose to $4 million.", "d.txt", title="Quillon Farms annual report", date="2031-04-09")
+    checks = check_answer("Revenue rose to $4 million [1].", [dated], "What was Quillon's revenue in April 2031?")
+    near, _ = evidence_of(checks, [dated])
+    cov = coverage("What was Quillon's revenue in April 2031?", near)
+    assert cov.names == 1.0 and cov.numbers == 1.0
+
+
+def test_coverage_matches_whole_words_and_adjective_endings():
+    assert coverage("What did Norland export?", "Norlandian ports shipped grain.").names == 1.0
+    assert coverage("What did Norland export?", "Norlandy ports shipped grain.").names == 0.0
+    assert coverage("Who runs Paris?", "Parisian cafés reopened.").names == 0.0
+
+
+def test_decide_combines_judgement_and_coverage():
+    covered, uncovered = Coverage(1.0, 1.0, 0.8), Coverage(0.0, 1.0, 0.8)
+    t = Thresholds(judge=0.8, judge_covered=0.4, words=0.5)
+    assert decide(uncovered, 0.9, t)  # a confident judgement stands alone
+    assert not decide(uncovered, 0.6, t)  # a middling one needs the question's names beside the evidence
+    assert decide(covered, 0.6, t)
+    assert not decide(covered, 0.3, t)
+    assert not decide(Coverage(1.0, 1.0, 0.2), 0.6, t)  # too few of the question's words
+    assert decide(covered, None, t) and not decide(uncovered, None, t)  # no judgement: coverage alone
+
+
+def test_judge_continues_the_answer_prompt():
+    messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "passages and question"}]
+    judged = judge_messages(messages, "Revenue was $3.1 billion [1].")
+    assert judged[:2] == messages and judged[2] == {"role": "assistant", "content": "Revenue was $3.1 billion [1]."}
+    assert judged[3]["role"] == "user" and "Yes or No" in judged[3]["content"]
+
+
+def test_best_window_fits_the_budget_and_prefers_the_best_run():
+    assert best_window([0.1, 0.9, 0.2, 0.0], [10, 10, 10, 10], 20) == (1, 3)
+    assert best_window([0.1, 0.9, -0.5, 0.8], [10, 10, 10, 10], 40) == (0, 4)
+    assert best_window([0.5, 0.2], [50, 50], 10) == (0, 1)  # one item even over budget
+
+
+def test_select_cuts_passages_to_exact_spans_around_the_question():
+    text = ("The weather was mild. Crowds were thin on Monday. The Kestrel Bridge toll will be 3 euros from May. "
+            "Officials expect 9,000 crossings a day. The mayor attended a parade.")
+    long = Passage("b:0", "b.txt", "Bridge", None, text, 100, 100 + len(text), 0.5, 1)
+    count = lambda s: len(s.split())  # noqa: E731
+    [cut] = select("What will the Kestrel Bridge toll be?", [long], count, budget=14)
+    assert "toll will be 3 euros" in cut.text and "parade" not in cut.text
+    assert text[cut.start - 100:cut.end - 100] == cut.text
+    short = P("Tolls rise in May.")
+    assert select("toll?", [short], count, budget=14) == [short]
+
+
+def _answer(question: str, text: str, passages: list[Passage], refused: bool = False) -> Answer:
+    cites = [Citation(int(m), passages[int(m) - 1]) for m in __import__("re").findall(r"\[(\d+)\]", text)]
+    return Answer(question=question, text=text, citations=cites, passages=passages, refused=refused)
+
+
+def test_merge_answers_renumbers_citations_and_keeps_refused_parts_visible():
+    a = _answer("What is the toll?", "The toll is 3 euros [2].", [P("x", "x.txt"), P("The toll is 3 euros.", "t.txt")])
+    b = _answer("When does it open?", "It opens in May [1].", [P("It opens in May.", "o.txt")])
+    merged = merge_answers("What is the toll, and when does it open?", None, [a, b], 1.0)
+    assert merged.text == "The toll is 3 euros [2]. It opens in May [3]."
+    assert [c.marker for c in merged.citations] == [2, 3]
+    assert merged.citations[1].passage.source == "o.txt" and merged.passages[2].source == "o.txt"
+    assert not merged.refused
+    no = _answer("When does it open?", "The articles do not say.", [P("Other.", "o.txt")], refused=True)
+    half = merge_answers("q", None, [a, no], 1.0)
+    assert not half.refused and "do not answer “When does it open?”" in half.text
+    assert merge_answers("q", None, [no, no], 1.0).refused
+
+
+class ScriptedModel(ChatModel):
+    """Answers every question with one scripted reply and judges it with a fixed p(Yes)."""
+
+    def __init__(self, reply: str, p_yes: float):
+        self.reply, self.p_yes, self.judged = reply, p_yes, []
+
+    def stream(self, messages, *, max_tokens, temperature, seed, stop=None):
+        yield self.reply
+
+    def judge(self, messages, *, seed=42):
+        self.judged.append(messages)
+        return self.p_yes
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path: Path) -> Path:
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "harlow.txt").write_text(
+        "Harlow Dynamics Posts Record Year\n\nHarlow Dynamics posted revenue of $3.1 billion in 2019, "
+        "the company said on Tuesday. Its chief executive, Mara Quint, called the year a turning point.\n")
+    (corpus / "vexa.txt").write_text(
+        "Vexa Corp Expands in Ohio\n\nVexa Corp hired 200 engineers in Ohio this spring and plans a second plant.\n")
+    return corpus
+
+
+@pytest.mark.integration
+def test_an_answer_the_model_judges_unsupported_becomes_the_refusal(tiny_corpus, tmp_path, embedder):
+    from rag import Assistant
+
+    question = "What revenue did Vexa Corp post in 2019?"  # the corpus gives Harlow's revenue, not Vexa's
+    wrong = ScriptedModel("Vexa Corp posted revenue of $3.1 billion [1].", p_yes=0.3)
+    a = Assistant(corpus=tiny_corpus, index_dir=tmp_path / "i", llm=wrong, embedder=embedder,
+                  judge_threshold=0.8, judge_covered_threshold=0.2)
+    answer = a.ask(question)
+    assert answer.refused and answer.citations == [] and wrong.judged
+    assert answer.support is not None and not answer.support.accepted and answer.support.coverage.names < 1.0
+    # the same judgement over an answer whose question is covered by its evidence stands
+    right = ScriptedModel("Harlow Dynamics posted revenue of $3.1 billion [1].", p_yes=0.3)
+    b = Assistant(corpus=tiny_corpus, index_dir=tmp_path / "i", llm=right, embedder=embedder,
+                  judge_threshold=0.8, judge_covered_threshold=0.2)
+    ok = b.ask("What revenue did Harlow Dynamics post in 2019?")
+    assert not ok.refused and ok.citations and ok.citations[0].passage.source == "harlow.txt"
+    assert ok.support.accepted and ok.support.coverage.hard == 1.0

@@ -63,8 +63,10 @@ def words(text: str) -> list[str]:
 
 
 def word_stems(text: str) -> set[str]:
-    """Stems of every word of ``text``, stop words included: the haystack for whole-word matching."""
-    return {stem(w) for w in _WORD.findall(text)}
+    """Stems of every word of ``text``, stop words included: the haystack for whole-word matching.
+    Tokens with dots, hyphens or digits count whole as well ("U.S.", "G-7", "A320"), so that
+    the names :func:`names` finds can be found."""
+    return {stem(w) for w in _WORD.findall(text)} | {stem(t.rstrip(".")) for t in _TOKEN.findall(text)}
 
 
 def content_words(text: str) -> set[str]:

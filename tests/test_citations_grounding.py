@@ -175,3 +175,11 @@ def test_names_of_another_article_are_not_backed_by_its_title_alone():
     titled = replace(P("Tickets sold out within an hour.", "t.txt"), title="Harbor Jazz Festival Returns")
     assert ground("Harbor Jazz Festival tickets sold out [1].", [titled], "What happened to tickets?")[2]
     assert not ground("Summit Jazz Festival tickets sold out [1].", [titled], "What happened to tickets?")[2]
+
+
+def test_names_with_dots_hyphens_and_digits_are_found():
+    text = "The pact, led by the U.K., Peru and Chile, covers the A-9 corridor and the Z3 line."
+    p = [P(text, "pact.txt")]
+    assert ground("The U.K., Peru and Chile lead the pact [1].", p, "Who leads the pact?")[2]
+    assert ground("It covers the A-9 corridor [1].", p, "What does the pact cover?")[2]
+    assert not ground("It covers the B-9 corridor [1].", p, "What does the pact cover?")[2]

@@ -261,7 +261,8 @@ class Assistant:
             p_yes = round(llm.judge(judge_messages(messages, draft), seed=cfg.seed), 4)
         if cfg.judge in ("focused", "both"):
             claim = " ".join(c.text for c in checks if c.supported)
-            p_focused = round(llm.judge(focused_messages(question, claim, near), seed=cfg.seed), 4)
+            # the answer's system message: llama.cpp keeps it cached for the next question
+            p_focused = round(llm.judge(focused_messages(question, claim, near, messages[0]["content"]), seed=cfg.seed), 4)
         score = p_focused if cfg.judge == "focused" else p_yes
         thresholds = Thresholds(cfg.judge_threshold, cfg.judge_covered_threshold, cfg.coverage_words)
         return Support(cov, whole_cov, p_yes, p_focused, decide(cov, score, thresholds))

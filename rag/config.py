@@ -12,6 +12,7 @@ from typing import Any
 
 from .errors import RagError
 
+JUDGES = ("continue", "focused", "both", "off")  # how the support check asks the model (rag.support)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = "rag.toml"
 
@@ -52,6 +53,10 @@ class Config:
     lexical_weight: float = 0.5  # BM25's share of the fusion; 0.5 weighs both alike
     rare_boost: float = 0.0  # bonus for holding the query's rare terms, as a share of the fused score spread
     rare_df: float = 0.05  # a query term is rare when at most this share of chunks holds it (or it has a digit)
+
+    def __post_init__(self) -> None:
+        if self.judge not in JUDGES:
+            raise RagError(f"config setting judge={self.judge!r} is not one of {', '.join(JUDGES)}")
 
     def replace(self, **changes: Any) -> "Config":
         return dataclasses.replace(self, **_coerce(changes))

@@ -48,7 +48,7 @@ def claim_of(sentence: str, question: str) -> Claim:
     return Claim(sentence, nums, frozenset(names(sentence) - asked), frozenset(content_words(sentence) - asked))
 
 
-def _date_forms(date: str | None) -> str:
+def date_forms(date: str | None) -> str:
     """An ISO date as the prompt shows it and as a model may restate it ("January 13, 2026")."""
     if not date:
         return ""
@@ -81,7 +81,7 @@ def find_evidence(claim: Claim, passage: Passage, window: int = 2) -> Evidence |
     """The shortest run of at most ``window`` consecutive sentences of ``passage`` (its title
     and date count as part of every run) holding all the claim's numbers and names; among
     equals, the one sharing most of the claim's words. None when no run holds them all."""
-    head = f"{passage.title}\n{_date_forms(passage.date)}"
+    head = f"{passage.title}\n{date_forms(passage.date)}"
     head_stems = word_stems(head)
     head_numbers = [(q, head_stems) for q, _, _ in quantities(head)]
     sentences = _sentence_facts(passage.text)
@@ -110,7 +110,7 @@ def on_topic(claim: Claim, sentence: str, passage: Passage, question: str) -> bo
     asked = content_words(question) - _QUESTION_FILLER
     if not asked:
         return True  # nothing to judge by
-    return bool(asked & content_words(f"{sentence}\n{passage.title}\n{_date_forms(passage.date)}\n{passage.text}"))
+    return bool(asked & content_words(f"{sentence}\n{passage.title}\n{date_forms(passage.date)}\n{passage.text}"))
 
 
 @dataclass(frozen=True)

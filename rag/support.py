@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .chunking import split_sentences
-from .grounding import SentenceCheck, _date_forms
+from .grounding import SentenceCheck, date_forms
 from .types import Passage
 from .words import STOP_WORDS, content_words, names, quantities, word_stems
 
@@ -104,7 +104,7 @@ def evidence_context(passage: Passage, start: int, end: int, neighbours: int = 1
     else:
         lo, hi = max(0, idx[0] - neighbours), min(len(spans) - 1, idx[-1] + neighbours)
         body = passage.text[spans[lo][0]:spans[hi][1]]
-    return f"{passage.title}\n{_date_forms(passage.date)}\n{body}"
+    return f"{passage.title}\n{date_forms(passage.date)}\n{body}"
 
 
 def evidence_of(checks: list[SentenceCheck], passages: list[Passage]) -> tuple[str, str]:
@@ -117,7 +117,7 @@ def evidence_of(checks: list[SentenceCheck], passages: list[Passage]) -> tuple[s
         ev = check.evidence[n]
         p = passages[n - 1]
         near.append(evidence_context(p, ev.start, ev.end))
-        whole.append(f"{p.title}\n{_date_forms(p.date)}\n{p.text}")
+        whole.append(f"{p.title}\n{date_forms(p.date)}\n{p.text}")
     return "\n".join(dict.fromkeys(near)), "\n".join(dict.fromkeys(whole))
 
 
@@ -127,10 +127,12 @@ def judge_messages(answer_messages: list[dict[str, str]], draft: str) -> list[di
     return [*answer_messages, {"role": "assistant", "content": draft}, {"role": "user", "content": JUDGE_QUESTION}]
 
 
-def focused_messages(question: str, answer: str, evidence: str) -> list[dict[str, str]]:
+def focused_messages(question: str, answer: str, evidence: str, system: str = FOCUSED_SYSTEM) -> list[dict[str, str]]:
+    """The yes/no question over the evidence alone. Pass the answer prompt's ``system`` message
+    to keep llama.cpp's cached system prompt for the next question."""
     user = (f"Passage:\n<<<\n{' '.join(evidence.split())}\n>>>\n\nQuestion: {question}\nProposed answer: {answer}\n\n"
             "Does the passage itself state this answer to this exact question? Reply Yes or No.")
-    return [{"role": "system", "content": FOCUSED_SYSTEM}, {"role": "user", "content": user}]
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 @dataclass(frozen=True)

@@ -144,3 +144,20 @@ def test_an_answer_the_model_judges_unsupported_becomes_the_refusal(tiny_corpus,
     ok = b.ask("What revenue did Harlow Dynamics post in 2019?")
     assert not ok.refused and ok.citations and ok.citations[0].passage.source == "harlow.txt"
     assert ok.support.accepted and ok.support.coverage.hard == 1.0
+
+
+def test_focused_judgement_keeps_the_answer_prompts_system_message():
+    from rag.support import FOCUSED_SYSTEM, focused_messages
+
+    msgs = focused_messages("Who won?", "Ada won [1].", "Ada won the race.", system="the answer prompt's system")
+    assert msgs[0] == {"role": "system", "content": "the answer prompt's system"}
+    assert "Ada won the race." in msgs[1]["content"] and "Who won?" in msgs[1]["content"]
+    assert focused_messages("q", "a", "e")[0]["content"] == FOCUSED_SYSTEM
+
+
+def test_an_unknown_judge_setting_is_an_error_naming_it():
+    from rag.config import Config
+    from rag.errors import RagError
+
+    with pytest.raises(RagError, match="judge='maybe'"):
+        Config(judge="maybe")

@@ -40,7 +40,7 @@ class Config:
     verify_citations: bool = True  # re-check each answer sentence against the passages (rag.grounding)
     split_questions: bool = True  # answer each part of a multi-part question with its own retrieval
     support_check: bool = True  # refuse answers the cited passages do not state (rag.support)
-    judge: str = "continue"  # the model's yes/no judgement: continue (cached prompt), focused, both, off
+    judge: str = "focused"  # the model's yes/no judgement: focused (over the evidence), continue (the answer prompt), both, off
     judge_threshold: float = 0.5  # p(Yes) at which an answer stands on the judgement alone
     judge_covered_threshold: float = 0.5  # p(Yes) enough when the question's names and numbers are beside the evidence
     coverage_words: float = 0.0  # share of the question's other words the evidence needs for the lower threshold
@@ -62,6 +62,7 @@ class Config:
         return dataclasses.replace(self, **_coerce(changes))
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 _FIELDS = {f.name: f for f in dataclasses.fields(Config)}
 
 
@@ -77,7 +78,11 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
             if isinstance(default, Path) or name in ("corpus", "index_dir", "model_cache"):
                 value = Path(value).expanduser()
             elif isinstance(default, bool):
-                value = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+                if not isinstance(value, bool):
+                    word = str(value).strip().lower()
+                    if word not in _TRUE + _FALSE:
+                        raise ValueError(word)  # "ture" is a typo, not false
+                    value = word in _TRUE
             elif isinstance(default, int) and value is not None:
                 value = int(value)
             elif isinstance(default, float):

@@ -45,3 +45,17 @@ def test_system_prompt_setting_reaches_the_prompt(monkeypatch):
     assert fit_passages("q", [p], count, n_ctx=300, max_tokens=10, system=cfg.system_prompt) == [p]
     with pytest.raises(ValueError, match="no room"):
         fit_passages("q", [p], count, n_ctx=300, max_tokens=10, system="word " * 300)
+
+
+def test_a_setting_that_does_not_parse_is_an_error_naming_it(monkeypatch):
+    from rag.config import load_config
+    from rag.errors import RagError
+
+    monkeypatch.setenv("RAG_HYBRID", "ture")
+    with pytest.raises(RagError, match="hybrid='ture'"):
+        load_config()
+    monkeypatch.setenv("RAG_HYBRID", "off")
+    assert load_config().hybrid is False
+    monkeypatch.setenv("RAG_K", "four")
+    with pytest.raises(RagError, match="k='four'"):
+        load_config()

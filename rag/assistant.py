@@ -21,7 +21,7 @@ from .errors import CorpusError, ModelError, QuestionError
 from .index import DocumentInfo, IndexReport
 from .ingest import SUPPORTED_SUFFIXES, load_file
 from .llm import ChatModel, load_model
-from .models import resolve_model
+from .models import MODELS, resolve_model
 from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,
                      group_by_article)
 from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, Retriever, to_passages
@@ -256,6 +256,16 @@ class Assistant:
         cfg = self.config
         near, whole = evidence_of(checks, passages)
         cov, whole_cov = coverage(question, near), coverage(question, whole)
+        spec = MODELS.get(getattr(llm, "spec_name", None) or "")
+        measured = spec.judge if spec is not None else None
+        if cfg.judge_threshold is None and cfg.judge_covered_threshold is None and measured is None:
+            # a model whose judgement was never measured: its p(Yes) means nothing yet, and
+            # coverage alone refuses too many right answers (README), so nothing is refused
+            return Support(cov, whole_cov, accepted=True)
+        given = cfg.judge_threshold if cfg.judge_threshold is not None else cfg.judge_covered_threshold
+        measured = measured or (given, given)
+        judge_t = cfg.judge_threshold if cfg.judge_threshold is not None else measured[0]
+        covered_t = cfg.judge_covered_threshold if cfg.judge_covered_threshold is not None else measured[1]
         p_yes = p_focused = None
         if cfg.judge in ("continue", "both"):
             p_yes = round(llm.judge(judge_messages(messages, draft), seed=cfg.seed), 4)
@@ -264,5 +274,5 @@ class Assistant:
             # the answer's system message: llama.cpp keeps it cached for the next question
             p_focused = round(llm.judge(focused_messages(question, claim, near, messages[0]["content"]), seed=cfg.seed), 4)
         score = p_focused if cfg.judge == "focused" else p_yes
-        thresholds = Thresholds(cfg.judge_threshold, cfg.judge_covered_threshold, cfg.coverage_words)
+        thresholds = Thresholds(judge_t, covered_t, cfg.coverage_words)
         return Support(cov, whole_cov, p_yes, p_focused, decide(cov, score, thresholds))

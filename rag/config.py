@@ -41,8 +41,11 @@ class Config:
     split_questions: bool = True  # answer each part of a multi-part question with its own retrieval
     support_check: bool = True  # refuse answers the cited passages do not state (rag.support)
     judge: str = "focused"  # the model's yes/no judgement: focused (over the evidence), continue (the answer prompt), both, off
-    judge_threshold: float = 0.5  # p(Yes) at which an answer stands on the judgement alone
-    judge_covered_threshold: float = 0.5  # p(Yes) enough when the question's names and numbers are beside the evidence
+    # p(Yes) at which an answer stands on the judgement alone, and the p(Yes) enough when the
+    # question's names and numbers are beside the evidence; None: the model's measured values
+    # (rag.models), or no refusal by judgement for a model that was not measured
+    judge_threshold: float | None = None
+    judge_covered_threshold: float | None = None
     coverage_words: float = 0.0  # share of the question's other words the evidence needs for the lower threshold
     refuse_below: float = 0.20  # best dense score under this: refuse without asking the model
     min_score: float = 0.30  # best dense score under this flags the answer low-confidence
@@ -85,7 +88,7 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
                     value = word in _TRUE
             elif isinstance(default, int) and value is not None:
                 value = int(value)
-            elif isinstance(default, float):
+            elif isinstance(default, float) or "float" in str(_FIELDS[name].type):
                 value = float(value)
             elif name == "n_threads" and value not in (None, ""):
                 value = int(value)

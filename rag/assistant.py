@@ -24,7 +24,7 @@ from .llm import ChatModel, load_model
 from .models import MODELS, resolve_model
 from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,
                      group_by_article)
-from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, Retriever, to_passages
+from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, to_passages
 from .support import Support, Thresholds, coverage, decide, evidence_of, focused_messages, judge_messages
 from .types import Answer, Passage, Timings, merge_answers
 
@@ -61,7 +61,7 @@ class Assistant:
             chunk_overlap=cfg.chunk_overlap, rebuild=rebuild, max_file_bytes=cfg.max_file_bytes, progress=progress)
         self._dense = DenseRetriever(self.index, self.embedder)
         self._retriever: Retriever = (
-            FusionRetriever([self._dense, BM25Retriever(self.index)], depth=cfg.candidates) if cfg.hybrid else self._dense)
+            FusionRetriever([self._dense, BM25Retriever(self.index)], settings=FusionSettings.from_config(cfg)) if cfg.hybrid else self._dense)
         log.info("index %s: %s", cfg.index_dir, report.summary())
         return report
 

@@ -52,10 +52,10 @@ class Config:
     max_question_chars: int = 2000
     max_file_bytes: int = 5_000_000
     model_cache: Path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-news"
-    fusion: str = "rrf"  # how hybrid retrieval fuses BM25 and dense: rrf, minmax or zscore (rag.retrieval)
+    fusion: str = "zscore"  # how hybrid retrieval fuses BM25 and dense: zscore, minmax or rrf (rag.retrieval)
     lexical_weight: float = 0.5  # BM25's share of the fusion; 0.5 weighs both alike
     rare_boost: float = 0.0  # bonus for holding the query's rare terms, as a share of the fused score spread
-    rare_df: float = 0.05  # a query term is rare when at most this share of chunks holds it (or it has a digit)
+    rare_df: float = 0.005  # a query term is rare when at most this share of chunks holds it (or it has a digit)
 
     def __post_init__(self) -> None:
         if self.judge not in JUDGES:

@@ -1,0 +1,165 @@
+"""Fusion of dense and lexical retrieval: a decisive rare-term match wins, ordinary queries fuse.
+
+Unit tests use the real BM25 retriever over a fake index and a fake dense retriever with
+fixed scores (no model). The integration test runs a small code-word probe
+(scripts/codeword_probe.py) with the real embedder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from rag.config import Config
+from rag.errors import RagError
+from rag.retrieval import (BM25Retriever, FusionRetriever, FusionSettings, Lexicon, Retriever, minmax, rrf,
+                           tokenize, zscore)
+
+from conftest import ROOT
+
+DEFAULT = FusionSettings.from_config(Config())
+
+
+@dataclass(frozen=True)
+class FakeChunk:
+    title: str
+    text: str
+
+
+class FakeIndex:
+    def __init__(self, texts: list[str]):
+        self.chunks = [FakeChunk("Quarterly report", t) for t in texts]
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+
+class FixedDense(Retriever):
+    """A dense retriever whose cosine scores are given, whatever the query."""
+
+    def __init__(self, scores: list[float]):
+        self.scores = np.array(scores, dtype=float)
+
+    def score_all(self, query: str) -> np.ndarray:
+        return self.scores
+
+
+def lookalike_corpus(n: int = 40) -> tuple[list[str], list[float], int]:
+    """Chunks that all mention a "code word"; some twice. Row ``target`` alone holds "zq120x",
+    and the dense scores rank the chunks naming the code word twice first, the target mid-field."""
+    texts, dense = [], []
+    for i in range(n):
+        twice = i % 5 == 0
+        extra = " A new code word is issued with every code word change." if twice else ""
+        texts.append(f"Revenue rose {i}% in the quarter. The code word for this report is "
+                     f"ab{100 + i}c.{extra} Questions go to investor relations.")
+        dense.append(0.60 - 0.002 * i + (0.08 if twice else 0.0))
+    target = 17
+    texts[target] = texts[target].replace(f"ab{100 + target}c", "zq120x")
+    dense[target] = 0.50  # the embedder barely tells identifiers apart
+    return texts, dense, target
+
+
+def fusion(texts: list[str], dense: list[float], settings: FusionSettings = DEFAULT) -> FusionRetriever:
+    return FusionRetriever([FixedDense(dense), BM25Retriever(FakeIndex(texts))], settings=settings)
+
+
+def rows(hits: list[tuple[int, float]]) -> list[int]:
+    return [r for r, _ in hits]
+
+
+def test_decisive_rare_term_match_wins_under_the_default():
+    texts, dense, target = lookalike_corpus()
+    lexical = BM25Retriever(FakeIndex(texts)).search("What is the code word zq120x?", 5)
+    assert rows(lexical)[0] == target and lexical[0][1] > 2 * lexical[1][1]  # BM25's lead is decisive
+    assert rows(fusion(texts, dense).search("What is the code word zq120x?", 4))[0] == target
+    # plain RRF sees only ranks: chunks ranked well by both retrievers push the target out
+    plain = fusion(texts, dense, FusionSettings(method="rrf", lexical_weight=0.5, rare_boost=0.0))
+    assert target not in rows(plain.search("What is the code word zq120x?", 4))
+
+
+def test_ordinary_queries_still_fuse():
+    texts = ["Copper prices rose as smelters cut output in the third quarter.",
+             "Aluminium output fell after power shortages at smelters.",
+             "The central bank left interest rates unchanged on Tuesday.",
+             "Smelters cut copper output as ore grades declined.",
+             "Shipping rates climbed on strong demand for grain.",
+             "Refiners of the red metal reduced production as ore quality fell.",
+             "Glossary: smelters, output, cut-off grade."]
+    dense = [0.60, 0.45, 0.10, 0.58, 0.12, 0.66, 0.20]
+    got = rows(fusion(texts, dense).search("Why did smelters cut copper output?", 4))
+    assert set(got[:2]) == {0, 3}  # good for both beats the favourite of either alone
+    assert 5 in got  # the embedder's favourite shares no word with the query and still makes the cut
+
+
+def test_rrf_is_still_available_and_weighted():
+    fused = rrf([[1, 2, 3], [3, 1]], [1.0, 1.0], c=60)
+    assert fused[1] == pytest.approx(1 / 61 + 1 / 62) and fused[2] == pytest.approx(1 / 62)
+    weighted = rrf([[1, 2, 3], [3, 1]], [0.2, 0.8], c=60)
+    assert max(weighted, key=weighted.get) == 3
+    texts, dense, _ = lookalike_corpus()
+    plain = fusion(texts, dense, FusionSettings(method="rrf"))
+    assert plain.weights == [0.5, 0.5] and len(plain.search("code word", 4)) == 4
+
+
+def test_rare_terms_are_rare_or_hold_digits():
+    lex = Lexicon.build([tokenize(t) for t in ("copper output fell 3%", "copper output rose in 2024",
+                                               "copper price steady", "nickel output rose")])
+    rare = lex.rare_terms(tokenize("Did copper output in 2024 beat nickel and zinc?"), max_share=0.25)
+    assert set(rare) == {"2024", "nickel"}  # copper/output are common; zinc is in no chunk
+    assert lex.rare_terms(["copper"], max_share=1.0)  # any term counts when every share does
+    cover = lex.coverage([0, 1, 3], rare)
+    assert cover[0] == 0 and 0 < cover[1] < 1 and 0 < cover[2] < 1
+
+
+def test_rare_boost_lifts_the_chunk_holding_the_rare_terms():
+    texts = ["Copper demand rose in 2023 as demand for cables grew.", "Copper prices rose in 2024 on strong demand.",
+             "Copper demand was strong as cable makers restocked.", "Shipping rates climbed on grain exports.",
+             "The central bank left rates unchanged.", "Oil prices fell on rising supply.",
+             "Wheat harvests improved in the north.", "A new port opened in the south."]
+    dense = [0.70, 0.50, 0.66, 0.10, 0.05, 0.60, 0.10, 0.05]  # the other year's chunk reads closest
+    question = "How strong was copper demand in 2024?"
+    plain = fusion(texts, dense, FusionSettings(method="rrf", rare_boost=0.0))
+    boosted = fusion(texts, dense, FusionSettings(method="rrf", rare_boost=1.0, rare_df=0.005))
+    assert rows(plain.search(question, 1)) == [0]
+    assert rows(boosted.search(question, 3)) == [1, 0, 2]  # the year decides; the rest keep their order
+    assert rows(fusion(texts, dense).search(question, 1)) == [1]  # the default gets there on the size of BM25's lead
+
+
+def test_normalisers_and_settings_errors(monkeypatch):
+    assert minmax(np.array([2.0, 2.0])).tolist() == [0.0, 0.0]
+    assert zscore(np.array([1.0, 1.0, 1.0])).tolist() == [0.0, 0.0, 0.0]
+    assert minmax(np.array([1.0, 3.0])).tolist() == [0.0, 1.0]
+    with pytest.raises(RagError, match="fusion='borda'"):
+        FusionSettings(method="borda")
+    with pytest.raises(RagError, match="lexical_weight=1.5"):
+        FusionSettings(lexical_weight=1.5)
+    monkeypatch.setenv("RAG_FUSION", "minmax")  # without settings, the retriever reads the config
+    monkeypatch.setenv("RAG_CANDIDATES", "7")
+    retriever = FusionRetriever([FixedDense([0.1, 0.2])])
+    assert retriever.settings.method == "minmax" and retriever.depth == 7
+
+
+def _probe_module(monkeypatch):
+    spec = importlib.util.spec_from_file_location("codeword_probe", ROOT / "scripts" / "codeword_probe.py")
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "codeword_probe", module)  # its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.integration
+def test_code_word_probe_finds_every_chunk(tmp_path, embedder, monkeypatch):
+    for name in ("fusion", "lexical_weight", "rare_boost", "rare_df", "candidates", "hybrid"):
+        monkeypatch.delenv(f"RAG_{name.upper()}", raising=False)
+    probe = _probe_module(monkeypatch)
+    reports = probe.make_reports(60)
+    corpus = probe.write_corpus(reports, tmp_path / "corpus")
+    assistant = probe.assistant_for(corpus, tmp_path / "index", {}, embedder)
+    assert assistant.config.fusion == Config().fusion
+    hits, missed = probe.run_probe(assistant, probe.questions(reports, 5), k=4)
+    assert hits == 5, f"code words not in the top 4: {missed}"

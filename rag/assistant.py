@@ -25,6 +25,7 @@ from .models import MODELS, resolve_model
 from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,
                      group_by_article)
 from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, to_passages
+from .safety import strip_links
 from .support import Support, Thresholds, coverage, decide, evidence_of, focused_messages, judge_messages
 from .types import Answer, Passage, Timings, merge_answers
 
@@ -242,6 +243,7 @@ class Assistant:
                     text, citations, refused = REFUSAL, [], True
         else:
             text, citations = parse_citations(raw, passages)
+        text = strip_links(text, passages)  # no image or link the articles do not have
         total = time.perf_counter() - t0
         yield Answer(
             question=q, text=text, citations=citations, passages=passages, refused=refused,

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import ModelError
+from .safety import neutralise_messages, special_pattern
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +24,17 @@ class ChatModel(ABC):
     name: str = "model"
     n_ctx: int = 2048
     last_usage: tuple[int, int] = (0, 0)  # (prompt tokens, completion tokens) of the last call
+    special: re.Pattern | None = None  # the model's own control-token strings, when its vocabulary is known
 
     @abstractmethod
     def stream(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float,
                seed: int, stop: list[str] | None = None) -> Iterator[str]:
         """Yield the reply to ``messages`` piece by piece."""
+
+    def guard(self, messages: list[dict[str, str]]) -> list[dict[str, str]]:
+        """``messages`` with no text that the chat template's tokenizer would read as a control
+        token; every backend calls it on what it sends (see rag.safety)."""
+        return neutralise_messages(messages, self.special)
 
     def count_tokens(self, text: str) -> int:
         # a conservative estimate for models without a tokenizer at hand
@@ -39,8 +47,23 @@ class ChatModel(ABC):
         return 1.0 if reply.startswith("yes") else 0.0
 
 
+def _control_tokens(llm) -> list[str]:
+    """The text of every token llama.cpp's tokenizer reads as a control token (with special
+    tokens on), from the model's vocabulary: <|im_end|>, <start_of_turn>, <unused0>..."""
+    import llama_cpp as C
+
+    vocab = C.llama_model_get_vocab(llm.model)
+    flags = C.LLAMA_TOKEN_ATTR_CONTROL | C.LLAMA_TOKEN_ATTR_UNKNOWN
+    return [C.llama_vocab_get_text(vocab, i).decode("utf-8", "replace")
+            for i in range(C.llama_vocab_n_tokens(vocab)) if C.llama_vocab_get_attr(vocab, i) & flags]
+
+
 class LlamaCppModel(ChatModel):
-    def __init__(self, path: Path, *, n_ctx: int = 2048, n_threads: int | None = None, seed: int = 42, name: str | None = None):
+    """``vocab_only`` loads the tokenizer and chat template without the weights (for checks
+    on the rendered prompt; nothing can be generated)."""
+
+    def __init__(self, path: Path, *, n_ctx: int = 2048, n_threads: int | None = None, seed: int = 42,
+                 name: str | None = None, vocab_only: bool = False):
         try:
             from llama_cpp import Llama
         except ImportError as err:
@@ -51,11 +74,14 @@ class LlamaCppModel(ChatModel):
         log.info("loading %s (n_ctx=%d, %d threads)", self.path, n_ctx, threads)
         try:
             self._llm = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                              n_batch=512, seed=seed, verbose=False)
+                              n_batch=512, seed=seed, verbose=False, vocab_only=vocab_only)
         except (ValueError, RuntimeError, OSError) as err:
             raise ModelError(f"cannot load model {self.path}: {err}; is it a complete GGUF file?") from err
         self.n_ctx = self._llm.n_ctx()
         self.lock = threading.Lock()  # llama.cpp contexts are not thread-safe
+        # message text can never become a control token of this model (see rag.safety)
+        self.control_tokens = tuple(_control_tokens(self._llm))
+        self.special = special_pattern(self.control_tokens)
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
@@ -83,7 +109,7 @@ class LlamaCppModel(ChatModel):
             return scores
 
         with self.lock:
-            self._llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, top_k=1, seed=seed,
+            self._llm.create_chat_completion(messages=self.guard(messages), max_tokens=1, temperature=0.0, top_k=1, seed=seed,
                                              logits_processor=LogitsProcessorList([grab]))
         scores = seen["scores"]
         top = scores.max()
@@ -95,7 +121,7 @@ class LlamaCppModel(ChatModel):
         with self.lock:
             completion = 0
             chunks = self._llm.create_chat_completion(
-                messages=messages, max_tokens=max_tokens, temperature=temperature, seed=seed,
+                messages=self.guard(messages), max_tokens=max_tokens, temperature=temperature, seed=seed,
                 top_k=1 if temperature == 0 else 40, top_p=1.0 if temperature == 0 else 0.95,
                 repeat_penalty=1.05, stop=stop, stream=True,
             )

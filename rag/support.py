@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from .chunking import split_sentences
 from .grounding import SentenceCheck, date_forms
+from .safety import quote
 from .types import Passage
 from .words import STOP_WORDS, content_words, names, quantities, word_stems
 
@@ -130,7 +131,7 @@ def judge_messages(answer_messages: list[dict[str, str]], draft: str) -> list[di
 def focused_messages(question: str, answer: str, evidence: str, system: str = FOCUSED_SYSTEM) -> list[dict[str, str]]:
     """The yes/no question over the evidence alone. Pass the answer prompt's ``system`` message
     to keep llama.cpp's cached system prompt for the next question."""
-    user = (f"Passage:\n<<<\n{' '.join(evidence.split())}\n>>>\n\nQuestion: {question}\nProposed answer: {answer}\n\n"
+    user = (f"Passage:\n<<<\n{quote(evidence)}\n>>>\n\nQuestion: {question}\nProposed answer: {answer}\n\n"
             "Does the passage itself state this answer to this exact question? Reply Yes or No.")
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from rag.safety import strip_links
 from rag.types import Answer, Passage
 
 # How much article text to show on each side of a cited span in the sources panel.
@@ -52,8 +53,9 @@ def _escape_markdown_text(text: str) -> str:
 
 
 def render_streaming(text: str) -> str:
-    """A partial answer while tokens arrive: escaped, markers styled but not linked yet."""
-    body = _escape_markdown_text(text)
+    """A partial answer while tokens arrive: escaped, markers styled but not linked yet, and no
+    image or link (the draft is not checked yet; the final answer keeps those the passages have)."""
+    body = _escape_markdown_text(strip_links(text))
     body = _MARKER.sub(lambda m: f'<span class="cite-pending">[{m.group(1)}]</span>', body)
     return body + ' <span class="rag-cursor">▍</span>'
 

@@ -123,11 +123,31 @@ def index(folder, index_dir, rebuild, explain):
         click.echo("nothing changed: 0 chunks embedded")
 
 
-def _print_answer(answer, streamed: bool) -> None:
-    if not streamed:
-        click.echo(answer.text)
-    elif answer.refused or answer.text.strip() != "":
-        click.echo("\r" + " " * 10 + "\r", nl=False)
+def _checked_answer(events):
+    """The final Answer of a stream. On a terminal the unchecked draft is shown as it is
+    generated, dimmed under a "draft" label, and erased when the checked answer arrives; off a
+    terminal nothing is shown until then. Either way one answer is printed, never two."""
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
+
+    from .types import Answer
+
+    answer, draft = None, ""
+    with Live(console=Console(), transient=True, auto_refresh=False) as live:
+        for event in events:
+            if isinstance(event, Answer):
+                answer = event
+            else:
+                draft += event
+                live.update(Text.assemble(("draft, being checked: ", "italic"), (draft, "dim")), refresh=True)
+    if answer is None:
+        raise RagError("the assistant finished without an answer")
+    return answer
+
+
+def _print_answer(answer) -> None:
+    click.echo(answer.text)
     click.echo()
     if answer.refused:
         click.secho("(refused: the articles do not answer this)", fg="yellow")
@@ -154,28 +174,13 @@ def _print_answer(answer, streamed: bool) -> None:
 @_fail_cleanly
 def ask(question, corpus, index_dir, model, k, as_json):
     """Answer QUESTION from the articles, with numbered sources."""
-    from .types import Answer
-
     if not question.strip():
         raise RagError("the question is empty; ask something about the articles")
     assistant = _assistant(corpus, index_dir, model, k)
     if as_json:
         click.echo(json.dumps(assistant.ask(question).to_dict(), indent=2, ensure_ascii=False))
         return
-    answer = None
-    printed = []
-    for event in assistant.stream(question):
-        if isinstance(event, Answer):
-            answer = event
-        else:
-            printed.append(event)
-            click.echo(event, nl=False)
-    # the checked answer replaces the raw stream when grounding changed it
-    if "".join(printed).strip() != answer.text:
-        click.echo("\n\nChecked answer:\n" + answer.text)
-    else:
-        click.echo()
-    _print_answer(answer, streamed=True)
+    _print_answer(_checked_answer(assistant.stream(question)))
 
 
 @cli.command()
@@ -187,7 +192,6 @@ def ask(question, corpus, index_dir, model, k, as_json):
 def chat(corpus, index_dir, model, k):
     """Multi-turn chat in the terminal (empty line or Ctrl-D to quit)."""
     from .errors import QuestionError
-    from .types import Answer
 
     assistant = _assistant(corpus, index_dir, model, k)
     history: list[dict[str, str]] = []
@@ -200,19 +204,13 @@ def chat(corpus, index_dir, model, k):
         if not question.strip():
             break
         try:
-            answer = None
-            for event in assistant.stream(question, history=history or None):
-                if isinstance(event, Answer):
-                    answer = event
-                else:
-                    click.echo(event, nl=False)
+            answer = _checked_answer(assistant.stream(question, history=history or None))
         except QuestionError as err:
             click.echo(f"error: {err}", err=True)
             continue
         if answer.standalone_question and answer.standalone_question != question:
-            click.secho(f"\n(understood as: {answer.standalone_question})", dim=True)
-        click.echo("\n" + answer.text)
-        _print_answer(answer, streamed=True)
+            click.secho(f"(understood as: {answer.standalone_question})", dim=True)
+        _print_answer(answer)
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,15 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 
 
+@dataclass(frozen=True)
+class _IndexState:
+    """What retrieval reads, swapped as one object when the index changes."""
+
+    index: index_mod.Index
+    dense: DenseRetriever
+    retriever: Retriever
+
+
 class Assistant:
     """Question answering over a folder of articles.
 
@@ -50,6 +61,7 @@ class Assistant:
         self.config = base.replace(corpus=corpus, index_dir=index_dir, **overrides)
         self.embedder = embedder or Embedder(self.config.embedder)
         self._llm = llm
+        self._sync_lock = threading.Lock()
         self.last_report = self.reindex(progress=progress, rebuild=rebuild)
 
     # --- indexing ----------------------------------------------------------------
@@ -57,14 +69,20 @@ class Assistant:
     def reindex(self, progress: Progress | None = None, rebuild: bool = False) -> IndexReport:
         """Sync the index with the corpus folder; embeds only new or changed chunks."""
         cfg = self.config
-        self.index, report = index_mod.sync(
-            cfg.corpus, cfg.index_dir, self.embedder, chunk_tokens=cfg.chunk_tokens,
-            chunk_overlap=cfg.chunk_overlap, rebuild=rebuild, max_file_bytes=cfg.max_file_bytes, progress=progress)
-        self._dense = DenseRetriever(self.index, self.embedder)
-        self._retriever: Retriever = (
-            FusionRetriever([self._dense, BM25Retriever(self.index)], settings=FusionSettings.from_config(cfg)) if cfg.hybrid else self._dense)
+        with self._sync_lock:  # one sync at a time writes the index folder
+            index, report = index_mod.sync(
+                cfg.corpus, cfg.index_dir, self.embedder, chunk_tokens=cfg.chunk_tokens,
+                chunk_overlap=cfg.chunk_overlap, rebuild=rebuild, max_file_bytes=cfg.max_file_bytes, progress=progress)
+            dense = DenseRetriever(index, self.embedder)
+            fused: Retriever = (FusionRetriever([dense, BM25Retriever(index)], settings=FusionSettings.from_config(cfg))
+                                if cfg.hybrid else dense)
+            self._state = _IndexState(index, dense, fused)  # one assignment: a reader sees all old or all new
         log.info("index %s: %s", cfg.index_dir, report.summary())
         return report
+
+    @property
+    def index(self) -> index_mod.Index:
+        return self._state.index
 
     def add_files(self, paths: list[str | Path], progress: Progress | None = None) -> IndexReport:
         """Copy article files into the corpus folder and index them incrementally.
@@ -95,12 +113,12 @@ class Assistant:
         return self.reindex()
 
     def documents(self) -> list[DocumentInfo]:
-        return self.index.documents()
+        return self._state.index.documents()
 
     def document_text(self, source: str) -> str:
         """The text that ``Passage.start/end`` index into (the file as read, or text extracted from HTML/PDF)."""
         try:
-            return self.index.texts[source]
+            return self._state.index.texts[source]
         except KeyError:
             raise CorpusError(f"no document {source!r} in the index") from None
 
@@ -120,9 +138,10 @@ class Assistant:
         k = k or self.config.k
         if k < 1:
             raise QuestionError(f"k={k}: ask for at least one passage")
-        hits = self._retriever.search(q, k)
-        qv = self._dense.query_vector(q)
-        passages = to_passages(self.index, hits, qv)
+        state = self._state  # read once: a reindex in another thread swaps it whole
+        hits = state.retriever.search(q, k)
+        qv = state.dense.query_vector(q)
+        passages = to_passages(state.index, hits, qv)
         if self.config.passage_tokens > 0:
             # show the sentences that matter: a shorter prompt, read faster, distracts less
             def similarity(sentences: list[str]) -> list[float]:
@@ -144,6 +163,7 @@ class Assistant:
         path = resolve_model(wanted, self.config.model_cache)
         model = load_model(path, n_ctx=self.config.n_ctx, n_threads=self.config.n_threads, seed=self.config.seed, name=wanted)
         model.spec_name = wanted
+        model.lock_timeout = self.config.model_wait
         if name is None or self._llm is None:
             self._llm = model
         return model

@@ -51,6 +51,8 @@ class Config:
     min_score: float = 0.30  # best dense score under this flags the answer low-confidence
     max_question_chars: int = 2000
     max_file_bytes: int = 5_000_000
+    max_upload_files: int = 20  # files one upload in the UI may add
+    model_wait: float = 300.0  # seconds a question waits for the model while another is answered
     model_cache: Path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-news"
     fusion: str = "zscore"  # how hybrid retrieval fuses BM25 and dense: zscore, minmax or rrf (rag.retrieval)
     lexical_weight: float = 0.5  # BM25's share of the fusion; 0.5 weighs both alike

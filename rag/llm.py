@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import re
 import threading
 from abc import ABC, abstractmethod
@@ -62,6 +63,8 @@ class LlamaCppModel(ChatModel):
     """``vocab_only`` loads the tokenizer and chat template without the weights (for checks
     on the rendered prompt; nothing can be generated)."""
 
+    lock_timeout: float = 300.0  # seconds a call waits for the model while another generates
+
     def __init__(self, path: Path, *, n_ctx: int = 2048, n_threads: int | None = None, seed: int = 42,
                  name: str | None = None, vocab_only: bool = False):
         try:
@@ -108,32 +111,67 @@ class LlamaCppModel(ChatModel):
             seen.setdefault("scores", np.array(scores, dtype=np.float64, copy=True))
             return scores
 
-        with self.lock:
+        self._acquire()
+        try:
             self._llm.create_chat_completion(messages=self.guard(messages), max_tokens=1, temperature=0.0, top_k=1, seed=seed,
                                              logits_processor=LogitsProcessorList([grab]))
+        finally:
+            self.lock.release()
         scores = seen["scores"]
         top = scores.max()
         p_yes = float(np.exp(scores[yes] - top).sum())
         p_no = float(np.exp(scores[no] - top).sum())
         return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
 
+    def _acquire(self) -> None:
+        if not self.lock.acquire(timeout=self.lock_timeout):
+            raise ModelError(f"the model {self.name} is busy: waited {self.lock_timeout:g} s for another answer to "
+                             "finish (setting model_wait); try again")
+
     def stream(self, messages, *, max_tokens, temperature, seed, stop=None):
-        with self.lock:
-            completion = 0
-            chunks = self._llm.create_chat_completion(
-                messages=self.guard(messages), max_tokens=max_tokens, temperature=temperature, seed=seed,
-                top_k=1 if temperature == 0 else 40, top_p=1.0 if temperature == 0 else 0.95,
-                repeat_penalty=1.05, stop=stop, stream=True,
-            )
-            for part in chunks:
-                piece = part["choices"][0].get("delta", {}).get("content")
-                if piece:
-                    completion += 1
-                    yield piece
-            prompt_tokens = self._llm.n_tokens - completion  # n_tokens = prompt + generated after the call
-            self.last_usage = (max(0, prompt_tokens), completion)
+        """Generation runs in a worker thread that holds the model lock, never across a ``yield``:
+        a stream that is closed stops at the next token, and one that is abandoned (a closed tab)
+        runs to ``max_tokens`` at most; either way the lock is released without the consumer."""
+        messages = self.guard(messages)
+        self._acquire()
+        pieces: queue.SimpleQueue = queue.SimpleQueue()
+        cancelled = threading.Event()
+
+        def generate() -> None:
+            try:
+                completion = 0
+                chunks = self._llm.create_chat_completion(
+                    messages=messages, max_tokens=max_tokens, temperature=temperature, seed=seed,
+                    top_k=1 if temperature == 0 else 40, top_p=1.0 if temperature == 0 else 0.95,
+                    repeat_penalty=1.05, stop=stop, stream=True,
+                )
+                for part in chunks:
+                    if cancelled.is_set():
+                        chunks.close()
+                        break
+                    piece = part["choices"][0].get("delta", {}).get("content")
+                    if piece:
+                        completion += 1
+                        pieces.put(piece)
+                prompt_tokens = self._llm.n_tokens - completion  # n_tokens = prompt + generated after the call
+                self.last_usage = (max(0, prompt_tokens), completion)
+            except BaseException as err:  # handed to the consumer
+                pieces.put(err)
+            finally:
+                self.lock.release()
+                pieces.put(_DONE)
+
+        threading.Thread(target=generate, name=f"generate-{self.name}", daemon=True).start()
+        try:
+            while (item := pieces.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            cancelled.set()
 
 
+_DONE = object()
 _LOADED: dict[tuple, ChatModel] = {}
 _LOAD_LOCK = threading.Lock()
 

@@ -13,7 +13,6 @@ import re
 import shutil
 import socket
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -218,24 +217,3 @@ def test_chat_citations_sources_and_upload(app, browser, tmp_path):
     assert "Traceback" not in page.content()
     assert blocked == [], f"the page tried to reach the network: {blocked}"
 
-
-def test_ask_api_with_gradio_client_and_concurrent_requests(app):
-    """``ask`` is an API endpoint; two clients asking at once are queued, not crashed."""
-    from gradio_client import Client
-
-    url, corpus = app
-    client = Client(url, verbose=False)
-    questions = [SEED_QUESTION, "When will China resume metal exports to the United States?"]
-    with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda q: Client(url, verbose=False).predict(q, api_name="/ask"), questions))
-    for q, result in zip(questions, results):
-        assert result["question"] == q
-        assert isinstance(result["text"], str) and result["text"].strip()
-        assert isinstance(result["refused"], bool)
-        for c in result["citations"]:
-            assert set(c) >= {"marker", "source", "title", "start", "end", "text"}
-            doc = (corpus / c["source"]).read_text(encoding="utf-8")
-            assert doc[c["start"]:c["end"]] == c["text"]
-    assert results[0]["citations"], results[0]  # the seed question is answered with citations
-    assert not results[0]["refused"]
-    assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ["/ask"]

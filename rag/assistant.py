@@ -88,8 +88,11 @@ class Assistant:
         """Copy article files into the corpus folder and index them incrementally.
 
         Every file is read and cleaned first, so a bad one is refused before anything is
-        copied; a file with the name of an indexed one replaces it (an update)."""
+        copied; a file with the name of a document replaces it (an update), and the old file
+        is kept under ``<corpus>/.removed/``."""
         for p in map(Path, paths):
+            if p.name.startswith("."):
+                raise CorpusError(f"{p.name}: hidden files (names starting with a dot) are never indexed")
             if p.suffix.lower() not in SUPPORTED_SUFFIXES:
                 raise CorpusError(f"{p.name}: unsupported file type {p.suffix!r} (use {', '.join(SUPPORTED_SUFFIXES)})")
             if not p.is_file():
@@ -99,7 +102,10 @@ class Assistant:
             load_file(p, p.name)  # raises CorpusError for binary, unreadable or empty files
         self.config.corpus.mkdir(parents=True, exist_ok=True)
         for p in map(Path, paths):
-            shutil.copyfile(p, self.config.corpus / p.name)
+            target = self.config.corpus / p.name
+            if target.is_file():
+                log.info("%s replaces the document of that name; the old one is kept as %s", p.name, self._set_aside(target))
+            shutil.copyfile(p, target)
         return self.reindex(progress=progress)
 
     def remove_document(self, source: str) -> IndexReport:
@@ -107,10 +113,19 @@ class Assistant:
         path = (self.config.corpus / source).resolve()
         if self.config.corpus.resolve() not in path.parents or not path.is_file():
             raise CorpusError(f"no document {source!r} in {self.config.corpus}")
+        self._set_aside(path)
+        return self.reindex()
+
+    def _set_aside(self, path: Path) -> Path:
+        """Move a corpus file into ``<corpus>/.removed/``, never over an earlier one kept there."""
         trash = self.config.corpus / ".removed"
         trash.mkdir(exist_ok=True)
-        shutil.move(str(path), trash / path.name)
-        return self.reindex()
+        target, n = trash / path.name, 1
+        while target.exists():
+            n += 1
+            target = trash / f"{path.stem}.{n}{path.suffix}"
+        shutil.move(str(path), target)
+        return target
 
     def documents(self) -> list[DocumentInfo]:
         return self._state.index.documents()

@@ -214,19 +214,33 @@ def chat(corpus, index_dir, model, k):
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
 
 
+def _parse_auth(value: str | None) -> tuple[str, str] | None:
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise RagError("--auth (or RAG_UI_AUTH) must be user:password, both parts non-empty")
+    return user, password
+
+
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to serve on; anything but loopback needs --auth.")
 @click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--auth", envvar="RAG_UI_AUTH", default=None, metavar="USER:PASSWORD",
+              help="Require this login (also RAG_UI_AUTH); needed to serve beyond this machine.")
 @corpus_option
 @index_option
 @model_option
 @_fail_cleanly
-def ui(host, port, corpus, index_dir, model):
+def ui(host, port, auth, corpus, index_dir, model):
     """Start the Gradio chat UI."""
-    from ui.app import launch
+    from ui.app import check_serving, launch
 
+    login = _parse_auth(auth)
+    check_serving(host, login)  # before the index and model load
     assistant = _assistant(corpus, index_dir, model)
-    launch(host=host, port=port, assistant=assistant)
+    launch(host=host, port=port, assistant=assistant, auth=login)
 
 
 @cli.command()

@@ -9,6 +9,7 @@ turns ``RagError`` into a visible message (``gr.Warning`` plus an inline note).
 from __future__ import annotations
 
 import html
+import ipaddress
 import logging
 import os
 from collections.abc import Iterator, Sequence
@@ -136,8 +137,10 @@ def launch_options(assistant: Any | None = None) -> dict[str, Any]:
 
 
 def check_upload(path: str | Path, max_bytes: int) -> str | None:
-    """Why the file can't be added (type, size, not text), or None when it looks fine."""
+    """Why the file can't be added (hidden, type, size, not text), or None when it looks fine."""
     p = Path(path)
+    if p.name.startswith("."):
+        return "hidden files (names starting with a dot) are never indexed; rename it"
     if p.suffix.lower() not in UPLOAD_SUFFIXES:
         return f"unsupported type {p.suffix or '(none)'!r}; upload {', '.join(UPLOAD_SUFFIXES)} files"
     try:
@@ -312,7 +315,14 @@ class Handlers:
         if not paths:
             docs_html, dropdown = self.documents_view()
             return "", docs_html, dropdown, None
-        max_bytes = int(self.assistant.config.max_file_bytes)
+        cfg = self.assistant.config
+        limit = int(cfg.max_upload_files)
+        if len(paths) > limit:
+            msg = f"Not added: {len(paths)} files at once is over the limit of {limit} (max_upload_files); add fewer at a time."
+            _warn(msg)
+            docs_html, dropdown = self.documents_view()
+            return render.render_error(msg), docs_html, dropdown, None
+        max_bytes = int(cfg.max_file_bytes)
         good, bad = [], []
         for p in paths:
             reason = check_upload(p, max_bytes)
@@ -329,9 +339,15 @@ class Handlers:
             try:
                 if progress is not None:
                     progress(0, desc=f"adding {len(good)} file(s)")
+                replaced = [Path(p).name for p, _ in good if (Path(cfg.corpus) / Path(p).name).is_file()]
                 report = self.assistant.add_files([p for p, _ in good], progress=on_progress)
                 names = ", ".join(html.escape(Path(p).name) for p, _ in good)
                 lines.insert(0, f"<p>{render.render_index_report(report, 'Added ' + names)}</p>")
+                if replaced:
+                    note = (f"Replaced {', '.join(replaced)}: a document of that name was already indexed; "
+                            "the previous version is kept in .removed/ in the corpus folder.")
+                    gr.Info(html.escape(note))
+                    lines.insert(1, f"<p>{html.escape(note)}</p>")
                 for f, r in getattr(report, "skipped", []) or []:
                     if Path(f).name in {Path(p).name for p, _ in good}:
                         _warn(f"{f} was not indexed: {r}")
@@ -482,15 +498,33 @@ def create_app(assistant: Any, *, examples: Sequence[str] | None = None,
     return demo
 
 
+def is_loopback(host: str) -> bool:
+    name = host.strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # a host name may resolve to any address
+
+
+def check_serving(host: str, auth: Any) -> None:
+    """Upload and delete must not be open to the network: anything but loopback needs a login."""
+    if not auth and not is_loopback(host):
+        raise RagError(f"refusing to serve on {host} without a login: pass --auth user:password or set RAG_UI_AUTH")
+
+
 def launch(host: str = "127.0.0.1", port: int = 7860, assistant: Any | None = None, *,
-           block: bool = True, **launch_kwargs: Any) -> gr.Blocks:
+           block: bool = True, auth: Any = None, **launch_kwargs: Any) -> gr.Blocks:
     """Build the Assistant once (unless given) and serve the app. With ``block=False``
-    the server runs in the background and the Blocks is returned (call ``.close()``)."""
+    the server runs in the background and the Blocks is returned (call ``.close()``).
+    ``auth`` is Gradio's: a (user, password) pair, a list of them or a function."""
+    check_serving(host, auth)
     if assistant is None:
         from rag import Assistant
 
         assistant = Assistant()
     demo = create_app(assistant)
     options = {**launch_options(assistant), **launch_kwargs}
-    demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, **options)
+    demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, auth=auth, **options)
     return demo

@@ -14,6 +14,29 @@ def _sync(corpus: Path, idx: Path, embedder, **kw):
     return ix.sync(corpus, idx, embedder, chunk_tokens=kw.pop("chunk_tokens", 120), chunk_overlap=25, **kw)
 
 
+def _spy(embedder, monkeypatch) -> list[str]:
+    """Record every text the embedder is asked to embed."""
+    seen: list[str] = []
+    real = embedder.encode
+
+    def encode(texts, *args, **kwargs):
+        seen.extend(texts)
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(embedder, "encode", encode)
+    return seen
+
+
+def _new_chunks(before, after) -> list:
+    """The chunks of ``after`` whose content no chunk of ``before`` had: the only ones to embed."""
+    old = {c.content_hash for c in before.chunks}
+    return [c for c in after.chunks if c.content_hash not in old]
+
+
+def _embedded_exactly(seen: list[str], chunks: list) -> bool:
+    return len(seen) == len(chunks) and all(c.text in t for c, t in zip(chunks, seen))
+
+
 def test_manifest_records_settings_and_hashes(seeds_copy, tmp_path, embedder):
     index, report = _sync(seeds_copy, tmp_path / "idx", embedder)
     manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
@@ -29,18 +52,21 @@ def test_manifest_records_settings_and_hashes(seeds_copy, tmp_path, embedder):
     assert sum(d.n_chunks for d in docs.values()) == len(index)
 
 
-def test_resync_unchanged_embeds_nothing_and_updates_changes(seeds_copy, tmp_path, embedder):
+def test_resync_unchanged_embeds_nothing_and_updates_changes(seeds_copy, tmp_path, embedder, monkeypatch):
     idx = tmp_path / "idx"
     first, _ = _sync(seeds_copy, idx, embedder)
+    seen = _spy(embedder, monkeypatch)
     _, again = _sync(seeds_copy, idx, embedder)
-    assert again.embedded == 0 and again.unchanged == 5
+    assert again.embedded == 0 and again.unchanged == 5 and seen == []
 
     f = seeds_copy / "002_d3007cdac10de3ef.txt"
     f.write_text(f.read_text() + "\nCobalt output in Zambia rose 12% in December, officials said.\n")
     (seeds_copy / "004_30c1cd99ef1f7840.txt").unlink()
     index, changed = _sync(seeds_copy, idx, embedder)
     assert changed.updated == 1 and changed.removed == 1 and changed.unchanged == 3
-    assert 1 <= changed.embedded <= 2  # only the chunk(s) whose text changed
+    fresh = _new_chunks(first, index)  # only the chunk(s) whose text changed
+    assert fresh and all(c.source == "002_d3007cdac10de3ef.txt" for c in fresh) and any("Cobalt" in c.text for c in fresh)
+    assert changed.embedded == len(fresh) and _embedded_exactly(seen, fresh)
     assert not any(c.source == "004_30c1cd99ef1f7840.txt" for c in index.chunks)
     reloaded = ix.Index.load(idx, "all-MiniLM-L6-v2")
     assert [c.chunk_id for c in reloaded.chunks] == [c.chunk_id for c in index.chunks]
@@ -94,9 +120,12 @@ def test_empty_corpus_is_an_error(tmp_path, embedder):
         _sync(tmp_path / "empty", tmp_path / "idx", embedder)
 
 
-def test_chunk_setting_change_rechunks_without_reembedding_unchanged_text(seeds_copy, tmp_path, embedder):
+def test_chunk_setting_change_rechunks_without_reembedding_unchanged_text(seeds_copy, tmp_path, embedder, monkeypatch):
     idx = tmp_path / "idx"
-    _sync(seeds_copy, idx, embedder)
+    before, _ = _sync(seeds_copy, idx, embedder)
+    seen = _spy(embedder, monkeypatch)
     index, report = _sync(seeds_copy, idx, embedder, chunk_tokens=200)
-    assert report.updated == 5 and 0 < report.embedded <= len(index)
+    fresh = _new_chunks(before, index)
+    assert report.updated == 5 and 0 < len(fresh) < len(index)  # some chunks come out the same at either size
+    assert report.embedded == len(fresh) and _embedded_exactly(seen, fresh)
     assert json.loads((idx / "manifest.json").read_text())["chunking"]["max_tokens"] == 200

@@ -107,40 +107,58 @@ def test_bad_questions_and_models(smol, tmp_path):
         smol.ask("What is the copper forecast?", model=str(bad))
 
 
-def test_cli_index_twice_embeds_nothing_and_errors_are_one_line(workdir):
-    runner = CliRunner()
-    args = ["--index-dir", str(workdir / "index")]
-    first = runner.invoke(cli, ["index", str(workdir / "corpus"), *args])
+@pytest.fixture(scope="module")
+def cli_index(tmp_path_factory):
+    """A seeds copy indexed by ``rag index`` into an index of its own: (folder, first run's output)."""
+    import shutil
+
+    from conftest import SEEDS
+
+    base = tmp_path_factory.mktemp("cli")
+    shutil.copytree(SEEDS, base / "corpus")
+    first = CliRunner().invoke(cli, ["index", str(base / "corpus"), "--index-dir", str(base / "index")])
     assert first.exit_code == 0, first.output
-    assert "0 chunks embedded" in first.output and "nothing changed" in first.output
-    empty = runner.invoke(cli, ["ask", "  ", "--corpus", str(workdir / "corpus"), *args])
+    return base, first.output
+
+
+def test_cli_index_twice_embeds_nothing_and_errors_are_one_line(cli_index, tmp_path):
+    base, first = cli_index
+    assert "nothing changed" not in first and "5 added" in first
+    runner = CliRunner()
+    args = ["--index-dir", str(base / "index")]
+    again = runner.invoke(cli, ["index", str(base / "corpus"), *args])
+    assert again.exit_code == 0, again.output
+    assert "0 chunks embedded" in again.output and "nothing changed" in again.output
+    empty = runner.invoke(cli, ["ask", "  ", "--corpus", str(base / "corpus"), *args])
     assert empty.exit_code == 1 and empty.output.strip().startswith("error:") and "Traceback" not in empty.output
-    missing = runner.invoke(cli, ["index", str(workdir / "nope"), *args])
+    missing = runner.invoke(cli, ["index", str(tmp_path / "nope"), *args])
     assert missing.exit_code == 1 and "does not exist" in missing.output
-    (workdir / "emptydir").mkdir(exist_ok=True)
-    empty_corpus = runner.invoke(cli, ["index", str(workdir / "emptydir"), "--index-dir", str(workdir / "idx2")])
+    (tmp_path / "emptydir").mkdir()
+    empty_corpus = runner.invoke(cli, ["index", str(tmp_path / "emptydir"), "--index-dir", str(tmp_path / "idx2")])
     assert empty_corpus.exit_code == 1 and "no articles to index" in empty_corpus.output
 
 
-def test_cli_ask_json(workdir):
+def test_cli_ask_json(cli_index):
+    base, _ = cli_index
     result = CliRunner().invoke(cli, ["ask", "What did Goldman Sachs forecast for copper?", "--json", "--model", "smollm2-135m",
-                                      "--corpus", str(workdir / "corpus"), "--index-dir", str(workdir / "index")])
+                                      "--corpus", str(base / "corpus"), "--index-dir", str(base / "index")])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert set(data) >= {"text", "citations", "passages", "refused", "timings"}
 
 
-def test_cli_refuses_index_of_another_embedder_then_rebuilds(workdir, tmp_path):
+def test_cli_refuses_index_of_another_embedder_then_rebuilds(cli_index, tmp_path):
     import shutil
 
+    base, _ = cli_index
     idx = tmp_path / "idx"
-    shutil.copytree(workdir / "index", idx)
+    shutil.copytree(base / "index", idx)
     manifest = json.loads((idx / "manifest.json").read_text())
     manifest["embedder"]["name"] = "another-embedder"
     (idx / "manifest.json").write_text(json.dumps(manifest))
     runner = CliRunner()
-    refused = runner.invoke(cli, ["ask", "What is the copper forecast?", "--corpus", str(workdir / "corpus"), "--index-dir", str(idx)])
+    refused = runner.invoke(cli, ["ask", "What is the copper forecast?", "--corpus", str(base / "corpus"), "--index-dir", str(idx)])
     assert refused.exit_code == 1 and "another-embedder" in refused.output and "rag index --rebuild" in refused.output
-    rebuilt = runner.invoke(cli, ["index", str(workdir / "corpus"), "--index-dir", str(idx), "--rebuild"])
+    rebuilt = runner.invoke(cli, ["index", str(base / "corpus"), "--index-dir", str(idx), "--rebuild"])
     assert rebuilt.exit_code == 0, rebuilt.output
     assert json.loads((idx / "manifest.json").read_text())["embedder"]["name"] == "all-MiniLM-L6-v2"

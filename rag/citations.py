@@ -7,7 +7,8 @@ import re
 from .types import Citation, Passage
 
 # [1], [1, 2], [1][2], [Passage 1], 【1】, (1)? no: parentheses are too often plain text
-_MARKER = re.compile(r"[\[【]\s*(?:passages?|source|ref)?\s*(\d+(?:\s*(?:,|;|and|-|–)\s*\d+)*)\s*[\]】]", re.IGNORECASE)
+MARKER = re.compile(r"[\[【]\s*(?:passages?|source|ref)?\s*(\d+(?:\s*(?:,|;|and|-|–)\s*\d+)*)\s*[\]】]", re.IGNORECASE)
+_SPACED_MARKER = re.compile(r"\s*" + MARKER.pattern, re.IGNORECASE)
 
 _SOURCE = r"(?:articles?|passages?|sources?|texts?|context|documents?|information provided|information given)"
 _REFUSAL = re.compile(
@@ -49,7 +50,7 @@ def parse_citations(text: str, passages: list[Passage]) -> tuple[str, list[Citat
                 cited.append(n)
         return "".join(f"[{n}]" for n in dict.fromkeys(valid))
 
-    clean = _MARKER.sub(repl, text)
+    clean = MARKER.sub(repl, text)
     clean = re.sub(r"[ \t]+([.,;:!?])", r"\1", clean)  # "fact [9]." -> "fact." when [9] was dropped
     clean = re.sub(r"[ \t]{2,}", " ", clean).strip()
     return clean, [Citation(marker=n, passage=passages[n - 1]) for n in cited]
@@ -64,5 +65,6 @@ def is_refusal(text: str) -> bool:
     return bool(_REFUSAL.search(first[:300]))
 
 
-def strip_markers(text: str) -> str:
-    return re.sub(r"\s*\[\d+\]", "", text).strip()
+def strip_markers(text: str | None) -> str:
+    """``text`` without citation markers in any form :data:`MARKER` reads ([1], [1, 2], [Passage 3])."""
+    return _SPACED_MARKER.sub("", text or "").strip()

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from .chunking import split_sentences
+from .citations import strip_markers
 from .types import Citation, Passage
 from .words import Quantity, content_words, names, quantities, stem, word_stems
 
@@ -124,7 +125,7 @@ class SentenceCheck:
 
 def check_sentence(sentence: str, passages: list[Passage], question: str) -> SentenceCheck:
     markers = tuple(int(n) for n in re.findall(r"\[(\d+)\]", sentence))
-    bare = re.sub(r"\s*\[\d+\]", "", sentence).strip()
+    bare = strip_markers(sentence)
     claim = claim_of(bare, question)
     has_facts = bool(claim.numbers or claim.names)
     if not (has_facts or claim.words):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from .citations import MARKER
 from .types import Passage
 
 # every common chat template's turn and control markers, whatever the model
@@ -36,8 +37,6 @@ _WORD_JOINER = "\u2060"
 
 # the prompt's own structure, which a passage must not be able to close or imitate
 _FENCE = re.compile(r"</?\s*passages?\b[^>\n]{0,40}>|<<<|>>>", re.IGNORECASE)
-# citation markers in any form rag.citations reads: [7], [7, 8], [Passage 7], 【7】
-_MARKER = re.compile(r"[\[【]\s*((?:passages?|source|ref)?\s*\d+(?:\s*(?:,|;|and|-|–)\s*\d+)*)\s*[\]】]", re.IGNORECASE)
 
 
 def _defuse(match: re.Match) -> str:
@@ -70,7 +69,7 @@ def quote(text: str) -> str:
     ``[n]`` markers (those are the prompt's passage numbers) and no tags that close the passages."""
     text = neutralise(" ".join(_FAKE_TURN.sub(" ", text).split()))
     text = _FENCE.sub(lambda m: m.group(0).translate(_LOOKALIKE), text)
-    return _MARKER.sub(lambda m: f"({m.group(1).strip()})", text)
+    return MARKER.sub(lambda m: f"({m.group(0)[1:-1].strip()})", text)  # [7], [Passage 7], 【7】 -> (7)...
 
 
 # ![alt](url "title"), [text](url), [text][ref], <http://...>, bare http(s) URLs

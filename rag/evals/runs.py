@@ -1,0 +1,211 @@
+"""Runs: asking the gold questions, saving and loading a run, comparing two runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from rag.errors import QuestionError, RagError
+
+from .gold import GOOD_VERDICTS, QUESTION_TYPES, SCHEMA_VERSION, GoldItem, Progress, load_gold
+from .report import render_report
+from .scoring import FIGURES, QuestionResult, _retrieval_fields, score_answer, summarize
+
+# --------------------------------------------------------------------------- runs
+
+
+@dataclass(frozen=True)
+class EvalRun:
+    settings: dict[str, Any]
+    results: tuple[QuestionResult, ...]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": SCHEMA_VERSION, "settings": self.settings, "summary": self.summary,
+                "results": [r.to_dict() for r in self.results]}
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n"
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "EvalRun":
+        results = tuple(QuestionResult.from_dict(r) for r in data.get("results", []))
+        return cls(settings=dict(data.get("settings", {})), results=results,
+                   summary=dict(data.get("summary") or summarize(results)))
+
+    def report(self, baseline: "EvalRun | Mapping[str, Any] | None" = None) -> str:
+        diff = compare(self, baseline) if baseline is not None else None
+        return render_report(self.summary, self.results, diff, settings=self.settings)
+
+
+def load_run(path: str | Path) -> EvalRun:
+    """Read a run written by :meth:`EvalRun.to_json` (e.g. a ``--baseline`` file)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RagError(f"baseline file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RagError(f"baseline file {path} is not a readable eval JSON file: {err}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise RagError(f"baseline file {path} is not an eval run (no 'results' list)")
+    try:
+        return EvalRun.from_dict(data)
+    except (TypeError, ValueError) as err:
+        raise RagError(f"baseline file {path} has malformed results: {err}") from None
+
+
+def _config_settings(assistant: Any) -> dict[str, Any]:
+    config = getattr(assistant, "config", None)
+    if config is None:
+        return {}
+    if dataclasses.is_dataclass(config):
+        values = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    else:
+        values = {k: v for k, v in vars(config).items() if not k.startswith("_")}
+    values.pop("model_cache", None)
+    return {k: (v if isinstance(v, (str, int, float, bool)) or v is None else str(v)) for k, v in values.items()}
+
+
+def _gold_fingerprint(gold: Sequence[GoldItem]) -> str:
+    h = hashlib.sha256()
+    for item in gold:
+        h.update(json.dumps([item.id, item.type, item.question, item.must_patterns, list(item.sources),
+                             item.evidence, list(map(dict, item.history))], ensure_ascii=False).encode())
+    return h.hexdigest()[:16]
+
+
+def run_eval(assistant: Any, gold: Sequence[GoldItem] | str | Path, *, k: int | None = None,
+             retrieval_only: bool = False, progress: Progress | None = None) -> EvalRun:
+    """Ask (or, with ``retrieval_only``, only retrieve for) every gold question, in file order.
+
+    ``assistant`` needs ``ask(question, history=..., k=...)`` and
+    ``retrieve(question, k=...)``; ``assistant.config`` is recorded when present.
+    ``progress(done, total, stage)`` is called after each question.
+    """
+    if isinstance(gold, (str, Path)):
+        gold_path: str | None = str(gold)
+        gold = load_gold(gold)
+    else:
+        gold_path = None
+    config = _config_settings(assistant)
+    k_used = k if k is not None else config.get("k")
+    stage = "retrieving" if retrieval_only else "answering"
+    results: list[QuestionResult] = []
+    total = len(gold)
+    if progress:
+        progress(0, total, stage)
+    for done, item in enumerate(gold, start=1):
+        if retrieval_only:
+            started = time.perf_counter()
+            passages = assistant.retrieve(item.question, k=k_used)
+            elapsed = time.perf_counter() - started
+            results.append(QuestionResult(
+                id=item.id, type=item.type, question=item.question, verdict="skipped",
+                gold_sources=item.sources, has_evidence=bool(item.evidence), retrieval_s=elapsed,
+                **_retrieval_fields(item, passages, k_used)))
+        else:
+            try:
+                answer = assistant.ask(item.question, history=[dict(t) for t in item.history] or None, k=k_used)
+            except QuestionError as err:
+                results.append(QuestionResult(
+                    id=item.id, type=item.type, question=item.question, verdict="error",
+                    gold_sources=item.sources, has_evidence=bool(item.evidence), error=str(err)))
+            else:
+                results.append(score_answer(item, answer, k_used))
+        if progress:
+            progress(done, total, stage)
+
+    models = sorted({r.model for r in results if r.model})
+    settings = {
+        "model": config.get("model"),
+        "answer_models": models,
+        "k": k_used,
+        "retrieval_only": retrieval_only,
+        "temperature": config.get("temperature"),
+        "config": config,
+        "gold": gold_path,
+        "gold_questions": len(gold),
+        "gold_fingerprint": _gold_fingerprint(gold),
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+                    "cpu_count": os.cpu_count(), "python": platform.python_version()},
+    }
+    results_t = tuple(results)
+    return EvalRun(settings=settings, results=results_t, summary=summarize(results_t))
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def _run_parts(run: EvalRun | Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list[QuestionResult]]:
+    if isinstance(run, EvalRun):
+        return run.settings, run.summary, list(run.results)
+    parsed = EvalRun.from_dict(run)
+    return parsed.settings, parsed.summary, list(parsed.results)
+
+
+def _delta_table(cur: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    out = {}
+    for name, _ in FIGURES:
+        c, b = cur.get(name), base.get(name)
+        out[name] = {"current": c, "baseline": b,
+                     "delta": (c - b) if isinstance(c, (int, float)) and isinstance(b, (int, float)) else None}
+    return out
+
+
+def _source_hit(r: QuestionResult) -> bool:
+    return r.source_rank is not None
+
+
+def compare(current: EvalRun | Mapping[str, Any], baseline: EvalRun | Mapping[str, Any]) -> dict[str, Any]:
+    """Change of each figure (current - baseline), overall and per type, and the flipped questions.
+
+    ``flipped``: questions answered in both runs whose verdict changed, with ``change``
+    ``fixed`` (bad -> good), ``broke`` (good -> bad) or ``changed`` (bad -> another bad).
+    ``retrieval_flipped``: questions with gold sources where a gold source was in the
+    top k in one run but not the other (``found`` / ``lost``).
+    """
+    cur_settings, cur_summary, cur_results = _run_parts(current)
+    base_settings, base_summary, base_results = _run_parts(baseline)
+    base_by_id = {r.id: r for r in base_results}
+    cur_ids = {r.id for r in cur_results}
+    flipped, retrieval_flipped = [], []
+    for r in cur_results:
+        b = base_by_id.get(r.id)
+        if b is None:
+            continue
+        if "skipped" not in (r.verdict, b.verdict) and r.verdict != b.verdict:
+            good_now, good_before = r.verdict in GOOD_VERDICTS, b.verdict in GOOD_VERDICTS
+            change = "fixed" if good_now and not good_before else "broke" if good_before and not good_now else "changed"
+            flipped.append({"id": r.id, "type": r.type, "question": r.question, "baseline": b.verdict,
+                            "current": r.verdict, "change": change})
+        if r.gold_sources and _source_hit(r) != _source_hit(b):
+            retrieval_flipped.append({"id": r.id, "type": r.type, "question": r.question,
+                                      "baseline_rank": b.source_rank, "current_rank": r.source_rank,
+                                      "change": "found" if _source_hit(r) else "lost"})
+    cur_by_type = cur_summary.get("by_type", {})
+    base_by_type = base_summary.get("by_type", {})
+    setting_keys = ("model", "k", "retrieval_only", "temperature", "gold_fingerprint")
+    return {
+        "overall": _delta_table(cur_summary.get("overall", {}), base_summary.get("overall", {})),
+        "by_type": {t: _delta_table(cur_by_type.get(t, {}), base_by_type.get(t, {}))
+                    for t in QUESTION_TYPES if t in cur_by_type or t in base_by_type},
+        "flipped": flipped,
+        "retrieval_flipped": retrieval_flipped,
+        "added": [r.id for r in cur_results if r.id not in base_by_id],
+        "removed": [r.id for r in base_results if r.id not in cur_ids],
+        "settings_changed": {key: {"baseline": base_settings.get(key), "current": cur_settings.get(key)}
+                             for key in setting_keys if cur_settings.get(key) != base_settings.get(key)},
+    }

@@ -17,7 +17,7 @@ from .chunking import count_tokens
 from .citations import is_refusal, parse_citations, strip_markers
 from .grounding import check_answer, render
 from .config import Config, index_dir_for, load_config
-from .decompose import needs_context, split_question
+from .decompose import check_question, needs_context, split_question
 from .embedding import Embedder
 from .errors import CorpusError, ModelError, QuestionError
 from .index import DocumentInfo, IndexReport
@@ -140,13 +140,7 @@ class Assistant:
     # --- retrieval -----------------------------------------------------------------
 
     def _check_question(self, question: str) -> str:
-        if not isinstance(question, str) or not question.strip():
-            raise QuestionError("the question is empty; ask something about the articles")
-        q = " ".join(question.split())
-        if len(q) > self.config.max_question_chars:
-            raise QuestionError(
-                f"the question is {len(q):,} characters long; the limit is {self.config.max_question_chars:,} (max_question_chars)")
-        return q
+        return check_question(question, self.config.max_question_chars)
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         q = self._check_question(question)

@@ -174,8 +174,10 @@ def _print_answer(answer) -> None:
 @_fail_cleanly
 def ask(question, corpus, index_dir, model, k, as_json):
     """Answer QUESTION from the articles, with numbered sources."""
-    if not question.strip():
-        raise RagError("the question is empty; ask something about the articles")
+    from .config import load_config
+    from .decompose import check_question
+
+    check_question(question, load_config().max_question_chars)  # before the index and model load
     assistant = _assistant(corpus, index_dir, model, k)
     if as_json:
         click.echo(json.dumps(assistant.ask(question).to_dict(), indent=2, ensure_ascii=False))

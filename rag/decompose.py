@@ -14,8 +14,20 @@ from __future__ import annotations
 
 import re
 
-from .words import FUNCTION_WORDS as STOP_WORDS  # function words only: a rewrite may not drop "say"
+from .errors import QuestionError
+from .words import FUNCTION_WORDS  # function words only: a rewrite may not drop "say"
 from .words import stem as _stem
+
+
+def check_question(question: object, max_chars: int) -> str:
+    """``question`` with its whitespace collapsed, or QuestionError naming what is wrong: the
+    one check every entry point (library, CLI, UI) applies."""
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionError("the question is empty; type a question about the articles")
+    q = " ".join(question.split())
+    if len(q) > max_chars:
+        raise QuestionError(f"the question is {len(q):,} characters long; the limit is {max_chars:,} (max_question_chars)")
+    return q
 
 
 _AUX = frozenset("is are was were be been do does did has have had will would shall should can could may might must"
@@ -155,7 +167,7 @@ def _split_sources(question: str) -> list[str]:
         b, end = m["b"], m.end()
         # "What N do both A and B x y verb?": with a wh-object first the last word is the verb, x y end B's name
         tail = _NOUNS_THEN_VERB.match(question[end:]) if m["aux"] and m.start() > 0 else None
-        if tail and not any(w.lower() in STOP_WORDS for w in _words(tail["nouns"])):
+        if tail and not any(w.lower() in FUNCTION_WORDS for w in _words(tail["nouns"])):
             b, end = b + tail["nouns"], end + len(tail["nouns"])
         head = question[:m.start()] + (aux + " " if aux else "")
         return [_question(head + src + question[end:]) for src in (m["a"], b)]
@@ -223,7 +235,7 @@ def is_multi_part(question: str) -> bool:
 
 def _is_name(words: list[str], i: int) -> bool:
     w = words[i]
-    return (i > 0 and w[:1].isupper() and w.lower() not in STOP_WORDS) or any(c.isdigit() for c in w)
+    return (i > 0 and w[:1].isupper() and w.lower() not in FUNCTION_WORDS) or any(c.isdigit() for c in w)
 
 
 def needs_context(question: str) -> bool:
@@ -255,7 +267,7 @@ def needs_context(question: str) -> bool:
         text = text.split(" ", 1)[1]
         words = _words(text)
     low = [w.lower() for w in words]
-    content = [w for w in low if w not in STOP_WORDS and len(w) > 2]
+    content = [w for w in low if w not in FUNCTION_WORDS and len(w) > 2]
     named = any(_is_name(words, i) for i in range(len(words)))
     if not content or (len(words) <= 4 and not named):
         return True
@@ -265,7 +277,7 @@ def needs_context(question: str) -> bool:
     for i, w in enumerate(low[:scan]):
         prev, nxt = (low[i - 1] if i else None), (low[i + 1] if i + 1 < len(low) else None)
         before = range(i)
-        if w == "her" and nxt and nxt not in STOP_WORDS:
+        if w == "her" and nxt and nxt not in FUNCTION_WORDS:
             w = "his"  # "her company" is a possessive
         if w in _PERSONAL:
             if w == "it" and (prev is None or prev in _AUX | _WH) and _dummy_it(low, i):
@@ -273,7 +285,7 @@ def needs_context(question: str) -> bool:
             if not any(_is_name(words, j) for j in before):
                 return True
         elif w in _POSSESSIVE:
-            if not any(low[j] not in STOP_WORDS and len(low[j]) > 2 for j in before):
+            if not any(low[j] not in FUNCTION_WORDS and len(low[j]) > 2 for j in before):
                 return True
         elif w in _DEMONSTRATIVE:
             if w in ("this", "these") and nxt in _NOW:
@@ -289,14 +301,14 @@ def _dummy_it(low: list[str], i: int) -> bool:
     """"Is it true that the plant closed?": "it" holds the place of a clause that follows."""
     for j in range(i + 1, min(i + 5, len(low))):
         if low[j] in ("that", "to", "whether", "for"):
-            rest = [w for w in low[j + 1:] if w not in STOP_WORDS and len(w) > 2]
+            rest = [w for w in low[j + 1:] if w not in FUNCTION_WORDS and len(w) > 2]
             return len(rest) >= 2
     return False
 
 
 def content_stems(text: str) -> set[str]:
     """Stems of the words of ``text`` that are not stop words and longer than 2 letters."""
-    return {_stem(w) for w in _words(text) if w.lower() not in STOP_WORDS and len(w) > 2}
+    return {_stem(w) for w in _words(text) if w.lower() not in FUNCTION_WORDS and len(w) > 2}
 
 
 def keeps_question(question: str, rewrite: str) -> bool:

@@ -27,7 +27,7 @@ from .chunking import split_sentences
 from .grounding import SentenceCheck, date_forms
 from .safety import quote
 from .types import Passage
-from .words import STOP_WORDS, content_words, names, quantities, word_stems
+from .words import content_words, names, quantities, word_stems
 
 JUDGE_QUESTION = (
     "Check your answer against the passages. Do they state it as the answer to exactly what the "
@@ -156,4 +156,4 @@ def decide(cov: Coverage, p_yes: float | None, t: Thresholds = Thresholds()) -> 
 
 
 __all__ = ["Coverage", "Support", "Thresholds", "coverage", "decide", "evidence_context", "evidence_of",
-           "focused_messages", "judge_messages", "STOP_WORDS"]
+           "focused_messages", "judge_messages"]

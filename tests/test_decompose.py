@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.decompose import STOP_WORDS, is_multi_part, keeps_question, needs_context, split_question
+from rag.decompose import FUNCTION_WORDS, is_multi_part, keeps_question, needs_context, split_question
 
 
 @pytest.mark.parametrize("question, parts", [
@@ -167,5 +167,5 @@ def test_keeps_question_multi_part_must_stay_multi_part():
 
 
 def test_stop_words_are_function_words():
-    assert {"the", "and", "what", "it", "they", "about", "did"} <= STOP_WORDS
-    assert not {"price", "gain", "say", "october"} & STOP_WORDS
+    assert {"the", "and", "what", "it", "they", "about", "did"} <= FUNCTION_WORDS
+    assert not {"price", "gain", "say", "october"} & FUNCTION_WORDS

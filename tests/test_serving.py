@@ -44,7 +44,7 @@ def test_a_malformed_login_is_refused(monkeypatch):
 
 
 def test_loopback_and_login_pass_the_check():
-    from ui.app import check_serving, is_loopback
+    from ui.serving import check_serving, is_loopback
 
     assert all(is_loopback(h) for h in ("127.0.0.1", "127.8.0.1", "localhost", "::1", "[::1]"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "10.0.0.1", "::", "my-host"))

@@ -273,7 +273,7 @@ def test_check_upload(tmp_path):
 
 def test_accept_rejects_empty_and_huge_questions(fake):
     h = Handlers(fake)
-    with pytest.warns(UserWarning, match="Type a question"):
+    with pytest.warns(UserWarning, match="question is empty; type a question"):
         out = h.accept("   ", [], [])
     assert _is_skip(out[1]) and out[2] == ""
     with pytest.warns(UserWarning, match="limit is 200"):

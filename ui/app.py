@@ -9,7 +9,6 @@ turns ``RagError`` into a visible message (``gr.Warning`` plus an inline note).
 from __future__ import annotations
 
 import html
-import ipaddress
 import logging
 import os
 from collections.abc import Iterator, Sequence
@@ -20,15 +19,15 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from rag.errors import RagError  # noqa: E402
+from rag.decompose import check_question  # noqa: E402
+from rag.errors import QuestionError, RagError  # noqa: E402
 from rag.types import Answer  # noqa: E402
 
 from . import render  # noqa: E402
+from .serving import check_serving  # noqa: E402
+from .uploads import UPLOAD_SUFFIXES, check_upload, upload_paths  # noqa: E402
 
 log = logging.getLogger(__name__)
-
-# File types the upload accepts (the library also reads .pdf, but the UI takes text only).
-UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 
 DEFAULT_EXAMPLES = (
     "Why did aluminum prices hit a three-year high?",
@@ -50,69 +49,10 @@ SYSTEM_FONTS = [
 ]
 SYSTEM_MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "'Liberation Mono'", "monospace"]
 
-CSS = """
-.gradio-container { max-width: 1500px !important; }
-#chat .rag-footer { font-size: .8em; color: var(--body-text-color-subdued); }
-#chat a.cite, a.cite { text-decoration: none; font-weight: 600; font-size: .85em; vertical-align: super;
-  padding: 0 .15em; border-radius: 4px; color: var(--color-accent); cursor: pointer; }
-#chat a.cite:hover { background: var(--color-accent-soft); }
-.cite-pending { font-size: .85em; vertical-align: super; color: var(--body-text-color-subdued); }
-.rag-refusal { border-left: 4px solid #b45309; background: rgba(245, 158, 11, .12); padding: .5em .75em;
-  border-radius: 6px; font-style: italic; }
-.rag-flag { display: inline-block; border-radius: 6px; padding: .15em .5em; font-size: .85em; margin: .15em 0; }
-.rag-lowconf { background: rgba(234, 179, 8, .18); border: 1px solid rgba(202, 138, 4, .6); }
-.rag-nocite { background: rgba(148, 163, 184, .18); border: 1px solid rgba(100, 116, 139, .5); }
-.rag-error { background: rgba(239, 68, 68, .12); border: 1px solid rgba(220, 38, 38, .6); }
-.rag-refusal-badge { background: rgba(245, 158, 11, .15); border: 1px solid rgba(180, 83, 9, .6); }
-.rag-rewritten, .src-rewritten { font-size: .85em; color: var(--body-text-color-subdued); margin-bottom: .3em; }
-.rag-cursor { animation: rag-blink 1s steps(1) infinite; }
-@keyframes rag-blink { 50% { opacity: 0; } }
-#sources { max-height: 78vh; overflow-y: auto; }
-.rag-sources.empty { color: var(--body-text-color-subdued); }
-.src-turn-head { font-size: .9em; margin-bottom: .4em; }
-.src-section { margin: .6em 0 .3em; font-size: .9em; text-transform: uppercase; letter-spacing: .04em;
-  color: var(--body-text-color-subdued); }
-.src-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .55em .7em;
-  margin: .45em 0; background: var(--background-fill-primary); transition: box-shadow .3s; }
-.src-card.cited { border-left: 4px solid var(--color-accent); }
-.src-card.uncited { opacity: .72; border-style: dashed; background: var(--background-fill-secondary); }
-.src-card.active { box-shadow: 0 0 0 3px var(--color-accent); opacity: 1; }
-.src-uncited-group { margin-top: .8em; padding-top: .3em; border-top: 2px dotted var(--border-color-primary); }
-.src-marker { font-weight: 700; color: var(--color-accent); }
-.src-badge { font-size: .75em; border: 1px solid var(--border-color-primary); border-radius: 4px; padding: 0 .3em;
-  margin-left: .3em; color: var(--body-text-color-subdued); }
-.src-meta { font-size: .8em; color: var(--body-text-color-subdued); margin: .15em 0 .3em; }
-.src-context, .src-article { white-space: pre-wrap; font-size: .88em; line-height: 1.45; }
-.src-article { max-height: 22em; overflow-y: auto; border-top: 1px solid var(--border-color-primary); padding-top: .3em; }
-.src-full summary, .src-earlier summary { cursor: pointer; font-size: .85em; color: var(--color-accent); }
-.src-earlier { margin-top: .8em; border-top: 1px solid var(--border-color-primary); padding-top: .4em; }
-mark.cited-span { background: rgba(250, 204, 21, .45); color: inherit; padding: 0 .1em; border-radius: 2px; }
-.src-card.uncited mark.cited-span { background: rgba(148, 163, 184, .35); }
-.doc-table { width: 100%; border-collapse: collapse; font-size: .9em; }
-.doc-table th, .doc-table td { border: none !important; border-bottom: 1px solid var(--border-color-primary) !important;
-  padding: .3em .5em; text-align: left; }
-.doc-table .num { text-align: right; }
-.doc-summary { font-size: .9em; color: var(--body-text-color-subdued); }
-.article-view .src-article { max-height: 60vh; }
-"""
-
-# Clicking a citation marker highlights its card in the sources panel (opening any
-# collapsed section around it) instead of following the link.
-HEAD = """<script>
-document.addEventListener('click', function (e) {
-  var a = e.target && e.target.closest ? e.target.closest('a.cite') : null;
-  if (!a) return;
-  e.preventDefault();
-  e.stopPropagation();
-  var id = (a.getAttribute('href') || '').replace(/^#/, '');
-  var card = id ? document.getElementById(id) : null;
-  if (!card) return;
-  for (var p = card.parentElement; p; p = p.parentElement) { if (p.tagName === 'DETAILS') p.open = true; }
-  document.querySelectorAll('.src-card.active').forEach(function (c) { c.classList.remove('active'); });
-  card.classList.add('active');
-  card.scrollIntoView({behavior: 'smooth', block: 'nearest'});
-}, true);
-</script>"""
+# the page's style and script live in files beside this one (package data)
+ASSETS = Path(__file__).resolve().parent / "assets"
+CSS = (ASSETS / "app.css").read_text(encoding="utf-8")
+HEAD = f"<script>\n{(ASSETS / 'cite.js').read_text(encoding='utf-8')}</script>"
 
 
 def theme() -> gr.themes.Base:
@@ -136,51 +76,6 @@ def launch_options(assistant: Any | None = None) -> dict[str, Any]:
     return opts
 
 
-def check_upload(path: str | Path, max_bytes: int) -> str | None:
-    """Why the file can't be added (hidden, type, size, not text), or None when it looks fine."""
-    p = Path(path)
-    if p.name.startswith("."):
-        return "hidden files (names starting with a dot) are never indexed; rename it"
-    if p.suffix.lower() not in UPLOAD_SUFFIXES:
-        return f"unsupported type {p.suffix or '(none)'!r}; upload {', '.join(UPLOAD_SUFFIXES)} files"
-    try:
-        size = p.stat().st_size
-    except OSError as err:
-        return f"cannot read it ({err.strerror or err})"
-    if size == 0:
-        return "the file is empty"
-    if size > max_bytes:
-        return f"{size:,} bytes is over the {max_bytes:,}-byte limit (max_file_bytes)"
-    with p.open("rb") as fh:
-        head = fh.read(65536)
-    if b"\x00" in head:
-        return "it is a binary file, not text"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as err:
-        if err.start < len(head) - 4:  # not merely a character cut at the read boundary
-            controls = sum(1 for b in head if b < 9 or 13 < b < 32)
-            if controls > len(head) * 0.02:
-                return "it does not look like text (not UTF-8, many control bytes)"
-    return None
-
-
-def _upload_paths(files: Any) -> list[str]:
-    if not files:
-        return []
-    if not isinstance(files, (list, tuple)):
-        files = [files]
-    out = []
-    for f in files:
-        if isinstance(f, (str, Path)):
-            out.append(str(f))
-        elif isinstance(f, dict) and f.get("path"):
-            out.append(str(f["path"]))
-        elif getattr(f, "path", None) or getattr(f, "name", None):
-            out.append(str(getattr(f, "path", None) or f.name))
-    return out
-
-
 def _warn(message: str) -> None:
     gr.Warning(html.escape(message))
 
@@ -198,14 +93,10 @@ class Handlers:
         """Validate the question and show it at once (with a placeholder answer).
         Returns (textbox, chat, pending question, send button)."""
         text = (message or "").strip()
-        if not text:
-            _warn("Type a question about the articles first.")
-            return gr.skip(), gr.skip(), "", gr.skip()
-        limit = int(self.assistant.config.max_question_chars)
-        n = len(" ".join(text.split()))
-        if n > limit:
-            _warn(f"The question is {n:,} characters long; the limit is {limit:,} (max_question_chars). "
-                  "Shorten it and ask again.")
+        try:
+            check_question(text, int(self.assistant.config.max_question_chars))
+        except QuestionError as err:
+            _warn(f"{str(err)[:1].upper()}{str(err)[1:]}.")
             return gr.skip(), gr.skip(), "", gr.skip()
         chat = list(chat or []) + [
             {"role": "user", "content": html.escape(text, quote=False)},
@@ -311,7 +202,7 @@ class Handlers:
     def add_files(self, files: Any, progress: Any = None):
         """Validate uploads, index the good ones incrementally with a progress bar.
         Returns (status html, documents html, dropdown, file input reset)."""
-        paths = _upload_paths(files)
+        paths = upload_paths(files)
         if not paths:
             docs_html, dropdown = self.documents_view()
             return "", docs_html, dropdown, None
@@ -496,22 +387,6 @@ def create_app(assistant: Any, *, examples: Sequence[str] | None = None,
 
     demo.queue(default_concurrency_limit=1)
     return demo
-
-
-def is_loopback(host: str) -> bool:
-    name = host.strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False  # a host name may resolve to any address
-
-
-def check_serving(host: str, auth: Any) -> None:
-    """Upload and delete must not be open to the network: anything but loopback needs a login."""
-    if not auth and not is_loopback(host):
-        raise RagError(f"refusing to serve on {host} without a login: pass --auth user:password or set RAG_UI_AUTH")
 
 
 def launch(host: str = "127.0.0.1", port: int = 7860, assistant: Any | None = None, *,

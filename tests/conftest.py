@@ -19,3 +19,12 @@ def embedder():
     from rag.embedding import Embedder
 
     return Embedder()
+
+
+def free_port() -> int:
+    """A free TCP port on loopback, for a test server."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

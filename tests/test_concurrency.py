@@ -6,13 +6,13 @@ well-formed answers while the index changes under them. No browser needed."""
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from conftest import free_port
 from rag.errors import ModelError
 
 pytestmark = pytest.mark.integration
@@ -137,18 +137,12 @@ def test_eight_library_threads_while_the_index_changes(assistant):
         assert a["question"] == q and a["text"].strip()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_eight_api_clients_at_once_are_queued_not_crashed(assistant):
     from gradio_client import Client
 
     from ui.app import launch
 
-    port = _free_port()
+    port = free_port()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         demo = launch("127.0.0.1", port, assistant=assistant, block=False, quiet=True)

@@ -4,7 +4,6 @@ replace a document keep the old one; hidden files and too many files are refused
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import free_port
 from rag.cli import cli
 
 
@@ -56,12 +56,6 @@ def test_loopback_and_login_pass_the_check():
         check_serving("0.0.0.0", None)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _status(url: str, data: bytes | None = None, headers: dict | None = None) -> tuple[int, str, dict]:
     req = urllib.request.Request(url, data=data, headers=headers or {})
     try:
@@ -76,7 +70,7 @@ def test_with_a_login_a_request_without_credentials_is_rejected(tmp_path):
 
     from ui.app import launch
 
-    port = _free_port()
+    port = free_port()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         demo = launch("127.0.0.1", port, assistant=FakeAssistant(tmp_path), block=False, quiet=True,

@@ -75,7 +75,7 @@ class ServerModel(ChatModel):
             cause = err.__cause__ or err
             while cause.__cause__ is not None:  # the socket error under the HTTP library's wrappers
                 cause = cause.__cause__
-            problem = f"cannot connect ({_one_line(cause) or type(cause).__name__}); is the server running?"
+            problem = f"connection failed ({_one_line(cause) or type(cause).__name__}); is the server running?"
         elif isinstance(err, o.APIStatusError):
             detail = re.sub(r"^Error code: \d+ - ", "", str(err.message))  # the client's prefix repeats the code
             problem = f"HTTP {err.status_code}: {_one_line(detail)}"

@@ -173,7 +173,7 @@ MESSAGES = [{"role": "user", "content": "hi"}]
 
 def test_a_closed_port_is_one_clear_error():
     url = f"http://127.0.0.1:{_free_port()}/v1"
-    with pytest.raises(ModelError, match=rf"^LLM server {url}: cannot connect \(.*refused.*\); is the server running\?$"):
+    with pytest.raises(ModelError, match=rf"^LLM server {url}: connection failed \(.*refused.*\); is the server running\?$"):
         ServerModel(url, timeout=5)
 
 
@@ -192,7 +192,7 @@ def test_the_cli_prints_one_line_when_the_server_is_down(monkeypatch, tmp_path):
                                       "--index-dir", str(tmp_path / "index")])
     assert result.exit_code == 1 and "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert lines[-1].startswith(f"error: LLM server {url}: cannot connect")
+    assert lines[-1].startswith(f"error: LLM server {url}: connection failed")
 
 
 def test_a_slow_server_times_out_instead_of_hanging(stub):

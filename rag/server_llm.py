@@ -51,7 +51,7 @@ class ServerModel(ChatModel):
         self._root = self.url.removesuffix("/v1")
         listed = self._probe_models()
         if model is None and not listed:
-            raise ModelError(f"the LLM server {self.url} lists no models; set llm_model_name (RAG_LLM_MODEL_NAME)")
+            raise ModelError(f"LLM server {self.url}: it lists no models; set llm_model_name (RAG_LLM_MODEL_NAME)")
         self.name = model or str(listed[0]["id"])
         self.spec_name = self.name  # rag.models' measured judge thresholds apply when the names match
         entry = next((m for m in listed if m.get("id") == self.name), {})

@@ -113,25 +113,34 @@ def test_server_counts_tokens_and_judges_like_the_in_process_model(served):
 
 # --- stub servers: down, slow, failing -------------------------------------------------------
 
+def _chunk(text: str) -> dict:
+    return {"id": "1", "object": "chat.completion.chunk", "created": 0, "model": "m",
+            "choices": [{"index": 0, "delta": {"content": text}}]}
+
+
 class _Stub(BaseHTTPRequestHandler):
-    routes: dict = {}  # path -> (status, json body, seconds to sleep first, stall after the first SSE chunk)
+    # path (with "#stream" for streamed requests) -> (status, JSON body or a list of SSE chunks,
+    # seconds to sleep first, seconds to stall after the chunks instead of ending the stream)
+    routes: dict = {}
 
     def log_message(self, *args):  # keep pytest's output clean
         pass
 
     def _reply(self):
-        status, body, delay, stall = self.routes.get(self.path, (404, {"detail": "Not Found"}, 0, False))
-        if self.headers.get("content-length"):
-            self.rfile.read(int(self.headers["content-length"]))
+        request = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
+        key = self.path + ("#stream" if request.get("stream") else "")
+        status, body, delay, stall = self.routes.get(key, self.routes.get(self.path, (404, {"detail": "Not Found"}, 0, 0)))
         time.sleep(delay)
-        if stall:
+        if isinstance(body, list):
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.end_headers()
-            self.wfile.write(b'data: {"id":"1","object":"chat.completion.chunk","created":0,"model":"m",'
-                             b'"choices":[{"index":0,"delta":{"content":"Copper"}}]}\n\n')
-            self.wfile.flush()
+            for event in body:
+                self.wfile.write(b"data: " + json.dumps(event).encode() + b"\n\n")
+                self.wfile.flush()
             time.sleep(stall)
+            if not stall:
+                self.wfile.write(b"data: [DONE]\n\n")
             return
         data = json.dumps(body).encode()
         self.send_response(status)
@@ -167,7 +176,7 @@ def stub():
         server.server_close()
 
 
-MODELS_OK = (200, {"object": "list", "data": [{"id": "m", "object": "model", "max_model_len": 1024}]}, 0, False)
+MODELS_OK = (200, {"object": "list", "data": [{"id": "m", "object": "model", "max_model_len": 1024}]}, 0, 0)
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 
@@ -196,7 +205,7 @@ def test_the_cli_prints_one_line_when_the_server_is_down(monkeypatch, tmp_path):
 
 
 def test_a_slow_server_times_out_instead_of_hanging(stub):
-    url = stub({"/v1/models": (200, {"data": []}, 3, False)})
+    url = stub({"/v1/models": (200, {"data": []}, 3, 0)})
     t0 = time.monotonic()
     with pytest.raises(ModelError, match=rf"^LLM server {url}: no reply within 0.5 s \(llm_timeout\)$"):
         ServerModel(url, model="m", timeout=0.5)
@@ -204,7 +213,7 @@ def test_a_slow_server_times_out_instead_of_hanging(stub):
 
 
 def test_a_stream_that_stalls_midway_times_out(stub):
-    url = stub({"/v1/models": MODELS_OK, "/v1/chat/completions": (200, None, 0, 3)})
+    url = stub({"/v1/models": MODELS_OK, "/v1/chat/completions": (200, [_chunk("Copper")], 0, 3)})
     model = ServerModel(url, timeout=0.5)
     pieces = []
     with pytest.raises(ModelError, match="no reply within 0.5 s"):
@@ -214,7 +223,7 @@ def test_a_stream_that_stalls_midway_times_out(stub):
 
 
 def test_http_500_is_one_clear_error(stub):
-    broken = (500, {"error": {"message": "model crashed\n  at line 3"}}, 0, False)
+    broken = (500, {"error": {"message": "model crashed\n  at line 3"}}, 0, 0)
     url = stub({"/v1/models": broken})
     with pytest.raises(ModelError, match=rf"^LLM server {url}: HTTP 500: model crashed at line 3$"):
         ServerModel(url)
@@ -226,9 +235,28 @@ def test_http_500_is_one_clear_error(stub):
         model.judge(MESSAGES)
 
 
+def test_judge_falls_back_to_the_first_word_without_logprobs(stub):
+    """A server that ignores logprobs, or refuses them (HTTP 400): the judgement reads the reply."""
+    plain = (200, {"id": "1", "object": "chat.completion", "created": 0, "model": "m",
+                   "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Yes"}}]}, 0, 0)
+    refused = (400, {"error": {"message": "logprobs are not supported"}}, 0, 0)
+    for reply in (plain, refused):
+        url = stub({"/v1/models": MODELS_OK, "/v1/chat/completions": reply,
+                    "/v1/chat/completions#stream": (200, [_chunk("Yes"), _chunk(", it is.")], 0, 0)})
+        assert ServerModel(url).judge(MESSAGES) == 1.0
+
+
 def test_a_server_context_smaller_than_the_setting_bounds_the_prompt(stub):
     url = stub({"/v1/models": MODELS_OK})
     assert ServerModel(url, n_ctx=2048).n_ctx == 1024 and ServerModel(url, n_ctx=512).n_ctx == 512
+    assert ServerModel(url).name == "m"  # no name set: the first model the server lists
+
+
+def test_a_server_that_lists_no_models_needs_a_name(stub):
+    url = stub({"/v1/models": (200, {"object": "list", "data": []}, 0, 0)})
+    with pytest.raises(ModelError, match=rf"^LLM server {url}: it lists no models; set llm_model_name"):
+        ServerModel(url)
+    assert ServerModel(url, model="mine").name == "mine"
 
 
 def test_without_a_tokenizer_the_estimate_never_undercounts(stub):

@@ -28,6 +28,7 @@ from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prom
                      group_by_article)
 from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, to_passages
 from .safety import strip_links
+from .server_llm import connect
 from .support import Support, Thresholds, coverage, decide, evidence_of, focused_messages, judge_messages
 from .types import Answer, Passage, Timings, merge_answers
 
@@ -169,10 +170,15 @@ class Assistant:
         wanted = name or self.config.model
         if self._llm is not None and (name is None or getattr(self._llm, "spec_name", None) == wanted):
             return self._llm
-        path = resolve_model(wanted, self.config.model_cache)
-        model = load_model(path, n_ctx=self.config.n_ctx, n_threads=self.config.n_threads, seed=self.config.seed, name=wanted)
-        model.spec_name = wanted
-        model.lock_timeout = self.config.model_wait
+        cfg = self.config
+        if cfg.llm_url:  # an OpenAI-compatible server answers instead of a local GGUF
+            model: ChatModel = connect(cfg.llm_url, model=name or cfg.llm_model_name, api_key=cfg.llm_api_key,
+                                       timeout=cfg.llm_timeout, n_ctx=cfg.n_ctx)
+        else:
+            path = resolve_model(wanted, cfg.model_cache)
+            model = load_model(path, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, seed=cfg.seed, name=wanted)
+            model.spec_name = wanted
+            model.lock_timeout = cfg.model_wait
         if name is None or self._llm is None:
             self._llm = model
         return model

@@ -58,10 +58,20 @@ class Config:
     lexical_weight: float = 0.5  # BM25's share of the fusion; 0.5 weighs both alike
     rare_boost: float = 0.0  # bonus for holding the query's rare terms, as a share of the fused score spread
     rare_df: float = 0.005  # a query term is rare when at most this share of chunks holds it (or it has a digit)
+    # An OpenAI-compatible server (its base URL, ending in /v1) answers instead of the local model
+    # (rag.server_llm); its model name (None: the first it lists), API key and reply timeout in seconds
+    llm_url: str | None = None
+    llm_model_name: str | None = None
+    llm_api_key: str | None = dataclasses.field(default=None, repr=False)
+    llm_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         if self.judge not in JUDGES:
             raise RagError(f"config setting judge={self.judge!r} is not one of {', '.join(JUDGES)}")
+        if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
+            raise RagError(f"config setting llm_url={self.llm_url!r} is not an http:// or https:// URL")
+        if self.llm_timeout <= 0:
+            raise RagError(f"config setting llm_timeout={self.llm_timeout!r} must be a positive number of seconds")
 
     def replace(self, **changes: Any) -> "Config":
         return dataclasses.replace(self, **_coerce(changes))

@@ -75,6 +75,7 @@ def _config_settings(assistant: Any) -> dict[str, Any]:
     else:
         values = {k: v for k, v in vars(config).items() if not k.startswith("_")}
     values.pop("model_cache", None)
+    values.pop("llm_api_key", None)  # a secret: never written into a results file
     return {k: (v if isinstance(v, (str, int, float, bool)) or v is None else str(v)) for k, v in values.items()}
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from . import evidence
-from . import index as index_mod
 from .chunking import count_tokens
 from .citations import is_refusal, parse_citations, strip_markers
 from .grounding import check_answer, render
@@ -18,13 +17,14 @@ from .config import Config, index_dir_for, load_config
 from .decompose import needs_context, split_question
 from .embedding import Embedder
 from .errors import CorpusError, ModelError, QuestionError
-from .index import DocumentInfo, IndexReport
 from .ingest import SUPPORTED_SUFFIXES, load_file
 from .llm import ChatModel, load_model
 from .models import MODELS, resolve_model
 from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,
                      group_by_article)
 from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, to_passages
+from .store import DocumentInfo, IndexReport, Store, backend_for
+from .store.sync import needs_sync, sync
 from .support import Support, Thresholds, coverage, decide, evidence_of, focused_messages, judge_messages
 from .types import Answer, Passage, Timings, merge_answers
 
@@ -42,26 +42,53 @@ class Assistant:
 
     def __init__(self, corpus: str | Path | None = None, index_dir: str | Path | None = None, *,
                  config: Config | None = None, llm: ChatModel | None = None, embedder: Embedder | None = None,
-                 progress: Progress | None = None, rebuild: bool = False, **overrides: Any):
+                 progress: Progress | None = None, rebuild: bool = False, _write: bool = True, **overrides: Any):
         base = config or load_config()
         if corpus is not None and index_dir is None and base.index_dir == Config.index_dir:
             index_dir = index_dir_for(Path(corpus))  # another corpus never overwrites the seeds' index
         self.config = base.replace(corpus=corpus, index_dir=index_dir, **overrides)
         self.embedder = embedder or Embedder(self.config.embedder)
         self._llm = llm
-        self.last_report = self.reindex(progress=progress, rebuild=rebuild)
+        self.last_report = self._open(progress=progress, rebuild=rebuild, write=_write)
+
+    @classmethod
+    def open(cls, corpus: str | Path | None = None, index_dir: str | Path | None = None, **kwargs: Any) -> "Assistant":
+        """An Assistant over the index as it is: never writes it, never takes the write lock.
+        Raises CorpusError when there is no index yet (build it with ``Assistant()`` or ``rag index``)."""
+        return cls(corpus, index_dir, _write=False, **kwargs)
 
     # --- indexing ----------------------------------------------------------------
+
+    def _open(self, progress: Progress | None, rebuild: bool, write: bool) -> IndexReport:
+        """Open the published index; sync first (write lock) only when the corpus changed."""
+        cfg = self.config
+        store = None if rebuild and write else backend_for(cfg).open(cfg, self.embedder.name)
+        if write and (store is None or needs_sync(cfg, store)):
+            return self.reindex(progress=progress, rebuild=rebuild)
+        if store is None:
+            raise CorpusError(f"no index in {cfg.index_dir}; build it with: rag index {cfg.corpus} --index-dir {cfg.index_dir}")
+        if not write and needs_sync(cfg, store):
+            log.warning("index %s is older than the files in %s; run: rag index", cfg.index_dir, cfg.corpus)
+        self._use(store)
+        files = store.files().values()
+        return IndexReport(files=sum(1 for f in files if not f.skipped), unchanged=sum(1 for f in files if not f.skipped),
+                           n_chunks=len(store), skipped=[(f.source, f.skipped) for f in files if f.skipped])
+
+    def _use(self, store: Store) -> None:
+        cfg = self.config
+        self.index = store
+        self._dense = DenseRetriever(store, self.embedder)
+        self._retriever: Retriever = (
+            FusionRetriever([self._dense, BM25Retriever(store)], settings=FusionSettings.from_config(cfg)) if cfg.hybrid else self._dense)
 
     def reindex(self, progress: Progress | None = None, rebuild: bool = False) -> IndexReport:
         """Sync the index with the corpus folder; embeds only new or changed chunks."""
         cfg = self.config
-        self.index, report = index_mod.sync(
-            cfg.corpus, cfg.index_dir, self.embedder, chunk_tokens=cfg.chunk_tokens,
-            chunk_overlap=cfg.chunk_overlap, rebuild=rebuild, max_file_bytes=cfg.max_file_bytes, progress=progress)
-        self._dense = DenseRetriever(self.index, self.embedder)
-        self._retriever: Retriever = (
-            FusionRetriever([self._dense, BM25Retriever(self.index)], settings=FusionSettings.from_config(cfg)) if cfg.hybrid else self._dense)
+        report = sync(cfg, self.embedder, rebuild=rebuild, progress=progress)
+        store = backend_for(cfg).open(cfg, self.embedder.name)
+        if store is None:
+            raise CorpusError(f"the index in {cfg.index_dir} was not written")
+        self._use(store)
         log.info("index %s: %s", cfg.index_dir, report.summary())
         return report
 
@@ -98,10 +125,7 @@ class Assistant:
 
     def document_text(self, source: str) -> str:
         """The text that ``Passage.start/end`` index into (the file as read, or text extracted from HTML/PDF)."""
-        try:
-            return self.index.texts[source]
-        except KeyError:
-            raise CorpusError(f"no document {source!r} in the index") from None
+        return self.index.document_text(source)
 
     # --- retrieval -----------------------------------------------------------------
 

@@ -56,6 +56,10 @@ class Config:
     lexical_weight: float = 0.5  # BM25's share of the fusion; 0.5 weighs both alike
     rare_boost: float = 0.0  # bonus for holding the query's rare terms, as a share of the fused score spread
     rare_df: float = 0.005  # a query term is rare when at most this share of chunks holds it (or it has a digit)
+    fusion_pool: int = 200  # each retriever's best chunks whose scores set the zscore/minmax normalisation
+    vector_index: str = "auto"  # embedded store: flat (exact), hnsw, or auto (flat below hnsw_threshold chunks)
+    hnsw_threshold: int = 200_000
+    hnsw_ef_search: int = 128  # HNSW search breadth: higher is slower and closer to exact
     store: str = "embedded"  # where the index lives: "embedded" (SQLite + FAISS + tantivy in index_dir), or a registered backend (rag.store)
 
     def __post_init__(self) -> None:

@@ -56,14 +56,11 @@ class IndexReport:
     embedded: int = 0  # chunks embedded this run (0 when nothing changed)
     n_chunks: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
-    resumed: int = 0  # chunks whose vectors an interrupted run had already embedded
 
     def summary(self) -> str:
         parts = [f"{self.files} files", f"{self.n_chunks} chunks",
                  f"{self.added} added", f"{self.updated} updated", f"{self.removed} removed",
                  f"{self.unchanged} unchanged", f"{self.embedded} chunks embedded"]
-        if self.resumed:
-            parts.append(f"{self.resumed} resumed")
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped")
         return ", ".join(parts)
@@ -96,8 +93,8 @@ class Store(Protocol):
         """The ``k`` best BM25 matches of ``query`` (raw text; the store tokenises it with
         :func:`rag.store.text.tokenize`), best first; only chunks sharing a term."""
 
-    def chunks(self, keys: Sequence[int]) -> list[Chunk]:
-        """The chunks of ``keys``, in that order; keys not in this generation are left out."""
+    def chunks(self, keys: Sequence[int]) -> dict[int, Chunk]:
+        """The chunks of ``keys`` by key; keys not in this generation are left out."""
 
     def vectors(self, keys: Sequence[int]) -> np.ndarray:
         """The vectors of ``keys`` (len(keys) x dim float32), in that order."""
@@ -146,6 +143,9 @@ class StoreWriter(Protocol):
 
     def remove_file(self, source: str) -> None:
         ...
+
+    def count_chunks(self) -> int:
+        """Chunks the generation being written holds (after the changes made so far)."""
 
     def commit(self, settings: dict, progress: Progress | None = None) -> None:
         """Publish every change made through this writer at once."""

@@ -200,6 +200,7 @@ class EmbeddedWriter:
         if not self.changed and settings == self.settings():
             if self.db.in_transaction:
                 self.db.execute("COMMIT")  # size/mtime updates only: nothing to publish
+            self._drop_cache()
             return
         self.keywords.commit()
         if self.db.in_transaction:
@@ -245,9 +246,15 @@ class EmbeddedWriter:
         self.manifest, self.published, self.changed = manifest, self.gen, False
         self._cleanup(data, old)
 
+    def _drop_cache(self) -> None:
+        """A sync that completed leaves nothing to resume."""
+        self.cache.close()
+        for suffix in ("", "-wal", "-shm"):
+            (self.directory / f"{CACHE}{suffix}").unlink(missing_ok=True)
+
     def _cleanup(self, data: dict, previous: dict | None) -> None:
         """Delete files no manifest needs: the current and the previous generation stay."""
-        self.cache.close()
+        self._drop_cache()
         keep = set(_KEEP)
         for d in (data, previous or {}):
             keep.update(v for k, v in d.items() if k in ("base", "delta") and v)

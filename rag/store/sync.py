@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from .base import FileState, IndexReport, Progress, Store, StoreWriter
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH = 256  # chunks per embedding call; each batch is kept before the next starts
+EMBED_BATCH = int(os.environ.get("RAG_EMBED_BATCH") or 256)  # chunks per embedding call; each is kept before the next
 
 
 def chunking_settings(config) -> dict:

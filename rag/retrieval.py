@@ -78,6 +78,9 @@ class DenseRetriever(Retriever):
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         return self.store.dense_search(self.query_vector(query), k)
 
+    def population(self) -> int:
+        return len(self.store)
+
 
 @dataclass(frozen=True)
 class Lexicon:
@@ -153,6 +156,9 @@ class BM25Retriever(Retriever):
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         return self.store.keyword_search(query, k)  # only chunks sharing a term
 
+    def population(self) -> int:
+        return len(self.store)
+
 
 # --------------------------------------------------------------------------- fusion
 
@@ -197,28 +203,56 @@ def rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float], c: int = 60
     return fused
 
 
-def minmax(x: np.ndarray) -> np.ndarray:
-    span = float(x.max() - x.min()) if len(x) else 0.0
-    return (x - x.min()) / span if span > 0 else np.zeros_like(x, dtype=float)
+def _scale(method: str, x: np.ndarray, rest: int = 0, fill: float = 0.0) -> tuple[float, float]:
+    """(offset, spread) normalising scores ``x`` in a population of ``x`` plus ``rest``
+    values equal to ``fill``: z-score (mean, std) or min-max (min, max - min)."""
+    if not len(x):
+        return 0.0, 0.0
+    if method == "minmax":
+        lo, hi = float(x.min()), float(x.max())
+        if rest:
+            lo, hi = min(lo, fill), max(hi, fill)
+        return lo, hi - lo
+    n = len(x) + rest
+    mean = (float(x.sum()) + rest * fill) / n
+    var = (float((x * x).sum()) + rest * fill * fill) / n - mean * mean
+    return mean, (var ** 0.5 if var > 1e-18 else 0.0)
 
 
-def zscore(x: np.ndarray) -> np.ndarray:
-    std = float(x.std()) if len(x) else 0.0
-    return (x - x.mean()) / std if std > 0 else np.zeros_like(x, dtype=float)
+def _apply(x: np.ndarray | float, offset: float, spread: float) -> np.ndarray:
+    return (np.asarray(x, dtype=float) - offset) / spread if spread > 0 else np.zeros_like(np.asarray(x, dtype=float))
 
 
-_NORMALISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {"minmax": minmax, "zscore": zscore}
+def minmax(x: np.ndarray, rest: int = 0, fill: float = 0.0) -> np.ndarray:
+    """Min-max scaling of ``x``; ``rest`` more values equal to ``fill`` count towards the range."""
+    return _apply(x, *_scale("minmax", x, rest, fill))
+
+
+def zscore(x: np.ndarray, rest: int = 0, fill: float = 0.0) -> np.ndarray:
+    """Z-scores of ``x`` in a population of ``x`` plus ``rest`` values equal to ``fill``."""
+    return _apply(x, *_scale("zscore", x, rest, fill))
 
 
 def _normalised(retriever: Retriever, query: str, depth: int, pool: int,
-                norm: Callable[[np.ndarray], np.ndarray]) -> tuple[list[int], Callable[[int], float]]:
-    """(candidate keys, normalised score of any key) for one retriever: scores are normalised
-    over its best ``pool`` chunks, and a chunk off that list counts as its last."""
+                method: str) -> tuple[list[int], Callable[[int], float]]:
+    """(candidate keys, normalised score of any key) for one retriever.
+
+    Scores are normalised in the population of every chunk of the store without scoring
+    every chunk: the retriever's best ``pool`` are known, and every other chunk counts as the
+    list's last when the list was cut at ``pool``, or as 0 when the retriever returned all it
+    matched (BM25: the rest share no term). A decisive lead keeps its size, which rank
+    fusion loses, and a query costs two searches of depth ``pool`` whatever the store's size."""
     hits = retriever.search(query, max(depth, pool))
-    values = norm(np.array([s for _, s in hits], dtype=float))
-    table = {key: float(v) for (key, _), v in zip(hits, values)}
-    floor = float(values.min()) if len(values) else 0.0
-    return [key for key, _ in hits[:depth]], lambda key: table.get(key, floor)
+    scores = np.array([s for _, s in hits], dtype=float)
+    population = getattr(retriever, "population", None)
+    rest = max(0, population() - len(hits)) if population is not None else 0
+    fill = float(scores.min()) if len(hits) >= pool else 0.0
+    if not rest:  # nothing off the list: it is the population, and off-list keys count as its last
+        fill = float(scores.min()) if len(hits) else 0.0
+    offset, spread = _scale(method, scores, rest, fill)
+    table = {key: float(v) for (key, _), v in zip(hits, _apply(scores, offset, spread))}
+    off_list = float(_apply(fill, offset, spread))
+    return [key for key, _ in hits[:depth]], lambda key: table.get(key, off_list)
 
 
 class FusionRetriever(Retriever):
@@ -254,7 +288,7 @@ class FusionRetriever(Retriever):
         if s.method == "rrf":
             rankings = [[row for row, _ in r.search(query, depth)] for r in self.retrievers]
             return rrf(rankings, self.weights, s.c)
-        parts = [_normalised(r, query, depth, max(s.pool, depth), _NORMALISE[s.method]) for r in self.retrievers]
+        parts = [_normalised(r, query, depth, max(s.pool, depth), s.method) for r in self.retrievers]
         candidates = dict.fromkeys(row for rows, _ in parts for row in rows)
         return {row: sum(w * score(row) for (_, score), w in zip(parts, self.weights)) for row in candidates}
 

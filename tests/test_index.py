@@ -109,3 +109,35 @@ def test_chunk_setting_change_rechunks_without_reembedding_unchanged_text(seeds_
     index, report = _sync(seeds_copy, idx, embedder, chunk_tokens=200)
     assert report.updated == 5 and 0 < report.embedded < len(index)  # chunks whose text is unchanged keep their vectors
     assert json.loads((idx / "manifest.json").read_text())["chunking"]["max_tokens"] == 200
+
+
+def test_open_reads_without_the_write_lock_and_syncs_only_on_change(seeds_copy, tmp_path, embedder):
+    import fcntl
+    import threading
+
+    from rag import Assistant
+
+    idx = tmp_path / "idx"
+    with pytest.raises(CorpusError, match="no index in"):
+        Assistant.open(corpus=seeds_copy, index_dir=idx, embedder=embedder)
+    Assistant(corpus=seeds_copy, index_dir=idx, embedder=embedder)  # builds
+    got: dict = {}
+
+    def ask_side():  # what `rag ask` does: Assistant() on an unchanged corpus, then retrieval
+        a = Assistant(corpus=seeds_copy, index_dir=idx, embedder=embedder)
+        got["report"], got["passages"] = a.last_report, a.retrieve("What is China's aluminum production ceiling?")
+        got["open"] = Assistant.open(corpus=seeds_copy, index_dir=idx, embedder=embedder).retrieve("aluminum ceiling")
+
+    with open(idx / ".lock", "a") as fh:  # a writer holds the write lock for the whole time
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        t = threading.Thread(target=ask_side, daemon=True)
+        t.start()
+        t.join(120)
+        assert not t.is_alive(), "opening an unchanged index waited for the write lock"
+    assert got["report"].embedded == 0 and got["report"].unchanged == 5 and len(got["passages"]) == 4
+    assert got["open"]
+    (seeds_copy / "new.txt").write_text("Platinum Demand Jumps\n\nPlatinum demand rose 9% in Europe in March.\n")
+    stale = Assistant.open(corpus=seeds_copy, index_dir=idx, embedder=embedder)  # never writes
+    assert "new.txt" not in stale.index.files()
+    synced = Assistant(corpus=seeds_copy, index_dir=idx, embedder=embedder)  # syncs the change
+    assert synced.last_report.added == 1 and "new.txt" in synced.index.files()

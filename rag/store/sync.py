@@ -49,7 +49,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def corpus_entries(corpus: Path) -> list[tuple[str, Path, os.stat_result | None]]:
+def corpus_entries(corpus: Path, ordered: bool = True) -> list[tuple[str, Path, os.stat_result | None]]:
     """(source, path, stat or None when unreadable) of the files :func:`rag.ingest.corpus_files`
     lists, in its order, found with ``os.scandir`` (one stat per file, no per-path objects)."""
     if not corpus.exists():
@@ -73,7 +73,8 @@ def corpus_entries(corpus: Path) -> list[tuple[str, Path, os.stat_result | None]
                     except OSError:
                         st = None
                     out.append((prefix + entry.name, Path(entry.path), st))
-    out.sort(key=lambda e: e[1])  # the order of ingest.corpus_files
+    if ordered:
+        out.sort(key=lambda e: e[1])  # the order of ingest.corpus_files
     return out
 
 
@@ -82,19 +83,21 @@ def needs_sync(config, store: Store) -> bool:
     mtime changed, and hashes them to tell a touched file from an edited one."""
     if store.settings.get("chunking") != chunking_settings(config):
         return True
-    known = store.files()
+    stamps = getattr(store, "stamps", None)  # a store may list (size, mtime, sha256, skipped) faster than files()
+    known = stamps() if stamps is not None else {
+        s: (f.size, f.mtime_ns, f.sha256, f.skipped) for s, f in store.files().items()}
     seen = set()
-    for source, path, st in corpus_entries(Path(config.corpus)):
+    for source, path, st in corpus_entries(Path(config.corpus), ordered=False):
         seen.add(source)
         prev = known.get(source)
         if prev is None or st is None:
             return True
         try:
-            if (st.st_size, st.st_mtime_ns) == (prev.size, prev.mtime_ns):
+            if st.st_size == prev[0] and st.st_mtime_ns == prev[1]:
                 continue
-            if prev.skipped and st.st_size > config.max_file_bytes:
+            if prev[3] and st.st_size > config.max_file_bytes:
                 continue
-            if _sha256(path) != prev.sha256:
+            if _sha256(path) != prev[2]:
                 return True
         except OSError:
             return True

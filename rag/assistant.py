@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from . import evidence
-from . import index as index_mod
 from .chunking import count_tokens
 from .citations import is_refusal, parse_citations, strip_markers
 from .grounding import check_answer, render
@@ -20,7 +19,6 @@ from .config import Config, index_dir_for, load_config
 from .decompose import check_question, needs_context, split_question
 from .embedding import Embedder
 from .errors import CorpusError, ModelError, QuestionError
-from .index import DocumentInfo, IndexReport
 from .ingest import SUPPORTED_SUFFIXES, load_file
 from .llm import ChatModel, load_model
 from .models import MODELS, resolve_model
@@ -29,6 +27,8 @@ from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prom
 from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, to_passages
 from .safety import strip_links
 from .server_llm import connect
+from .store import DocumentInfo, IndexReport, Store, backend_for
+from .store.sync import needs_sync, sync
 from .support import Support, Thresholds, coverage, decide, evidence_of, focused_messages, judge_messages
 from .types import Answer, Passage, Timings, merge_answers
 
@@ -41,7 +41,7 @@ Progress = Callable[[int, int, str], None]
 class _IndexState:
     """What retrieval reads, swapped as one object when the index changes."""
 
-    index: index_mod.Index
+    index: Store
     dense: DenseRetriever
     retriever: Retriever
 
@@ -55,7 +55,7 @@ class Assistant:
 
     def __init__(self, corpus: str | Path | None = None, index_dir: str | Path | None = None, *,
                  config: Config | None = None, llm: ChatModel | None = None, embedder: Embedder | None = None,
-                 progress: Progress | None = None, rebuild: bool = False, **overrides: Any):
+                 progress: Progress | None = None, rebuild: bool = False, _write: bool = True, **overrides: Any):
         base = config or load_config()
         if corpus is not None and index_dir is None and base.index_dir == Config.index_dir:
             index_dir = index_dir_for(Path(corpus))  # another corpus never overwrites the seeds' index
@@ -63,26 +63,52 @@ class Assistant:
         self.embedder = embedder or Embedder(self.config.embedder)
         self._llm = llm
         self._sync_lock = threading.Lock()
-        self.last_report = self.reindex(progress=progress, rebuild=rebuild)
+        self.last_report = self._open(progress=progress, rebuild=rebuild, write=_write)
+
+    @classmethod
+    def open(cls, corpus: str | Path | None = None, index_dir: str | Path | None = None, **kwargs: Any) -> "Assistant":
+        """An Assistant over the index as it is: never writes it, never takes the write lock.
+        Raises CorpusError when there is no index yet (build it with ``Assistant()`` or ``rag index``)."""
+        return cls(corpus, index_dir, _write=False, **kwargs)
 
     # --- indexing ----------------------------------------------------------------
+
+    def _open(self, progress: Progress | None, rebuild: bool, write: bool) -> IndexReport:
+        """Open the published index; sync first (write lock) only when the corpus changed."""
+        cfg = self.config
+        store = None if rebuild and write else backend_for(cfg).open(cfg, self.embedder.name)
+        if write and (store is None or needs_sync(cfg, store)):
+            return self.reindex(progress=progress, rebuild=rebuild)
+        if store is None:
+            raise CorpusError(f"no index in {cfg.index_dir}; build it with: rag index {cfg.corpus} --index-dir {cfg.index_dir}")
+        if not write and needs_sync(cfg, store):
+            log.warning("index %s is older than the files in %s; run: rag index", cfg.index_dir, cfg.corpus)
+        self._use(store)
+        files = store.files().values()
+        return IndexReport(files=sum(1 for f in files if not f.skipped), unchanged=sum(1 for f in files if not f.skipped),
+                           n_chunks=len(store), skipped=[(f.source, f.skipped) for f in files if f.skipped])
+
+    def _use(self, store: Store) -> None:
+        cfg = self.config
+        dense = DenseRetriever(store, self.embedder)
+        fused: Retriever = (FusionRetriever([dense, BM25Retriever(store)], settings=FusionSettings.from_config(cfg))
+                            if cfg.hybrid else dense)
+        self._state = _IndexState(store, dense, fused)  # one assignment: a reader sees all old or all new
 
     def reindex(self, progress: Progress | None = None, rebuild: bool = False) -> IndexReport:
         """Sync the index with the corpus folder; embeds only new or changed chunks."""
         cfg = self.config
         with self._sync_lock:  # one sync at a time writes the index folder
-            index, report = index_mod.sync(
-                cfg.corpus, cfg.index_dir, self.embedder, chunk_tokens=cfg.chunk_tokens,
-                chunk_overlap=cfg.chunk_overlap, rebuild=rebuild, max_file_bytes=cfg.max_file_bytes, progress=progress)
-            dense = DenseRetriever(index, self.embedder)
-            fused: Retriever = (FusionRetriever([dense, BM25Retriever(index)], settings=FusionSettings.from_config(cfg))
-                                if cfg.hybrid else dense)
-            self._state = _IndexState(index, dense, fused)  # one assignment: a reader sees all old or all new
+            report = sync(cfg, self.embedder, rebuild=rebuild, progress=progress)
+            store = backend_for(cfg).open(cfg, self.embedder.name)
+            if store is None:
+                raise CorpusError(f"the index in {cfg.index_dir} was not written")
+            self._use(store)
         log.info("index %s: %s", cfg.index_dir, report.summary())
         return report
 
     @property
-    def index(self) -> index_mod.Index:
+    def index(self) -> Store:
         return self._state.index
 
     def add_files(self, paths: list[str | Path], progress: Progress | None = None) -> IndexReport:
@@ -133,10 +159,7 @@ class Assistant:
 
     def document_text(self, source: str) -> str:
         """The text that ``Passage.start/end`` index into (the file as read, or text extracted from HTML/PDF)."""
-        try:
-            return self._state.index.texts[source]
-        except KeyError:
-            raise CorpusError(f"no document {source!r} in the index") from None
+        return self.index.document_text(source)
 
     # --- retrieval -----------------------------------------------------------------
 

@@ -34,7 +34,11 @@ def _fail_cleanly(fn):
 
 
 class _Bar:
-    """tqdm progress bar fed by the library's ``progress(done, total, stage)`` callback."""
+    """tqdm progress bar fed by the library's ``progress(done, total, stage)`` callback: files
+    while reading, then chunks while embedding (with rate and ETA), then vectors while writing."""
+
+    _KINDS = {"files": ("reading files", "file"), "embedding": ("embedding chunks", "chunk"),
+              "writing": ("writing vectors", "vector")}
 
     def __init__(self):
         self.bar = None
@@ -43,17 +47,20 @@ class _Bar:
     def __call__(self, done: int, total: int, stage: str) -> None:
         from tqdm import tqdm
 
-        kind = "embedding" if stage == "embedding" else "files"
+        kind = "embedding" if stage == "embedding" else "writing" if stage.startswith("writing") else "files"
         if self.bar is None or self.stage != kind:
             self.close()
-            self.bar = tqdm(total=total, desc="embedding chunks" if kind == "embedding" else "reading files",
-                            unit="chunk" if kind == "embedding" else "file", file=sys.stderr, leave=False)
+            desc, unit = self._KINDS[kind]
+            self.bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, smoothing=0.1)
             self.stage = kind
         self.bar.total = total
-        self.bar.n = done
-        if kind == "files":
+        if kind == "files" and stage.startswith("reading "):
             self.bar.set_postfix_str(stage.removeprefix("reading "), refresh=False)
-        self.bar.refresh()
+        if done >= self.bar.n:
+            self.bar.update(done - self.bar.n)  # update() keeps tqdm's rate and ETA right
+        else:
+            self.bar.n = done
+            self.bar.refresh()
 
     def close(self):
         if self.bar is not None:

@@ -64,6 +64,11 @@ class Config:
     llm_model_name: str | None = None
     llm_api_key: str | None = dataclasses.field(default=None, repr=False)
     llm_timeout: float = 60.0
+    fusion_pool: int = 200  # each retriever's best chunks whose scores set the zscore/minmax normalisation
+    vector_index: str = "auto"  # embedded store: flat (exact), hnsw, or auto (flat below hnsw_threshold chunks)
+    hnsw_threshold: int = 200_000
+    hnsw_ef_search: int = 128  # HNSW search breadth: higher is slower and closer to exact
+    store: str = "embedded"  # where the index lives: "embedded" (SQLite + FAISS + tantivy in index_dir), or a registered backend (rag.store)
 
     def __post_init__(self) -> None:
         if self.judge not in JUDGES:

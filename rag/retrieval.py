@@ -1,16 +1,16 @@
 """Retrieval: dense (FAISS), lexical (BM25) and their fusion.
 
-Scope: every retriever implements one method, ``search(query, k) -> [(row, score)]``
-over the rows of an :class:`~rag.index.Index`; :func:`to_passages` turns rows into
+Scope: every retriever implements one method, ``search(query, k) -> [(key, score)]``
+over the chunk keys of a store (:mod:`rag.store`); :func:`to_passages` resolves keys to
 :class:`~rag.types.Passage` objects carrying the dense cosine score, which is the
 confidence signal whatever fused them.
 
 :class:`FusionRetriever` combines retrievers by one of :data:`FUSION_METHODS`
 (``Config.fusion``; ``Config.lexical_weight`` is BM25's share, 0.5 weighs both alike):
 
-- ``zscore`` (default): each retriever's scores are z-scored over every row of the
-  index, then combined convexly. A row's fused score says how far it stands out of the
-  whole index for each retriever.
+- ``zscore`` (default): each retriever's scores are z-scored over its deep candidate list
+  (its best ``Config.fusion_pool`` chunks; a chunk off the list counts as the list's last),
+  then combined convexly. A chunk's fused score says how far it stands out for each retriever.
 - ``minmax``: the same with min-max normalisation.
 - ``rrf``: weighted reciprocal rank fusion.
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from abc import ABC
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,50 +38,32 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Config, load_config
-from .embedding import Embedder, embedding_text
+from .embedding import Embedder
 from .errors import RagError
-from .index import Index
+from .store import Store
+from .store.text import index_text, tokenize
 from .types import Passage
 
-# Question words and function words. The embedder has no stop list (it weighs every
-# word by context); BM25 needs one so "what", "did", "say" don't count as matches.
-_STOP = set("""a an and are as at be by for from has have how in is it its of on or that the this to was were what
-when where which who why will with did does do about according article articles say said says than much many""".split())
-
 FUSION_METHODS = ("rrf", "minmax", "zscore")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens for BM25; numbers keep their digits ("2,902" -> "2902")."""
-    words = re.findall(r"[a-z0-9][a-z0-9,.'’-]*[a-z0-9%]|[a-z0-9]", text.lower())
-    return [w.replace(",", "") for w in words if w not in _STOP]
+__all__ = ["BM25Retriever", "DenseRetriever", "FUSION_METHODS", "FusionRetriever", "FusionSettings", "Lexicon",
+           "Retriever", "StoreLexicon", "minmax", "rrf", "to_passages", "tokenize", "top_rows", "zscore"]
 
 
 class Retriever(ABC):
+    @abstractmethod
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """The best ``k`` rows of the index for ``query``, best first."""
-        scores = self.score_all(query)
-        if scores is None:
-            raise NotImplementedError(f"{type(self).__name__} implements neither search nor score_all")
-        return top_rows(scores, k)
-
-    def score_all(self, query: str) -> np.ndarray | None:
-        """A score for every row of the index, or None when the retriever only ranks.
-
-        Score fusion normalises over these; a retriever without them is normalised
-        over its own top rows."""
-        return None
+        """The best ``k`` chunk keys of the store for ``query`` with their scores, best first."""
 
 
 def top_rows(scores: np.ndarray, k: int, positive: bool = False) -> list[tuple[int, float]]:
-    """The ``k`` best (row, score) pairs, best first; ties keep row order."""
+    """The ``k`` best (position, score) pairs of ``scores``, best first; ties keep their order."""
     rows = np.argsort(-scores, kind="stable")[:k]
     return [(int(r), float(scores[r])) for r in rows if not positive or scores[r] > 0]
 
 
 class DenseRetriever(Retriever):
-    def __init__(self, index: Index, embedder: Embedder):
-        self.index, self.embedder = index, embedder
+    def __init__(self, store: Store, embedder: Embedder):
+        self.store, self.embedder = store, embedder
         self._last: tuple[str, np.ndarray] | None = None
 
     def query_vector(self, query: str) -> np.ndarray:
@@ -94,17 +76,16 @@ class DenseRetriever(Retriever):
         return vector
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        return self.index.search(self.query_vector(query), k)
+        return self.store.dense_search(self.query_vector(query), k)
 
-    def score_all(self, query: str) -> np.ndarray:
-        if not len(self.index):
-            return np.zeros(0, dtype=np.float32)
-        return self.index.vectors @ self.query_vector(query)
+    def population(self) -> int:
+        return len(self.store)
 
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Document frequencies of the BM25 terms, for telling rare query terms from common ones."""
+    """Document frequencies of the BM25 terms of chunks held in memory, for telling rare query
+    terms from common ones (:class:`StoreLexicon` asks a store instead)."""
 
     n_docs: int
     df: Mapping[str, int]
@@ -137,31 +118,46 @@ class Lexicon:
         return np.array([sum(w for t, w in weights.items() if t in self.doc_terms[r]) / total for r in rows])
 
 
+class StoreLexicon:
+    """:class:`Lexicon` for a store: document frequencies from its keyword index, the terms
+    of the (few) candidate chunks from their text."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.store)
+
+    def idf(self, term: str, df: int | None = None) -> float:
+        df = self.store.doc_freq([term]).get(term, 0) if df is None else df
+        return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
+
+    def rare_terms(self, terms: Sequence[str], max_share: float) -> dict[str, float]:
+        dfs = self.store.doc_freq(list(dict.fromkeys(terms)))
+        return {t: self.idf(t, df) for t, df in dfs.items()
+                if df and (df <= max_share * self.n_docs or any(ch.isdigit() for ch in t))}
+
+    def coverage(self, keys: Sequence[int], weights: Mapping[str, float]) -> np.ndarray:
+        total = sum(weights.values())
+        if not total:
+            return np.zeros(len(keys))
+        terms = {key: set(tokenize(index_text(c.title, c.text))) for key, c in self.store.chunks(keys).items()}
+        return np.array([sum(w for t, w in weights.items() if t in terms.get(k, ())) / total for k in keys])
+
+
 class BM25Retriever(Retriever):
-    def __init__(self, index: Index):
-        from rank_bm25 import BM25Okapi
+    """Keyword retrieval: the store's BM25 index (tantivy in the embedded store)."""
 
-        self.index = index
-        corpus = [tokenize(embedding_text(c.title, c.text)) for c in index.chunks]
-        self._bm25 = BM25Okapi(corpus) if corpus else None
-        self.lexicon = Lexicon.build(corpus)
-        self._last: tuple[str, np.ndarray] | None = None
-
-    def score_all(self, query: str) -> np.ndarray:
-        # fusion asks for the ranking and the scores of one query: score it once
-        last = self._last
-        if last is not None and last[0] == query:
-            return last[1]
-        terms = tokenize(query)
-        if self._bm25 is None or not terms:
-            scores = np.zeros(len(self.index.chunks))
-        else:
-            scores = np.asarray(self._bm25.get_scores(terms), dtype=float)
-        self._last = (query, scores)
-        return scores
+    def __init__(self, store: Store):
+        self.store = store
+        self.lexicon = StoreLexicon(store)
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        return top_rows(self.score_all(query), k, positive=True)  # a row sharing no term is no match
+        return self.store.keyword_search(query, k)  # only chunks sharing a term
+
+    def population(self) -> int:
+        return len(self.store)
 
 
 # --------------------------------------------------------------------------- fusion
@@ -175,7 +171,8 @@ class FusionSettings:
     lexical_weight: float = Config.lexical_weight  # share of the lexical retrievers; the others share the rest
     rare_boost: float = Config.rare_boost  # full coverage of the rare query terms is worth this share of the fused spread
     rare_df: float = Config.rare_df  # a term is rare when at most this share of rows holds it
-    depth: int = Config.candidates  # rows each retriever contributes as candidates
+    depth: int = Config.candidates  # chunks each retriever contributes as candidates
+    pool: int = Config.fusion_pool  # chunks of each retriever whose scores set the normalisation
     c: int = 60  # RRF rank offset (Cormack et al., 2009)
 
     def __post_init__(self) -> None:
@@ -185,13 +182,16 @@ class FusionSettings:
             raise RagError(f"lexical_weight={self.lexical_weight} must be between 0 and 1")
         if self.rare_boost < 0:
             raise RagError(f"rare_boost={self.rare_boost} must not be negative")
+        if self.pool < 1:
+            raise RagError(f"fusion_pool={self.pool} must be at least 1")
         if not 0.0 < self.rare_df <= 1.0:
             raise RagError(f"rare_df={self.rare_df} must be above 0 and at most 1")
 
     @classmethod
     def from_config(cls, config: Config, **changes: object) -> "FusionSettings":
         return cls(method=config.fusion, lexical_weight=config.lexical_weight, rare_boost=config.rare_boost,
-                   rare_df=config.rare_df, depth=config.candidates, **changes)  # type: ignore[arg-type]
+                   rare_df=config.rare_df, depth=config.candidates, pool=config.fusion_pool,
+                   **changes)  # type: ignore[arg-type]
 
 
 def rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float], c: int = 60) -> dict[int, float]:
@@ -203,31 +203,56 @@ def rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float], c: int = 60
     return fused
 
 
-def minmax(x: np.ndarray) -> np.ndarray:
-    span = float(x.max() - x.min()) if len(x) else 0.0
-    return (x - x.min()) / span if span > 0 else np.zeros_like(x, dtype=float)
+def _scale(method: str, x: np.ndarray, rest: int = 0, fill: float = 0.0) -> tuple[float, float]:
+    """(offset, spread) normalising scores ``x`` in a population of ``x`` plus ``rest``
+    values equal to ``fill``: z-score (mean, std) or min-max (min, max - min)."""
+    if not len(x):
+        return 0.0, 0.0
+    if method == "minmax":
+        lo, hi = float(x.min()), float(x.max())
+        if rest:
+            lo, hi = min(lo, fill), max(hi, fill)
+        return lo, hi - lo
+    n = len(x) + rest
+    mean = (float(x.sum()) + rest * fill) / n
+    var = (float((x * x).sum()) + rest * fill * fill) / n - mean * mean
+    return mean, (var ** 0.5 if var > 1e-18 else 0.0)
 
 
-def zscore(x: np.ndarray) -> np.ndarray:
-    std = float(x.std()) if len(x) else 0.0
-    return (x - x.mean()) / std if std > 0 else np.zeros_like(x, dtype=float)
+def _apply(x: np.ndarray | float, offset: float, spread: float) -> np.ndarray:
+    return (np.asarray(x, dtype=float) - offset) / spread if spread > 0 else np.zeros_like(np.asarray(x, dtype=float))
 
 
-_NORMALISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {"minmax": minmax, "zscore": zscore}
+def minmax(x: np.ndarray, rest: int = 0, fill: float = 0.0) -> np.ndarray:
+    """Min-max scaling of ``x``; ``rest`` more values equal to ``fill`` count towards the range."""
+    return _apply(x, *_scale("minmax", x, rest, fill))
 
 
-def _normalised(retriever: Retriever, query: str, depth: int,
-                norm: Callable[[np.ndarray], np.ndarray]) -> tuple[list[int], Callable[[int], float]]:
-    """(candidate rows, normalised score of any row) for one retriever."""
-    hits = retriever.search(query, depth)
-    full = retriever.score_all(query)
-    if full is not None:
-        scaled = norm(np.asarray(full, dtype=float))
-        return [r for r, _ in hits], lambda row: float(scaled[row])
-    values = norm(np.array([s for _, s in hits], dtype=float))
-    table = {row: float(v) for (row, _), v in zip(hits, values)}
-    floor = float(values.min()) if len(values) else 0.0  # unranked rows: no better than its last
-    return [r for r, _ in hits], lambda row: table.get(row, floor)
+def zscore(x: np.ndarray, rest: int = 0, fill: float = 0.0) -> np.ndarray:
+    """Z-scores of ``x`` in a population of ``x`` plus ``rest`` values equal to ``fill``."""
+    return _apply(x, *_scale("zscore", x, rest, fill))
+
+
+def _normalised(retriever: Retriever, query: str, depth: int, pool: int,
+                method: str) -> tuple[list[int], Callable[[int], float]]:
+    """(candidate keys, normalised score of any key) for one retriever.
+
+    Scores are normalised in the population of every chunk of the store without scoring
+    every chunk: the retriever's best ``pool`` are known, and every other chunk counts as the
+    list's last when the list was cut at ``pool``, or as 0 when the retriever returned all it
+    matched (BM25: the rest share no term). A decisive lead keeps its size, which rank
+    fusion loses, and a query costs two searches of depth ``pool`` whatever the store's size."""
+    hits = retriever.search(query, max(depth, pool))
+    scores = np.array([s for _, s in hits], dtype=float)
+    population = getattr(retriever, "population", None)
+    rest = max(0, population() - len(hits)) if population is not None else 0
+    fill = float(scores.min()) if len(hits) >= pool else 0.0
+    if not rest:  # nothing off the list: it is the population, and off-list keys count as its last
+        fill = float(scores.min()) if len(hits) else 0.0
+    offset, spread = _scale(method, scores, rest, fill)
+    table = {key: float(v) for (key, _), v in zip(hits, _apply(scores, offset, spread))}
+    off_list = float(_apply(fill, offset, spread))
+    return [key for key, _ in hits[:depth]], lambda key: table.get(key, off_list)
 
 
 class FusionRetriever(Retriever):
@@ -258,12 +283,12 @@ class FusionRetriever(Retriever):
         return self.settings.depth
 
     def fuse(self, query: str, k: int) -> dict[int, float]:
-        """Candidate row -> fused score, before any rare-term boost."""
+        """Candidate key -> fused score, before any rare-term boost."""
         s, depth = self.settings, max(k, self.settings.depth)
         if s.method == "rrf":
             rankings = [[row for row, _ in r.search(query, depth)] for r in self.retrievers]
             return rrf(rankings, self.weights, s.c)
-        parts = [_normalised(r, query, depth, _NORMALISE[s.method]) for r in self.retrievers]
+        parts = [_normalised(r, query, depth, max(s.pool, depth), s.method) for r in self.retrievers]
         candidates = dict.fromkeys(row for rows, _ in parts for row in rows)
         return {row: sum(w * score(row) for (_, score), w in zip(parts, self.weights)) for row in candidates}
 
@@ -284,12 +309,14 @@ class FusionRetriever(Retriever):
         return {r: float(b) for r, b in zip(rows, boosted)}
 
 
-def to_passages(index: Index, hits: list[tuple[int, float]], query_vector: np.ndarray) -> list[Passage]:
-    """Passages for ``hits`` in order, each scored by dense cosine similarity to the query."""
+def to_passages(store: Store, hits: list[tuple[int, float]], query_vector: np.ndarray) -> list[Passage]:
+    """Passages for ``hits`` in order, each scored by dense cosine similarity to the query.
+    A key the store no longer holds (removed since the search) is left out."""
+    chunks = store.chunks([key for key, _ in hits])
+    keys = [key for key, _ in hits if key in chunks]
     out = []
-    for rank, (row, _) in enumerate(hits, start=1):
-        c = index.chunks[row]
-        score = float(index.vectors[row] @ query_vector)
+    for key, v in zip(keys, store.vectors(keys)):
+        c = chunks[key]
         out.append(Passage(chunk_id=c.chunk_id, source=c.source, title=c.title, date=c.date, text=c.text,
-                           start=c.start, end=c.end, score=round(score, 4), rank=rank))
+                           start=c.start, end=c.end, score=round(float(v @ query_vector), 4), rank=len(out) + 1))
     return out

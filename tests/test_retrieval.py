@@ -1,7 +1,7 @@
 """Fusion of dense and lexical retrieval: a decisive rare-term match wins, ordinary queries fuse.
 
-Unit tests use the real BM25 retriever over a fake index and a fake dense retriever with
-fixed scores (no model). The integration test runs a small code-word probe
+Unit tests use the real BM25 retriever (tantivy, in RAM) over an in-memory store and a fake
+dense retriever with fixed scores (no model). The integration test runs a small code-word probe
 (scripts/codeword_probe.py) with the real embedder.
 """
 
@@ -9,43 +9,39 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 
 from rag.config import Config
 from rag.errors import RagError
 from rag.retrieval import (BM25Retriever, FusionRetriever, FusionSettings, Lexicon, Retriever, minmax, rrf,
-                           tokenize, zscore)
+                           tokenize, top_rows, zscore)
+from rag.store.memory import MemoryStore
+from rag.types import Chunk
 
 from conftest import ROOT
 
 DEFAULT = FusionSettings.from_config(Config())
 
 
-@dataclass(frozen=True)
-class FakeChunk:
-    title: str
-    text: str
+def store_of(texts: list[str]) -> MemoryStore:
+    """Chunks titled alike in an in-memory store: key i + 1 is ``texts[i]``."""
+    return MemoryStore([Chunk(f"r.txt:{i}", "r.txt", "r.txt", "Quarterly report", None, t, 0, len(t), 0, str(i))
+                        for i, t in enumerate(texts)])
 
 
-class FakeIndex:
-    def __init__(self, texts: list[str]):
-        self.chunks = [FakeChunk("Quarterly report", t) for t in texts]
-
-    def __len__(self) -> int:
-        return len(self.chunks)
+def FakeIndex(texts: list[str]) -> MemoryStore:  # noqa: N802 (the tests' old name)
+    return store_of(texts)
 
 
 class FixedDense(Retriever):
-    """A dense retriever whose cosine scores are given, whatever the query."""
+    """A dense retriever whose cosine scores are given, whatever the query; keys are positions + 1."""
 
     def __init__(self, scores: list[float]):
         self.scores = np.array(scores, dtype=float)
 
-    def score_all(self, query: str) -> np.ndarray:
-        return self.scores
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        return [(r + 1, s) for r, s in top_rows(self.scores, k)]
 
 
 def lookalike_corpus(n: int = 40) -> tuple[list[str], list[float], int]:
@@ -69,7 +65,8 @@ def fusion(texts: list[str], dense: list[float], settings: FusionSettings = DEFA
 
 
 def rows(hits: list[tuple[int, float]]) -> list[int]:
-    return [r for r, _ in hits]
+    """Positions in the texts of the hits' keys."""
+    return [key - 1 for key, _ in hits]
 
 
 def test_decisive_rare_term_match_wins_under_the_default():

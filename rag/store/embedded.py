@@ -1,0 +1,281 @@
+"""The embedded store: chunks and texts in SQLite, vectors in FAISS, keywords in tantivy, all
+in the index folder, described by ``manifest.json``.
+
+Generations. Every sync that changes something publishes generation G+1. SQLite rows carry
+the generation that added them and the one that removed them, and a reader of G sees only
+rows alive at G; the FAISS files are written per generation (rag.store.vectors); tantivy
+may hold documents of an unpublished generation, which the reader filters out. The manifest
+is the commit point: it names the generation and its FAISS files, and it is swapped in with
+``os.replace`` after every data file and the folder are fsynced. Until then readers see G,
+and a writer killed at any point leaves G as it was; the next writer purges what the dead
+one left. The previous generation's files stay until the next sync, for readers that opened
+it. Opening reads the manifest, maps the FAISS base and opens SQLite and tantivy: it does
+not parse the corpus.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CorpusError, IndexMismatchError
+from ..types import Chunk
+from . import faults
+from .base import DocumentInfo, FileState, Hit
+from .keywords import ENGINE, KeywordIndex
+from .vectors import VectorReader, VectorSettings
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 2
+MANIFEST = "manifest.json"
+DB = "store.sqlite"
+KEYWORDS = "keywords"
+CACHE = "embed-cache.sqlite"
+_COLUMNS = 'chunk_id, doc_id, source, title, date, text, "start", "end", n_tokens, content_hash'
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chunks (key INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id TEXT NOT NULL, doc_id TEXT,
+  source TEXT NOT NULL, title TEXT, date TEXT, text TEXT, "start" INTEGER, "end" INTEGER, n_tokens INTEGER,
+  content_hash TEXT, gen_added INTEGER NOT NULL, gen_removed INTEGER);
+CREATE INDEX IF NOT EXISTS chunks_source ON chunks (source, gen_removed);
+CREATE INDEX IF NOT EXISTS chunks_hash ON chunks (content_hash);
+CREATE INDEX IF NOT EXISTS chunks_added ON chunks (gen_added);
+CREATE INDEX IF NOT EXISTS chunks_removed ON chunks (gen_removed);
+CREATE TABLE IF NOT EXISTS files (fkey INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, sha256 TEXT,
+  size INTEGER, mtime_ns INTEGER, title TEXT, date TEXT, articles TEXT, n_chunks INTEGER, skipped TEXT,
+  n_chars INTEGER, gen_added INTEGER NOT NULL, gen_removed INTEGER);
+CREATE TABLE IF NOT EXISTS texts (fkey INTEGER PRIMARY KEY, text TEXT);
+CREATE INDEX IF NOT EXISTS files_source ON files (source, gen_removed);
+CREATE INDEX IF NOT EXISTS files_added ON files (gen_added);
+CREATE INDEX IF NOT EXISTS files_removed ON files (gen_removed);
+CREATE TABLE IF NOT EXISTS tombstones (key INTEGER PRIMARY KEY, generation INTEGER NOT NULL);
+"""
+_ALIVE = "gen_added <= :g AND (gen_removed IS NULL OR gen_removed > :g)"
+
+
+def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    con = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")  # a committed transaction survives a power cut
+    con.execute("PRAGMA busy_timeout=30000")
+    if readonly:
+        con.execute("PRAGMA query_only=1")
+    else:
+        con.executescript(_SCHEMA)
+    return con
+
+
+def fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, shared: bool) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def read_manifest(directory: Path) -> dict | None:
+    path = directory / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise IndexMismatchError(
+            f"index manifest {path} is unreadable ({err}); rebuild it with: rag index --rebuild") from err
+
+
+def check_manifest(manifest: dict, directory: Path, embedder_name: str) -> None:
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"index {directory} has format version {version!r}, this program reads {FORMAT_VERSION}; "
+            f"rebuild it with: rag index --rebuild --index-dir {directory}")
+    built = manifest.get("embedder", {}).get("name")
+    if built != embedder_name:
+        raise IndexMismatchError(
+            f"index {directory} was built with embedder {built!r}, but the configured embedder is "
+            f"{embedder_name!r}; rebuild it with: rag index --rebuild --index-dir {directory}")
+
+
+def vector_settings(config) -> VectorSettings:
+    return VectorSettings(kind=getattr(config, "vector_index", "auto"),
+                          hnsw_threshold=getattr(config, "hnsw_threshold", VectorSettings.hnsw_threshold),
+                          ef_search=getattr(config, "hnsw_ef_search", VectorSettings.ef_search))
+
+
+def file_state(row: sqlite3.Row | tuple) -> FileState:
+    source, sha, size, mtime, title, date, articles, n_chunks, skipped = row
+    return FileState(source, sha or "", size or 0, mtime or 0, title or "", date, tuple(json.loads(articles or "[]")),
+                     n_chunks or 0, skipped or "")
+
+
+class EmbeddedStore:
+    """A reader of one published generation (see the module doc)."""
+
+    def __init__(self, directory: Path, manifest: dict, vectors: VectorSettings | None = None):
+        self.directory = directory
+        self.manifest = manifest
+        self.settings = {k: manifest[k] for k in ("embedder", "chunking") if k in manifest}
+        self.generation = int(manifest["generation"])
+        self._lock = threading.Lock()
+        self._db = connect(directory / manifest["db"], readonly=True)
+        data = manifest["vectors"]
+        tomb = [k for (k,) in self._db.execute(
+            "SELECT key FROM tombstones WHERE generation > ? AND generation <= ?",
+            (data.get("base_generation", 0), self.generation))]
+        self._vectors = VectorReader(directory, data, manifest["embedder"]["dim"], tomb, vectors or VectorSettings())
+        self._keywords = KeywordIndex(directory / manifest["keywords"]["path"])
+        self._n = int(manifest["n_chunks"])
+
+    @classmethod
+    def load(cls, directory: Path, embedder_name: str, vectors: VectorSettings | None = None) -> "EmbeddedStore | None":
+        """The published index in ``directory``, or None when there is none (or one of format 1)."""
+        with file_lock(directory / ".swap.lock", shared=True):
+            manifest = read_manifest(directory)
+            if manifest is None:
+                return None
+            if manifest.get("format_version") == 1:
+                log.info("index %s has the old format 1: it will be rebuilt", directory)
+                return None
+            check_manifest(manifest, directory, embedder_name)
+            try:
+                return cls(directory, manifest, vectors)
+            except (OSError, KeyError, TypeError, ValueError, RuntimeError, sqlite3.Error) as err:
+                raise IndexMismatchError(
+                    f"index {directory} is damaged ({err}); rebuild it with: rag index --rebuild --index-dir {directory}") from err
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def vector_kind(self) -> str:
+        return self._vectors.kind
+
+    def _query(self, sql: str, params: dict | Sequence = ()) -> list:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # --- retrieval -------------------------------------------------------------------
+
+    def dense_search(self, vector: np.ndarray, k: int) -> list[Hit]:
+        return self._vectors.search(vector, k) if k > 0 else []
+
+    def keyword_search(self, query: str, k: int) -> list[Hit]:
+        if k < 1:
+            return []
+        want = k + 16
+        while True:
+            hits = self._keywords.search(query, want)
+            alive = self._alive([key for key, _ in hits])
+            out = [h for h in hits if h[0] in alive]
+            if len(out) >= k or len(hits) < want:  # enough, or tantivy has no more
+                return out[:k]
+            want *= 4
+
+    def _alive(self, keys: Sequence[int]) -> set[int]:
+        if not keys:
+            return set()
+        marks = ",".join("?" * len(keys))
+        rows = self._query(f"SELECT key FROM chunks WHERE key IN ({marks}) AND gen_added <= ? "
+                           f"AND (gen_removed IS NULL OR gen_removed > ?)", [*keys, self.generation, self.generation])
+        return {k for (k,) in rows}
+
+    def chunks(self, keys: Sequence[int]) -> dict[int, Chunk]:
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        rows = self._query(f"SELECT key, {_COLUMNS} FROM chunks WHERE key IN ({marks}) AND gen_added <= ? "
+                           f"AND (gen_removed IS NULL OR gen_removed > ?)", [*keys, self.generation, self.generation])
+        return {r[0]: Chunk(*r[1:]) for r in rows}
+
+    def keys_of(self, chunk_ids: Sequence[str]) -> dict[str, int]:
+        """Keys of the given ``Chunk.chunk_id`` values (for tests and tools)."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        rows = self._query(f"SELECT chunk_id, key FROM chunks WHERE chunk_id IN ({marks}) AND gen_added <= ? "
+                           f"AND (gen_removed IS NULL OR gen_removed > ?)", [*chunk_ids, self.generation, self.generation])
+        return dict(rows)
+
+    def vectors(self, keys: Sequence[int]) -> np.ndarray:
+        return self._vectors.reconstruct(keys)
+
+    def doc_freq(self, terms: Sequence[str]) -> dict[str, int]:
+        return self._keywords.doc_freq(terms)
+
+    # --- documents -------------------------------------------------------------------
+
+    def all_chunks(self) -> list[Chunk]:
+        """Every chunk, in file and chunk order (for tests and tools; reads the whole table)."""
+        rows = self._query(f"SELECT {_COLUMNS} FROM chunks WHERE {_ALIVE} ORDER BY source, key", {"g": self.generation})
+        return [Chunk(*r) for r in rows]
+
+    def document_text(self, source: str) -> str:
+        rows = self._query("SELECT t.text FROM files f JOIN texts t ON t.fkey = f.fkey WHERE f.source = :s "
+                           "AND f.skipped = '' AND f.gen_added <= :g AND (f.gen_removed IS NULL OR f.gen_removed > :g)",
+                           {"s": source, "g": self.generation})
+        if not rows:
+            raise CorpusError(f"no document {source!r} in the index")
+        return rows[0][0]
+
+    def documents(self) -> list[DocumentInfo]:
+        rows = self._query(f"SELECT source, title, date, n_chunks, n_chars, articles FROM files "
+                           f"WHERE skipped = '' AND {_ALIVE} ORDER BY source", {"g": self.generation})
+        return [DocumentInfo(s, t, d, n or 0, c or 0, tuple(json.loads(a or "[]")) or (t,)) for s, t, d, n, c, a in rows]
+
+    def files(self) -> dict[str, FileState]:
+        rows = self._query("SELECT source, sha256, size, mtime_ns, title, date, articles, n_chunks, skipped "
+                           f"FROM files WHERE {_ALIVE}", {"g": self.generation})
+        return {r[0]: file_state(r) for r in rows}
+
+    def stamps(self) -> dict[str, tuple[int, int, str, str]]:
+        """source -> (size, mtime_ns, sha256, skip reason) of every known file: the stale check."""
+        rows = self._query(f"SELECT source, size, mtime_ns, sha256, skipped FROM files WHERE {_ALIVE}", {"g": self.generation})
+        return {r[0]: r[1:] for r in rows}
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class EmbeddedBackend:
+    """``store = "embedded"``: the index folder ``config.index_dir``."""
+
+    def open(self, config, embedder_name: str) -> EmbeddedStore | None:
+        return EmbeddedStore.load(Path(config.index_dir), embedder_name, vector_settings(config))
+
+    @contextlib.contextmanager
+    def writer(self, config) -> Iterator["EmbeddedWriter"]:
+        from .embedded_writer import EmbeddedWriter
+
+        directory = Path(config.index_dir)
+        with file_lock(directory / ".lock", shared=False):
+            writer = EmbeddedWriter(directory, config.embedder, vector_settings(config))
+            try:
+                yield writer
+            finally:
+                writer.close()
+
+
+__all__ = ["CACHE", "DB", "ENGINE", "EmbeddedBackend", "EmbeddedStore", "FORMAT_VERSION", "KEYWORDS", "MANIFEST",
+           "faults"]

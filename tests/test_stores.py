@@ -8,6 +8,7 @@ import contextlib
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag import Assistant
@@ -55,6 +56,25 @@ class Env:
             with psycopg.connect(self.dsn, autocommit=True) as conn:
                 conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"rag-news:{schema_for(self.config(corpus))}",))
                 yield
+
+
+class MemoEmbedder:
+    """The real embedder, remembering what it embedded: these tests sync the seeds many times,
+    and a sync decides what to embed by itself (what it asks for is counted in its report)."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.dim, self.memo = inner, inner.name, inner.dim, {}
+
+    def encode(self, texts, progress=None):
+        todo = [t for t in dict.fromkeys(texts) if t not in self.memo]
+        if todo:
+            self.memo.update(zip(todo, self.inner.encode(todo)))
+        return np.stack([self.memo[t] for t in texts]) if texts else self.inner.encode(texts)
+
+
+@pytest.fixture(scope="module")
+def embedder(embedder):  # noqa: F811 - the session's real embedder, memoised for this module
+    return MemoEmbedder(embedder)
 
 
 @pytest.fixture(params=BACKENDS)

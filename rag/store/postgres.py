@@ -32,6 +32,7 @@ from ..errors import CorpusError, IndexMismatchError, RagError
 from ..types import Chunk
 from . import register_backend
 from .base import DocumentInfo, FileState, Hit
+from .dsn import mask_dsn
 from .pgsql import dense_sql, hybrid_sql, keyword_sql, tsquery_literal
 from .text import tokenize
 
@@ -45,13 +46,6 @@ T = TypeVar("T")
 
 class StoreUnavailable(RagError):
     """The database cannot be reached, refused us, or failed a query."""
-
-
-def mask_dsn(dsn: str) -> str:
-    """``dsn`` with any password replaced by ``***`` (URL or key=value form)."""
-    masked = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", dsn)
-    masked = re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", masked, flags=re.I)
-    return re.sub(r"([?&]password=)[^&\s]*", r"\1***", masked, flags=re.I)
 
 
 def _one_line(err: BaseException) -> str:
@@ -156,6 +150,11 @@ class PostgresStore:
 
     def __len__(self) -> int:
         return self._n
+
+    @property
+    def location(self) -> str:
+        """Where the index is, for messages (password masked)."""
+        return f"schema {self.schema} of {mask_dsn(self.dsn)}"
 
     def __repr__(self) -> str:
         return f"PostgresStore({mask_dsn(self.dsn)!r}, schema={self.schema!r}, generation={self.generation})"

@@ -27,8 +27,14 @@ from rag.store.postgres import mask_dsn, schema_for
 from rag.store.sync import sync
 
 from conftest import ROOT
+from test_stores import MemoEmbedder
 
 GOLD = ROOT / "evals" / "gold.jsonl"
+
+
+@pytest.fixture(scope="module")
+def embedder(embedder):  # noqa: F811 - the session's real embedder, memoised for this module
+    return MemoEmbedder(embedder)
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -113,7 +119,8 @@ def test_dense_search_equals_exact_search(both, embedder):
 
 
 @pytest.mark.parametrize("method", ["zscore", "rrf", "minmax"])
-def test_sql_hybrid_fusion_equals_the_python_fusion(both, embedder, method):
+@pytest.mark.parametrize("depth, pool", [(20, 200), (5, 8)])  # lists that hold every match, and lists cut short
+def test_sql_hybrid_fusion_equals_the_python_fusion(both, embedder, method, depth, pool):
     cfg, pg = both["postgres"]
 
     class Plain:  # the same store without hybrid_search: FusionRetriever fuses in Python
@@ -128,13 +135,13 @@ def test_sql_hybrid_fusion_equals_the_python_fusion(both, embedder, method):
         def __len__(self):
             return len(self._store)
 
-    settings = FusionSettings.from_config(cfg.replace(fusion=method))
+    settings = FusionSettings.from_config(cfg.replace(fusion=method, candidates=depth, fusion_pool=pool))
     in_sql = FusionRetriever([DenseRetriever(pg, embedder), BM25Retriever(pg)], settings=settings)
     plain = Plain(pg)
     in_python = FusionRetriever([DenseRetriever(plain, embedder), BM25Retriever(plain)], settings=settings)
     assert in_sql._store_fusion() is not None and in_python._store_fusion() is None
     for q in [g.question for g in load_gold(GOLD)][:25] + ["zzzunknownword"]:
-        a, b = in_sql.fuse(q, 20), in_python.fuse(q, 20)
+        a, b = in_sql.fuse(q, depth), in_python.fuse(q, depth)
         assert set(a) == set(b), q
         assert [a[key] for key in b] == pytest.approx([b[key] for key in b], abs=1e-6), q
 

@@ -65,12 +65,14 @@ class Embedder:
     def encode(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         model = self._load()
         out = []
-        for i in range(0, len(texts), self.batch_size):
-            batch = list(texts[i:i + self.batch_size])
-            out.append(model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True,
+        # groups of several batches: sentence-transformers sorts a call's texts by length, so
+        # batches of alike lengths waste less on padding; progress is reported per group
+        group = self.batch_size * 8
+        for i in range(0, len(texts), group):
+            out.append(model.encode(list(texts[i:i + group]), batch_size=self.batch_size, normalize_embeddings=True,
                                     convert_to_numpy=True, show_progress_bar=False))
             if progress:
-                progress(min(i + self.batch_size, len(texts)), len(texts))
+                progress(min(i + group, len(texts)), len(texts))
         if not out:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.ascontiguousarray(np.vstack(out), dtype=np.float32)

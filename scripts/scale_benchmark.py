@@ -23,7 +23,6 @@ import os
 import random
 import re
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -93,7 +92,7 @@ def derived(i: int, texts: list[tuple[str, str]], vecs: np.ndarray, rng: np.rand
 
 def build(size: int, work: Path, cache: Path, real: int) -> dict:
     """Write the corpus files and the index of ``size`` chunks through the store's writer."""
-    from rag.chunking import count_tokens, content_hash
+    from rag.chunking import content_hash
     from rag.config import Config
     from rag.store.base import FileState
     from rag.store.embedded import EmbeddedBackend
@@ -101,7 +100,8 @@ def build(size: int, work: Path, cache: Path, real: int) -> dict:
     from rag.types import Chunk
 
     pool = _sentences()
-    texts, vecs, embed_rate = real_vectors(min(real, size), cache, pool)
+    texts, vecs, embed_rate = real_vectors(real, cache, pool)
+    texts, vecs = texts[:size], vecs[:size]
     corpus, idx = work / f"corpus-{size}", work / f"index-{size}"
     corpus.mkdir(parents=True, exist_ok=True)
     config = Config().replace(corpus=corpus, index_dir=idx)
@@ -131,7 +131,6 @@ def build(size: int, work: Path, cache: Path, real: int) -> dict:
         w.commit(settings)
     all_vecs.flush()
     seconds = time.perf_counter() - t0
-    del count_tokens
     return {"size": size, "write_rate": size / seconds, "build_s": seconds, "embed_rate": embed_rate,
             "build_peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}
 
@@ -272,7 +271,6 @@ def main() -> int:
         (args.out / "scale.json").write_text(json.dumps(rows, indent=1) + "\n")
         plot(rows, args.out / "scale_latency.png")
         print(table(rows) + "\n", flush=True)
-    statistics.mean([1])
     return 0
 
 

@@ -242,6 +242,11 @@ class EmbeddedStore:
                            f"FROM files WHERE {_ALIVE}", {"g": self.generation})
         return {r[0]: file_state(r) for r in rows}
 
+    def stamps(self) -> dict[str, tuple[int, int, str, str]]:
+        """source -> (size, mtime_ns, sha256, skip reason) of every known file: the stale check."""
+        rows = self._query(f"SELECT source, size, mtime_ns, sha256, skipped FROM files WHERE {_ALIVE}", {"g": self.generation})
+        return {r[0]: r[1:] for r in rows}
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

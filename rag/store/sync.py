@@ -49,27 +49,55 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def corpus_entries(corpus: Path, ordered: bool = True) -> list[tuple[str, Path, os.stat_result | None]]:
+    """(source, path, stat or None when unreadable) of the files :func:`rag.ingest.corpus_files`
+    lists, in its order, found with ``os.scandir`` (one stat per file, no per-path objects)."""
+    if not corpus.exists():
+        raise CorpusError(f"corpus folder {corpus} does not exist")
+    if not corpus.is_dir():
+        raise CorpusError(f"corpus path {corpus} is not a folder")
+    out: list[tuple[str, Path, os.stat_result | None]] = []
+    suffixes = ingest.SUPPORTED_SUFFIXES
+    stack = [(str(corpus), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        with os.scandir(folder) as it:
+            for entry in it:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir():
+                    stack.append((entry.path, f"{prefix}{entry.name}/"))
+                elif os.path.splitext(entry.name)[1].lower() in suffixes and entry.is_file():
+                    try:
+                        st: os.stat_result | None = entry.stat()
+                    except OSError:
+                        st = None
+                    out.append((prefix + entry.name, Path(entry.path), st))
+    if ordered:
+        out.sort(key=lambda e: e[1])  # the order of ingest.corpus_files
+    return out
+
+
 def needs_sync(config, store: Store) -> bool:
     """Whether the corpus differs from what ``store`` indexed. Reads only files whose size or
     mtime changed, and hashes them to tell a touched file from an edited one."""
     if store.settings.get("chunking") != chunking_settings(config):
         return True
-    known = store.files()
+    stamps = getattr(store, "stamps", None)  # a store may list (size, mtime, sha256, skipped) faster than files()
+    known = stamps() if stamps is not None else {
+        s: (f.size, f.mtime_ns, f.sha256, f.skipped) for s, f in store.files().items()}
     seen = set()
-    corpus = Path(config.corpus)
-    for path in ingest.corpus_files(corpus):
-        source = path.relative_to(corpus).as_posix()
+    for source, path, st in corpus_entries(Path(config.corpus), ordered=False):
         seen.add(source)
         prev = known.get(source)
-        if prev is None:
+        if prev is None or st is None:
             return True
         try:
-            st = path.stat()
-            if (st.st_size, st.st_mtime_ns) == (prev.size, prev.mtime_ns):
+            if st.st_size == prev[0] and st.st_mtime_ns == prev[1]:
                 continue
-            if prev.skipped and st.st_size > config.max_file_bytes:
+            if prev[3] and st.st_size > config.max_file_bytes:
                 continue
-            if _sha256(path) != prev.sha256:
+            if _sha256(path) != prev[2]:
                 return True
         except OSError:
             return True
@@ -87,7 +115,7 @@ class _Plan:
 def sync(config, embedder, *, rebuild: bool = False, progress: Progress | None = None) -> IndexReport:
     """Sync the store of ``config`` (``config.store`` in ``config.index_dir``/DSN) with ``config.corpus``."""
     corpus = Path(config.corpus)
-    files = ingest.corpus_files(corpus)
+    files = corpus_entries(corpus)
     wanted = settings_for(config, embedder)
     with backend_for(config).writer(config) as w:
         prev = w.settings()
@@ -100,12 +128,11 @@ def sync(config, embedder, *, rebuild: bool = False, progress: Progress | None =
         skipped: list[tuple[str, str]] = []
         plans: list[_Plan] = []
         seen: set[str] = set()
-        for n, path in enumerate(files):
-            source = path.relative_to(corpus).as_posix()
+        for n, (source, path, st) in enumerate(files):
             seen.add(source)
-            if progress:
+            if progress and (n % 100 == 0 or n + 1 == len(files)):
                 progress(n, len(files), f"reading {source}")
-            plan = _plan_file(w, path, source, known.get(source), same_chunking, config, skipped, counts)
+            plan = _plan_file(w, path, source, st, known.get(source), same_chunking, config, skipped, counts)
             if plan is not None:
                 plans.append(plan)
         if progress and files:
@@ -130,7 +157,8 @@ def sync(config, embedder, *, rebuild: bool = False, progress: Progress | None =
     return IndexReport(files=n_files, n_chunks=n_chunks, embedded=vectors.embedded, skipped=skipped, **counts)
 
 
-def _plan_file(w: StoreWriter, path: Path, source: str, prev: FileState | None, same_chunking: bool, config,
+def _plan_file(w: StoreWriter, path: Path, source: str, st: os.stat_result | None, prev: FileState | None,
+               same_chunking: bool, config,
                skipped: list[tuple[str, str]], counts: dict[str, int]) -> _Plan | None:
     """What to do with one file: None when it is unchanged or skipped (recorded on the way)."""
     indexed_before = prev is not None and not prev.skipped
@@ -140,10 +168,8 @@ def _plan_file(w: StoreWriter, path: Path, source: str, prev: FileState | None, 
         if not indexed_before:  # a file indexed before stays in the index as it was: losing nothing
             w.touch_file(state)
 
-    try:
-        st = path.stat()
-    except OSError as err:
-        skipped.append((source, f"cannot read ({err.strerror or err})"))
+    if st is None:
+        skipped.append((source, "cannot read (stat failed)"))
         return None
     if prev is not None and same_chunking and (st.st_size, st.st_mtime_ns) == (prev.size, prev.mtime_ns):
         if prev.skipped:

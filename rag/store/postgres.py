@@ -265,6 +265,11 @@ class PostgresStore:
         rows = self._rows(self._q("SELECT source, sha256, size, mtime_ns, title, date, articles, n_chunks, skipped FROM {s}.files"))
         return {r[0]: file_state(r) for r in rows}
 
+    def stamps(self) -> dict[str, tuple[int, int, str, str]]:
+        """source -> (size, mtime_ns, sha256, skipped) of every file: the stale check's one query."""
+        rows = self._rows(self._q("SELECT source, size, mtime_ns, sha256, skipped FROM {s}.files"))
+        return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()

@@ -80,7 +80,8 @@ class Assistant:
         if write and (store is None or needs_sync(cfg, store)):
             return self.reindex(progress=progress, rebuild=rebuild)
         if store is None:
-            raise CorpusError(f"no index in {cfg.index_dir}; build it with: rag index {cfg.corpus} --index-dir {cfg.index_dir}")
+            where = cfg.index_dir if cfg.store == "embedded" else f"the {cfg.store} store (index {cfg.index_dir.name})"
+            raise CorpusError(f"no index in {where}; build it with: rag index {cfg.corpus} --index-dir {cfg.index_dir}")
         if not write and needs_sync(cfg, store):
             log.warning("index %s is older than the files in %s; run: rag index", cfg.index_dir, cfg.corpus)
         self._use(store)

@@ -125,7 +125,8 @@ def index(folder, index_dir, rebuild, explain):
         bar.close()
     for source, reason in report.skipped:
         click.echo(f"warning: skipped {source}: {reason}", err=True)
-    click.echo(f"indexed {assistant.config.corpus} into {assistant.config.index_dir}: {report.summary()}")
+    where = getattr(assistant.index, "location", assistant.config.index_dir)  # a server store names its database
+    click.echo(f"indexed {assistant.config.corpus} into {where}: {report.summary()}")
     if report.embedded == 0:
         click.echo("nothing changed: 0 chunks embedded")
 

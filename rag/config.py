@@ -69,6 +69,7 @@ class Config:
     hnsw_threshold: int = 200_000
     hnsw_ef_search: int = 128  # HNSW search breadth: higher is slower and closer to exact
     store: str = "embedded"  # where the index lives: "embedded" (SQLite + FAISS + tantivy in index_dir), or a registered backend (rag.store)
+    dsn: str = ""  # store = "postgres": the database, e.g. postgresql://rag@localhost/rag (RAG_DSN)
 
     def __post_init__(self) -> None:
         if self.judge not in JUDGES:

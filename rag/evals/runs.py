@@ -76,6 +76,10 @@ def _config_settings(assistant: Any) -> dict[str, Any]:
         values = {k: v for k, v in vars(config).items() if not k.startswith("_")}
     values.pop("model_cache", None)
     values.pop("llm_api_key", None)  # a secret: never written into a results file
+    if values.get("dsn"):  # a database's password stays out of reports
+        from ..store.dsn import mask_dsn
+
+        values["dsn"] = mask_dsn(str(values["dsn"]))
     return {k: (v if isinstance(v, (str, int, float, bool)) or v is None else str(v)) for k, v in values.items()}
 
 

@@ -56,7 +56,7 @@ class Config:
     model_cache: Path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-news"
     fusion: str = "zscore"  # how hybrid retrieval fuses BM25 and dense: zscore, minmax or rrf (rag.retrieval)
     lexical_weight: float = 0.5  # BM25's share of the fusion; 0.5 weighs both alike
-    rare_boost: float = 0.0  # bonus for holding the query's rare terms, as a share of the fused score spread
+    rare_boost: float = 1.0  # bonus for holding the query's rare terms, as a share of the fused score spread
     rare_df: float = 0.005  # a query term is rare when at most this share of chunks holds it (or it has a digit)
     # An OpenAI-compatible server (its base URL, ending in /v1) answers instead of the local model
     # (rag.server_llm); its model name (None: the first it lists), API key and reply timeout in seconds

@@ -281,7 +281,7 @@ def test_without_a_tokenizer_the_estimate_never_undercounts(stub):
 
 
 def test_settings_from_env_and_the_key_stays_secret(monkeypatch):
-    from rag.evals import _config_settings
+    from rag.evals.runs import _config_settings
 
     monkeypatch.setenv("RAG_LLM_URL", "http://127.0.0.1:8000/v1")
     monkeypatch.setenv("RAG_LLM_MODEL_NAME", "qwen")

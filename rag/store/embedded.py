@@ -48,10 +48,15 @@ CREATE TABLE IF NOT EXISTS chunks (key INTEGER PRIMARY KEY AUTOINCREMENT, chunk_
   content_hash TEXT, gen_added INTEGER NOT NULL, gen_removed INTEGER);
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks (source, gen_removed);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks (content_hash);
+CREATE INDEX IF NOT EXISTS chunks_added ON chunks (gen_added);
+CREATE INDEX IF NOT EXISTS chunks_removed ON chunks (gen_removed);
 CREATE TABLE IF NOT EXISTS files (fkey INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, sha256 TEXT,
   size INTEGER, mtime_ns INTEGER, title TEXT, date TEXT, articles TEXT, n_chunks INTEGER, skipped TEXT,
-  text TEXT, gen_added INTEGER NOT NULL, gen_removed INTEGER);
+  n_chars INTEGER, gen_added INTEGER NOT NULL, gen_removed INTEGER);
+CREATE TABLE IF NOT EXISTS texts (fkey INTEGER PRIMARY KEY, text TEXT);
 CREATE INDEX IF NOT EXISTS files_source ON files (source, gen_removed);
+CREATE INDEX IF NOT EXISTS files_added ON files (gen_added);
+CREATE INDEX IF NOT EXISTS files_removed ON files (gen_removed);
 CREATE TABLE IF NOT EXISTS tombstones (key INTEGER PRIMARY KEY, generation INTEGER NOT NULL);
 """
 _ALIVE = "gen_added <= :g AND (gen_removed IS NULL OR gen_removed > :g)"
@@ -226,14 +231,15 @@ class EmbeddedStore:
         return [Chunk(*r) for r in rows]
 
     def document_text(self, source: str) -> str:
-        rows = self._query(f"SELECT text FROM files WHERE source = :s AND skipped = '' AND {_ALIVE}",
+        rows = self._query("SELECT t.text FROM files f JOIN texts t ON t.fkey = f.fkey WHERE f.source = :s "
+                           "AND f.skipped = '' AND f.gen_added <= :g AND (f.gen_removed IS NULL OR f.gen_removed > :g)",
                            {"s": source, "g": self.generation})
         if not rows:
             raise CorpusError(f"no document {source!r} in the index")
         return rows[0][0]
 
     def documents(self) -> list[DocumentInfo]:
-        rows = self._query(f"SELECT source, title, date, n_chunks, length(text), articles FROM files "
+        rows = self._query(f"SELECT source, title, date, n_chunks, n_chars, articles FROM files "
                            f"WHERE skipped = '' AND {_ALIVE} ORDER BY source", {"g": self.generation})
         return [DocumentInfo(s, t, d, n or 0, c or 0, tuple(json.loads(a or "[]")) or (t,)) for s, t, d, n, c, a in rows]
 

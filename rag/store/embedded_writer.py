@@ -78,6 +78,7 @@ class EmbeddedWriter:
         dead = [k for (k,) in db.execute("SELECT key FROM chunks WHERE gen_added > ? OR gen_removed < ?", (p, p))]
         db.execute("DELETE FROM chunks WHERE gen_added > ? OR gen_removed < ?", (p, p))
         db.execute("UPDATE chunks SET gen_removed = NULL WHERE gen_removed > ?", (p,))
+        db.execute("DELETE FROM texts WHERE fkey IN (SELECT fkey FROM files WHERE gen_added > ? OR gen_removed < ?)", (p, p))
         db.execute("DELETE FROM files WHERE gen_added > ? OR gen_removed < ?", (p, p))
         db.execute("UPDATE files SET gen_removed = NULL WHERE gen_removed > ?", (p,))
         base_gen = self.manifest["vectors"].get("base_generation", 0) if self.manifest else p
@@ -151,11 +152,13 @@ class EmbeddedWriter:
         self.db.execute("UPDATE files SET gen_removed = ? WHERE source = ? AND gen_removed IS NULL", (self.gen, source))
 
     def _insert_file(self, state: FileState, text: str) -> None:
-        self.db.execute(
-            "INSERT INTO files (source, sha256, size, mtime_ns, title, date, articles, n_chunks, skipped, text, gen_added) "
+        cur = self.db.execute(
+            "INSERT INTO files (source, sha256, size, mtime_ns, title, date, articles, n_chunks, skipped, n_chars, gen_added) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (state.source, state.sha256, state.size, state.mtime_ns, state.title, state.date,
-             json.dumps(list(state.articles), ensure_ascii=False), state.n_chunks, state.skipped, text, self.gen))
+             json.dumps(list(state.articles), ensure_ascii=False), state.n_chunks, state.skipped, len(text), self.gen))
+        if text:  # texts apart: the file rows stay small, so scanning them for the stale check is fast
+            self.db.execute("INSERT INTO texts (fkey, text) VALUES (?, ?)", (cur.lastrowid, text))
 
     def put_file(self, state: FileState, text: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         if len(chunks) != len(vectors):
@@ -192,9 +195,11 @@ class EmbeddedWriter:
         self.changed = True
 
     def count_chunks(self) -> int:
-        """Chunks the generation being written holds."""
-        (n,) = self.db.execute("SELECT COUNT(*) FROM chunks WHERE gen_removed IS NULL").fetchone()
-        return int(n)
+        """Chunks the generation being written holds (counted from the changes, not the table)."""
+        if self.manifest is None:
+            (n,) = self.db.execute("SELECT COUNT(*) FROM chunks WHERE gen_removed IS NULL").fetchone()
+            return int(n)
+        return int(self.manifest["n_chunks"]) - len(self.removed_keys) + len(self.added_keys)
 
     def commit(self, settings: dict, progress: Progress | None = None) -> None:
         if not self.changed and settings == self.settings():
@@ -219,7 +224,7 @@ class EmbeddedWriter:
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany("INSERT OR REPLACE INTO tombstones VALUES (?, ?)", [(k, self.gen) for k in new_tomb])
-        (n_chunks,) = self.db.execute("SELECT COUNT(*) FROM chunks WHERE gen_removed IS NULL").fetchone()
+        n_chunks = self.count_chunks()
         (n_files,) = self.db.execute("SELECT COUNT(*) FROM files WHERE gen_removed IS NULL AND skipped = ''").fetchone()
         import tantivy
 

@@ -227,6 +227,30 @@ def test_cli_index_ask_and_retrieval_eval_on_postgres(pg_dsn, seeds_copy, tmp_pa
     assert run["settings"]["config"]["dsn"].startswith("postgresql://postgres:***@127.0.0.1")
 
 
+@pytest.mark.integration
+def test_ui_handlers_on_postgres_upload_ask_and_remove(pg_dsn, seeds_copy, tmp_path, embedder):
+    from ui.app import Handlers, create_app
+
+    cfg = Config().replace(corpus=seeds_copy, index_dir=tmp_path / "index", store="postgres", dsn=pg_dsn,
+                           model="smollm2-135m")
+    assistant = Assistant(config=cfg, embedder=embedder)
+    assert create_app(assistant) is not None
+    h = Handlers(assistant)
+    article = tmp_path / "zorblax.txt"
+    article.write_text("Zorblax Metals Expands\n\nThe Zorblax mine produced 48,700 tonnes of nickel in 2024.", encoding="utf-8")
+    status, docs_html, dropdown, _ = h.add_files([str(article)], lambda *a, **kw: None)
+    assert "1 added" in status and "zorblax.txt" in docs_html and "6 documents" in docs_html
+    assert "48,700" in h.open_article("zorblax.txt")
+    question = "How many tonnes of nickel did the Zorblax mine produce?"
+    assert assistant.retrieve(question)[0].source == "zorblax.txt"
+    reply = h.ask(question)  # the smallest model: check the structure, not its wording
+    assert reply["refused"] or (reply["citations"] and all(c["source"] in {p.name for p in seeds_copy.iterdir()}
+                                                           for c in reply["citations"]))
+    status, docs_html, _, _ = h.remove("zorblax.txt")
+    assert "Removed zorblax.txt" in status and "zorblax.txt" not in docs_html
+    assert "zorblax.txt" not in assistant.index.files() and not assistant.index.keyword_search("zorblax", 5)
+
+
 # --- a writer killed with SIGKILL --------------------------------------------------------------
 
 NEW = ("Zorblax Mining Expands Platinum Output\n\n" + " ".join(

@@ -40,7 +40,7 @@ class VectorSettings:
     hnsw_threshold: int = 200_000
     hnsw_m: int = 32
     ef_construction: int = 64
-    ef_search: int = 128
+    ef_search: int = 4096
     delta_max: int = 20_000  # vectors the delta may hold before it is merged into the base
 
     def __post_init__(self) -> None:

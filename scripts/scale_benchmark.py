@@ -237,7 +237,7 @@ def plot(rows: list[dict], path: Path) -> None:
 
     sizes = [r["size"] for r in rows]
     fig, ax = plt.subplots(figsize=(6.4, 4))
-    for name in ("dense", "keyword", "hybrid", "retrieve"):
+    for name in ("dense", "keyword", "hybrid"):  # "retrieve" adds query embedding: the machine's load, not the store
         ax.plot(sizes, [r[f"{name}_p50_ms"] for r in rows], marker="o", label=f"{name} p50")
     ax.set_xscale("log")
     ax.set_xlabel("chunks in the index")

@@ -237,7 +237,7 @@ def plot(rows: list[dict], path: Path) -> None:
 
     sizes = [r["size"] for r in rows]
     fig, ax = plt.subplots(figsize=(6.4, 4))
-    for name in ("dense", "keyword", "hybrid", "retrieve"):
+    for name in ("dense", "keyword", "hybrid"):  # "retrieve" adds query embedding: the machine's load, not the store
         ax.plot(sizes, [r[f"{name}_p50_ms"] for r in rows], marker="o", label=f"{name} p50")
     ax.set_xscale("log")
     ax.set_xlabel("chunks in the index")
@@ -270,7 +270,11 @@ def main() -> int:
     for size in args.sizes:
         row: dict = {}
         old = json.loads((args.out / "scale.json").read_text()) if args.skip_build and (args.out / "scale.json").is_file() else []
-        row.update(next((r for r in old if r["size"] == size), {}))
+        built = next((r for r in old if r["size"] == size), None)
+        if args.skip_build and built is None:
+            print(f"--skip-build: no earlier figures for {size:,} chunks in {args.out / 'scale.json'}", file=sys.stderr)
+            return 1
+        row.update(built or {})
         for phase in (("truth", "measure") if args.skip_build else ("build", "truth", "measure")):
             cmd = [sys.executable, __file__, "--phase", phase, "--sizes", str(size), "--real", str(args.real),
                    "--queries", str(args.queries), "--work", str(args.work), "--cache", str(args.cache)]
@@ -285,7 +289,9 @@ def main() -> int:
                 return 1
             row.update(json.loads(done.stdout.strip().splitlines()[-1]))
             print(f"{size:,} {phase}: {json.dumps(row)}", file=sys.stderr, flush=True)
-        rows.append(row)
+        merged = {r["size"]: r for r in old if r["size"] not in args.sizes}  # earlier figures of other sizes stay
+        merged.update({r["size"]: r for r in rows + [row]})
+        rows = [merged[k] for k in sorted(merged)]
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "scale.json").write_text(json.dumps(rows, indent=1) + "\n")
         plot(rows, args.out / "scale_latency.png")

@@ -11,7 +11,6 @@ so a document of a generation that was never published is simply filtered out.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -68,9 +67,7 @@ class KeywordIndex:
         if not terms or k < 1:
             return []
         q = tantivy.Query.boolean_query(
-            [(tantivy.Occur.Should, tantivy.Query.boost_query(
-                tantivy.Query.term_query(self._schema, "body", t, index_option="freq"), w))
-             for t, w in self._okapi_weights(terms).items()])
+            [(tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "body", t, index_option="freq")) for t in terms])
         hits = self._searcher.search(q, limit=k, count=False).hits
         if not hits:
             return []
@@ -79,20 +76,6 @@ class KeywordIndex:
 
     def doc_freq(self, terms: Sequence[str]) -> dict[str, int]:
         return {t: int(self._searcher.doc_freq("body", t)) for t in dict.fromkeys(terms)}
-
-    def _okapi_weights(self, terms: Sequence[str]) -> dict[str, float]:
-        """Per-term boosts turning tantivy's IDF, ln(1 + (N - n + .5) / (n + .5)), into Okapi's,
-        ln((N - n + .5) / (n + .5)), floored like rank-bm25 at a quarter of the positive ones'
-        mean: a term most chunks hold then counts for next to nothing, and a rare term's lead
-        over the crowd keeps the size it had (the z-score fusion weighs that lead)."""
-        n_docs = max(self.num_docs, 1)
-        stats = {}
-        for t, df in self.doc_freq(terms).items():
-            lucene = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-            stats[t] = (math.log((n_docs - df + 0.5) / (df + 0.5)), lucene)
-        positive = [o for o, _ in stats.values() if o > 0]
-        floor = 0.25 * (sum(positive) / len(positive)) if positive else 0.01
-        return {t: max(okapi, floor) / lucene if lucene > 0 else 1.0 for t, (okapi, lucene) in stats.items()}
 
     @property
     def num_docs(self) -> int:

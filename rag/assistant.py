@@ -28,8 +28,9 @@ from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, FusionSet
 from .safety import strip_links
 from .server_llm import connect
 from .store import DocumentInfo, IndexReport, Store, backend_for
-from .store.sync import needs_sync, sync
-from .support import Support, Thresholds, coverage, decide, evidence_of, focused_messages, judge_messages
+from .store.sync import needs_sync, stamps_of, sync
+from .support import (Support, Thresholds, coverage, decide, evidence_of, focused_messages, judge_messages,
+                      numbers_stated)
 from .types import Answer, Passage, Timings, merge_answers
 
 log = logging.getLogger(__name__)
@@ -77,17 +78,18 @@ class Assistant:
         """Open the published index; sync first (write lock) only when the corpus changed."""
         cfg = self.config
         store = None if rebuild and write else backend_for(cfg).open(cfg, self.embedder.name)
-        if write and (store is None or needs_sync(cfg, store)):
+        known = stamps_of(store) if store is not None else {}
+        if write and (store is None or needs_sync(cfg, store, known)):
             return self.reindex(progress=progress, rebuild=rebuild)
         if store is None:
             where = cfg.index_dir if cfg.store == "embedded" else f"the {cfg.store} store (index {cfg.index_dir.name})"
             raise CorpusError(f"no index in {where}; build it with: rag index {cfg.corpus} --index-dir {cfg.index_dir}")
-        if not write and needs_sync(cfg, store):
+        if not write and needs_sync(cfg, store, known):
             log.warning("index %s is older than the files in %s; run: rag index", cfg.index_dir, cfg.corpus)
         self._use(store)
-        files = store.files().values()
-        return IndexReport(files=sum(1 for f in files if not f.skipped), unchanged=sum(1 for f in files if not f.skipped),
-                           n_chunks=len(store), skipped=[(f.source, f.skipped) for f in files if f.skipped])
+        skipped = [(source, stamp[3]) for source, stamp in known.items() if stamp[3]]
+        indexed = len(known) - len(skipped)
+        return IndexReport(files=indexed, unchanged=indexed, n_chunks=len(store), skipped=skipped)
 
     def _use(self, store: Store) -> None:
         cfg = self.config
@@ -320,9 +322,9 @@ class Assistant:
         spec = MODELS.get(getattr(llm, "spec_name", None) or "")
         measured = spec.judge if spec is not None else None
         if cfg.judge_threshold is None and cfg.judge_covered_threshold is None and measured is None:
-            # a model whose judgement was never measured: its p(Yes) means nothing yet, and
-            # coverage alone refuses too many right answers (README), so nothing is refused
-            return Support(cov, whole_cov, accepted=True)
+            # a model whose judgement was never measured: its p(Yes) means nothing yet, and the
+            # question's names and words refuse too many right answers (README); its numbers do not
+            return Support(cov, whole_cov, accepted=numbers_stated(cov))
         given = cfg.judge_threshold if cfg.judge_threshold is not None else cfg.judge_covered_threshold
         measured = measured or (given, given)
         judge_t = cfg.judge_threshold if cfg.judge_threshold is not None else measured[0]

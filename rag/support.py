@@ -147,7 +147,19 @@ class Thresholds:
     words: float = 0.0
 
 
+def numbers_stated(cov: Coverage) -> bool:
+    """Every number the question gives (a year, an amount, a share) is beside the evidence.
+
+    A number in the question pins the answer to it; evidence without it is about another year
+    or another figure, however close its topic. On every recorded eval run of both gold sets
+    (README, "The support check") this refused only answers to unanswerable questions, so it
+    holds for any model, judged or not."""
+    return cov.numbers >= 1.0
+
+
 def decide(cov: Coverage, p_yes: float | None, t: Thresholds = Thresholds()) -> bool:
+    if not numbers_stated(cov):
+        return False
     if p_yes is None:  # no judgement available (a model without logits): coverage alone
         return cov.hard >= 1.0 and cov.words >= t.words
     if p_yes >= t.judge:
@@ -155,5 +167,5 @@ def decide(cov: Coverage, p_yes: float | None, t: Thresholds = Thresholds()) -> 
     return cov.hard >= 1.0 and cov.words >= t.words and p_yes >= t.judge_covered
 
 
-__all__ = ["Coverage", "Support", "Thresholds", "coverage", "decide", "evidence_context", "evidence_of",
+__all__ = ["Coverage", "Support", "Thresholds", "coverage", "decide", "numbers_stated", "evidence_context", "evidence_of",
            "focused_messages", "judge_messages"]

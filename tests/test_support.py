@@ -146,6 +146,27 @@ def test_an_answer_the_model_judges_unsupported_becomes_the_refusal(tiny_corpus,
     assert ok.support.accepted and ok.support.coverage.hard == 1.0
 
 
+def test_decide_refuses_evidence_without_the_questions_numbers_whatever_the_judgement():
+    no_year = Coverage(names=1.0, numbers=0.0, words=1.0)
+    assert not decide(no_year, 0.99, Thresholds(judge=0.5, judge_covered=0.5))
+    assert not decide(no_year, None)
+    assert decide(Coverage(1.0, 1.0, 1.0), 0.99, Thresholds(judge=0.5, judge_covered=0.5))
+
+
+@pytest.mark.integration
+def test_an_answer_from_another_year_is_refused_even_by_an_unjudged_model(tiny_corpus, tmp_path, embedder):
+    from rag import Assistant
+
+    # no judge thresholds: the judgement refuses nothing, the question's numbers still must be stated
+    model = ScriptedModel("Harlow Dynamics posted revenue of $3.1 billion [1].", p_yes=0.99)
+    a = Assistant(corpus=tiny_corpus, index_dir=tmp_path / "i", llm=model, embedder=embedder)
+    other_year = a.ask("What revenue did Harlow Dynamics post in 2021?")
+    assert other_year.refused and other_year.citations == [] and other_year.support.coverage.numbers == 0.0
+    asked_year = a.ask("What revenue did Harlow Dynamics post in 2019?")
+    assert not asked_year.refused and asked_year.citations[0].passage.source == "harlow.txt"
+    assert model.judged == []  # no measured thresholds: no judgement prompt either
+
+
 def test_focused_judgement_keeps_the_answer_prompts_system_message():
     from rag.support import FOCUSED_SYSTEM, focused_messages
 

@@ -147,6 +147,9 @@ class StoreWriter(Protocol):
     def count_chunks(self) -> int:
         """Chunks the generation being written holds (after the changes made so far)."""
 
+    def count_files(self) -> int:
+        """Files with chunks (not skipped) in the generation being written."""
+
     def commit(self, settings: dict, progress: Progress | None = None) -> None:
         """Publish every change made through this writer at once."""
 

@@ -194,6 +194,10 @@ class EmbeddedWriter:
         self._unlink(source)
         self.changed = True
 
+    def count_files(self) -> int:
+        (n,) = self.db.execute("SELECT COUNT(*) FROM files WHERE gen_removed IS NULL AND skipped = ''").fetchone()
+        return int(n)
+
     def count_chunks(self) -> int:
         """Chunks the generation being written holds (counted from the changes, not the table)."""
         if self.manifest is None:
@@ -225,7 +229,7 @@ class EmbeddedWriter:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany("INSERT OR REPLACE INTO tombstones VALUES (?, ?)", [(k, self.gen) for k in new_tomb])
         n_chunks = self.count_chunks()
-        (n_files,) = self.db.execute("SELECT COUNT(*) FROM files WHERE gen_removed IS NULL AND skipped = ''").fetchone()
+        n_files = self.count_files()
         import tantivy
 
         manifest = {

@@ -185,6 +185,10 @@ class PostgresWriter:
         self._unlink(source)
         self.changed = True
 
+    def count_files(self) -> int:
+        (n,) = self._x("SELECT count(*) FROM {s}.files WHERE skipped = ''").fetchone()
+        return int(n)
+
     def count_chunks(self) -> int:
         return self.n_chunks
 
@@ -197,7 +201,7 @@ class PostgresWriter:
             self._swap_in(int(settings["embedder"]["dim"]), progress)
         else:
             self._x("DELETE FROM {s}.terms WHERE df <= 0")
-        (n_files,) = self._x("SELECT count(*) FROM {s}.files WHERE skipped = ''").fetchone()
+        n_files = self.count_files()
         generation = self.published + 1
         self._x("INSERT INTO {s}.meta (id, format_version, generation, settings, n_chunks, n_files, total_terms, updated) "
                 "VALUES (1, %s, %s, %s, %s, %s, %s, now()) ON CONFLICT (id) DO UPDATE SET "

@@ -21,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +107,28 @@ def _all_vectors(index) -> np.ndarray:
     return index.index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), np.float32)
 
 
+_bases: "weakref.WeakValueDictionary[tuple, object]" = weakref.WeakValueDictionary()
+_bases_lock = threading.Lock()
+
+
+def open_base(path: Path):
+    """The base index in ``path``, memory-mapped, shared by every reader in this process.
+
+    A base file is written once under a new name and never changed, so the reader of the next
+    generation (and the writer of a sync) can share the one already open: reopening would read
+    the HNSW graph again (seconds cold, and as much memory again while both are alive)."""
+    import faiss
+
+    st = path.stat()
+    key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+    with _bases_lock:
+        index = _bases.get(key)
+        if index is None:
+            index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
+            _bases[key] = index
+        return index
+
+
 class VectorReader:
     """Search and reconstruct the vectors of one generation."""
 
@@ -112,7 +136,7 @@ class VectorReader:
         import faiss
 
         self.dim, self.settings, self.kind = dim, settings, data.get("kind", "flat")
-        self.base = faiss.read_index(str(directory / data["base"]), faiss.IO_FLAG_MMAP_IFC) if data.get("base") else None
+        self.base = open_base(directory / data["base"]) if data.get("base") else None
         self.delta = faiss.read_index(str(directory / data["delta"])) if data.get("delta") else None
         self._tombstones = np.asarray(sorted(tombstones), dtype=np.int64)
         self._params = self._search_params()
@@ -187,7 +211,7 @@ def write_generation(directory: Path, data: dict | None, tombstones: Sequence[in
         name = f"vectors-{generation}.faiss"
         _fsync_write(new, directory / name)
         return {"kind": kind, "base": name, "base_generation": generation, "delta": None, "n": new.ntotal}, [], True
-    base_n = faiss.read_index(str(base_path), faiss.IO_FLAG_MMAP_IFC).ntotal if base_path else 0
+    base_n = open_base(base_path).ntotal if base_path else 0
     delta = faiss.read_index(str(directory / data["delta"])) if data.get("delta") else _empty(dim)
     removed = np.asarray(sorted(set(int(k) for k in change.removed)), dtype=np.int64)
     in_delta = np.intersect1d(removed, _ids(delta))

@@ -62,11 +62,19 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+_GLUED = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
 def word_stems(text: str) -> set[str]:
     """Stems of every word of ``text``, stop words included: the haystack for whole-word matching.
     Tokens with dots, hyphens or digits count whole as well ("U.S.", "G-7", "A320"), so that
-    the names :func:`names` finds can be found."""
-    return {stem(w) for w in _WORD.findall(text)} | {stem(t.rstrip(".")) for t in _TOKEN.findall(text)}
+    the names :func:`names` finds can be found. A word with a capital after a small letter also
+    counts by its parts: scraped pages glue neighbouring elements ("Written byJane Doe"), and
+    "byJane" must not hide the name; "iPhone" still counts whole."""
+    found = _WORD.findall(text)
+    glued = [part for w in found if _GLUED.search(w) for part in _GLUED.split(w)]
+    return ({stem(w) for w in found} | {stem(w) for w in glued}
+            | {stem(t.rstrip(".")) for t in _TOKEN.findall(text)})
 
 
 def content_words(text: str) -> set[str]:

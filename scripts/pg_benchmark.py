@@ -91,13 +91,10 @@ def synthetic(size: int, dsn: str, work: Path, cache: Path, real: int, n_queries
 
     import scale_benchmark as sb
     from rag import Assistant
-    from rag.chunking import content_hash
     from rag.config import Config
     from rag.embedding import Embedder
-    from rag.store.base import FileState
     from rag.store.postgres import PostgresBackend, schema_for
     from rag.store.sync import chunking_settings
-    from rag.types import Chunk
 
     pool = sb._sentences()
     texts, vecs, _ = sb.real_vectors(real, cache, pool)
@@ -107,28 +104,12 @@ def synthetic(size: int, dsn: str, work: Path, cache: Path, real: int, n_queries
     cfg = Config().replace(corpus=corpus, index_dir=work / f"index-{size}", store="postgres", dsn=dsn)
     settings = {"embedder": {"name": cfg.embedder, "dim": int(vecs.shape[1]), "normalized": True},
                 "chunking": chunking_settings(cfg)}
-    rng, trng = np.random.default_rng(11), random.Random(13)
     all_vecs = np.zeros((size, vecs.shape[1]), np.float32)
     t0 = time.perf_counter()
     with PostgresBackend().writer(cfg) as w:
         w.reset()
-        for f in range(0, size, sb.CHUNKS_PER_FILE):
-            chunks, rows, parts, pos = [], [], [], 0
-            source = f"a{f // sb.CHUNKS_PER_FILE:07d}.txt"
-            for i in range(f, min(f + sb.CHUNKS_PER_FILE, size)):
-                (title, body), v = (texts[i], vecs[i]) if i < len(texts) else sb.derived(i, texts, vecs, rng, trng)
-                all_vecs[i] = v
-                chunks.append(Chunk(f"{source}:{i - f}", source, source, title, None, body, pos, pos + len(body),
-                                    len(body) // 4, content_hash(title, body)))
-                rows.append(v)
-                parts.append(body)
-                pos += len(body) + 2
-            text = "\n\n".join(parts)
-            path = corpus / source
-            path.write_text(text, encoding="utf-8")
-            st = path.stat()
-            w.put_file(FileState(source, "synthetic", st.st_size, st.st_mtime_ns, chunks[0].title, None,
-                                 (chunks[0].title,), len(chunks)), text, chunks, np.stack(rows))
+        for state, text, chunks, rows in sb.synthetic_files(size, texts, vecs, corpus, all_vecs):
+            w.put_file(state, text, chunks, rows)
         rows_s = time.perf_counter() - t0
         w.commit(settings)
     build_s = time.perf_counter() - t0

@@ -26,6 +26,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -90,14 +91,39 @@ def derived(i: int, texts: list[tuple[str, str]], vecs: np.ndarray, rng: np.rand
     return (f"{title} copy {i}", body), v / np.linalg.norm(v)
 
 
+def synthetic_files(size: int, texts: list[tuple[str, str]], vecs: np.ndarray, corpus: Path,
+                    all_vecs: np.ndarray) -> Iterator[tuple]:
+    """Write the corpus files of ``size`` chunks (``CHUNKS_PER_FILE`` a file) and yield, per file,
+    what a store writer's ``put_file`` takes; every chunk's vector also goes into ``all_vecs``."""
+    from rag.chunking import content_hash
+    from rag.store.base import FileState
+    from rag.types import Chunk
+
+    rng, trng = np.random.default_rng(11), random.Random(13)
+    for f in range(0, size, CHUNKS_PER_FILE):
+        rows, chunks, parts, pos = [], [], [], 0
+        source = f"a{f // CHUNKS_PER_FILE:07d}.txt"
+        for i in range(f, min(f + CHUNKS_PER_FILE, size)):
+            (title, body), v = ((texts[i], vecs[i]) if i < len(texts) else derived(i, texts, vecs, rng, trng))
+            all_vecs[i] = v
+            chunks.append(Chunk(f"{source}:{i - f}", source, source, title, None, body, pos, pos + len(body),
+                                len(body) // 4, content_hash(title, body)))
+            rows.append(v)
+            parts.append(body)
+            pos += len(body) + 2
+        text = "\n\n".join(parts)
+        path = corpus / source
+        path.write_text(text, encoding="utf-8")
+        st = path.stat()
+        state = FileState(source, "synthetic", st.st_size, st.st_mtime_ns, chunks[0].title, None, (chunks[0].title,), len(chunks))
+        yield state, text, chunks, np.stack(rows)
+
+
 def build(size: int, work: Path, cache: Path, real: int) -> dict:
     """Write the corpus files and the index of ``size`` chunks through the store's writer."""
-    from rag.chunking import content_hash
     from rag.config import Config
-    from rag.store.base import FileState
     from rag.store.embedded import EmbeddedBackend
     from rag.store.sync import chunking_settings
-    from rag.types import Chunk
 
     pool = _sentences()
     texts, vecs, embed_rate = real_vectors(real, cache, pool)
@@ -107,27 +133,11 @@ def build(size: int, work: Path, cache: Path, real: int) -> dict:
     config = Config().replace(corpus=corpus, index_dir=idx)
     settings = {"embedder": {"name": config.embedder, "dim": int(vecs.shape[1]), "normalized": True},
                 "chunking": chunking_settings(config)}
-    rng, trng = np.random.default_rng(11), random.Random(13)
     all_vecs = np.lib.format.open_memmap(work / f"vectors-{size}.npy", mode="w+", dtype=np.float32, shape=(size, vecs.shape[1]))
     t0 = time.perf_counter()
     with EmbeddedBackend().writer(config) as w:
-        for f in range(0, size, CHUNKS_PER_FILE):
-            rows, chunks, parts, pos = [], [], [], 0
-            source = f"a{f // CHUNKS_PER_FILE:07d}.txt"
-            for i in range(f, min(f + CHUNKS_PER_FILE, size)):
-                (title, body), v = ((texts[i], vecs[i]) if i < len(texts) else derived(i, texts, vecs, rng, trng))
-                all_vecs[i] = v
-                chunks.append(Chunk(f"{source}:{i - f}", source, source, title, None, body, pos, pos + len(body),
-                                    len(body) // 4, content_hash(title, body)))
-                rows.append(v)
-                parts.append(body)
-                pos += len(body) + 2
-            text = "\n\n".join(parts)
-            path = corpus / source
-            path.write_text(text, encoding="utf-8")
-            st = path.stat()
-            state = FileState(source, "synthetic", st.st_size, st.st_mtime_ns, chunks[0].title, None, (chunks[0].title,), len(chunks))
-            w.put_file(state, text, chunks, np.stack(rows))
+        for state, text, chunks, rows in synthetic_files(size, texts, vecs, corpus, all_vecs):
+            w.put_file(state, text, chunks, rows)
         w.commit(settings)
     all_vecs.flush()
     seconds = time.perf_counter() - t0

@@ -183,3 +183,9 @@ def test_names_with_dots_hyphens_and_digits_are_found():
     assert ground("The U.K., Peru and Chile lead the pact [1].", p, "Who leads the pact?")[2]
     assert ground("It covers the A-9 corridor [1].", p, "What does the pact cover?")[2]
     assert not ground("It covers the B-9 corridor [1].", p, "What does the pact cover?")[2]
+
+
+def test_names_glued_to_a_neighbouring_word_by_scraping_are_found():
+    byline = [P("Market wrap Written byMarta KowalReviewed byNewsdesk Staff. Grain prices slipped.", "g.txt")]
+    assert ground("The wrap was written by Marta Kowal [1].", byline, "Who wrote the market wrap?")[2]
+    assert not ground("The wrap was written by Marta Nowak [1].", byline, "Who wrote the market wrap?")[2]

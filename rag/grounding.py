@@ -144,16 +144,37 @@ def check_sentence(sentence: str, passages: list[Passage], question: str) -> Sen
     return SentenceCheck(bare, markers, tuple(ranked), bool(ranked), found)
 
 
+_JOINER = re.compile(r"^(?:while|whereas|but|and)\s+")
+
+
 def _normalise_markers(answer: str) -> str:
     answer = re.sub(r"(\[\d+\])\s*\.", r"\1.", answer.strip())  # "fact [1] ." -> "fact [1]."
     # a marker after the full stop belongs to the sentence before it: "fact. [1]" -> "fact [1]."
     return re.sub(r"([.!?])((?:\s*\[\d+\])+)(?=\s|$)", lambda m: m.group(2) + m.group(1), answer)
 
 
+# where one sentence joins two claims: a semicolon, or a comma before a clause-joining word
+_CLAUSE = re.compile(r";\s+|,\s+(?=(?:while|whereas|but|and)\s)")
+
+
+def clauses(sentence: str) -> list[str]:
+    """``sentence`` cut where it joins two claims ("X rose 3% [1], while Y fell 2% [2]."),
+    each part keeping its own punctuation."""
+    cuts = [m.end() for m in _CLAUSE.finditer(sentence)]
+    return [sentence[a:b] for a, b in zip([0, *cuts], [*cuts, len(sentence)]) if sentence[a:b].strip()]
+
+
 def check_answer(answer: str, passages: list[Passage], question: str) -> list[SentenceCheck]:
-    """One check per sentence of ``answer``, in order."""
+    """One check per sentence of ``answer``, in order. A sentence that no passage backs whole
+    is checked clause by clause: one sentence often joins facts of two passages."""
     answer = _normalise_markers(answer)
-    return [check_sentence(answer[a:b], passages, question) for a, b in split_sentences(answer)]
+    out: list[SentenceCheck] = []
+    for a, b in split_sentences(answer):
+        whole = check_sentence(answer[a:b], passages, question)
+        parts = clauses(answer[a:b]) if not whole.supported else []
+        checks = [check_sentence(part, passages, question) for part in parts] if len(parts) > 1 else []
+        out.extend(checks if any(c.supported for c in checks) else [whole])
+    return out
 
 
 def render(checks: list[SentenceCheck], passages: list[Passage]) -> tuple[str, list[Citation]]:
@@ -165,10 +186,15 @@ def render(checks: list[SentenceCheck], passages: list[Passage]) -> tuple[str, l
         if not check.supported:
             continue
         keep = [m for m in dict.fromkeys(check.markers) if m in check.supporting] or [check.supporting[0]]
-        body = check.text
-        end = len(body.rstrip(".!?"))
+        body = check.text.strip()
+        if not out or out[-1].endswith((".", "!", "?")):  # a clause that now starts a sentence
+            body = _JOINER.sub("", body)
+            body = body[:1].upper() + body[1:]
+        end = len(body.rstrip(".!?,;"))
         out.append(body[:end] + " " + "".join(f"[{m}]" for m in keep) + body[end:])
         cited.extend(m for m in keep if m not in cited)
+    if out and out[-1].endswith((",", ";")):  # the sentence's last clause was dropped
+        out[-1] = out[-1][:-1] + "."
     return " ".join(out), [Citation(marker=m, passage=passages[m - 1]) for m in cited]
 
 

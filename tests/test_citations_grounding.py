@@ -189,3 +189,18 @@ def test_names_glued_to_a_neighbouring_word_by_scraping_are_found():
     byline = [P("Market wrap Written byMarta KowalReviewed byNewsdesk Staff. Grain prices slipped.", "g.txt")]
     assert ground("The wrap was written by Marta Kowal [1].", byline, "Who wrote the market wrap?")[2]
     assert not ground("The wrap was written by Marta Nowak [1].", byline, "Who wrote the market wrap?")[2]
+
+
+def test_a_sentence_joining_two_passages_facts_is_checked_clause_by_clause():
+    metals = [P("Tin futures rose 4% to settle at $31,000 a tonne on Tuesday.", "tin.txt", 0),
+              P("Nickel fell 2% after Indonesia raised its export quota.", "ni.txt", 1)]
+    q = "How did tin and nickel trade?"
+    text, cites, ok = ground("Tin rose 4% to $31,000 a tonne, while nickel fell 2% [1].", metals, q)
+    assert ok and text == "Tin rose 4% to $31,000 a tonne [1], while nickel fell 2% [2]."
+    assert [c.passage.source for c in cites] == ["tin.txt", "ni.txt"]
+    # a clause no passage backs is dropped, the rest stands as a sentence of its own
+    assert ground("Tin rose 4% to $31,000 a tonne, while nickel fell 9% [1].", metals, q)[0] == \
+        "Tin rose 4% to $31,000 a tonne [1]."
+    assert ground("Tin rose 7%, while nickel fell 2% [2].", metals, q)[0] == "Nickel fell 2% [2]."
+    # when no clause is backed, nothing is
+    assert not ground("Tin rose 9%, and nickel fell 5%.", metals, q)[2]

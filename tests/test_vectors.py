@@ -59,3 +59,16 @@ def test_hnsw_above_the_threshold_and_recall_against_exact(tmp_path):
     with pytest.raises(Exception, match="vector_index='ivf'"):
         VectorSettings(kind="ivf")
     json.dumps(d2)  # the manifest section is plain JSON
+
+
+def test_readers_of_one_base_file_share_it_and_a_rewritten_file_is_read_anew(tmp_path):
+    settings = VectorSettings(delta_max=50)
+    data, _, _ = write_generation(tmp_path, None, [], VectorChange([], list(range(1, 101)), unit(100, 4)), DIM, 1, settings)
+    first = VectorReader(tmp_path, data, DIM, [], settings)
+    data2, tomb2, _ = write_generation(tmp_path, data, [], VectorChange([5], [101], unit(1, 5)), DIM, 2, settings)
+    second = VectorReader(tmp_path, data2, DIM, tomb2, settings)
+    assert second.base is first.base  # the next generation reuses the open base: no second copy of it
+    assert second.search(unit(100, 4)[4], 1)[0][0] != 5 and first.search(unit(100, 4)[4], 1)[0][0] == 5
+    (tmp_path / "vectors-1.faiss").unlink()  # a base written again under the same name is a new file
+    again, _, _ = write_generation(tmp_path, None, [], VectorChange([], list(range(1, 11)), unit(10, 6)), DIM, 1, settings)
+    assert len(VectorReader(tmp_path, again, DIM, [], settings)) == 10

@@ -41,9 +41,23 @@ class Claim:
     words: frozenset[str]  # content-word stems beyond the question's
 
 
+_ACRONYM = re.compile(r"((?:[A-Z][\w&’'-]*\s+(?:(?:of|and|for|the|&)\s+)?){2,8})\(([A-Z]{2,10})\)")
+
+
+def defined_acronyms(sentence: str) -> set[str]:
+    """Stems of acronyms that ``sentence`` itself spells out: "Critical Minerals Report (CMR)"
+    makes "CMR" no new name; the words before it are the name to check."""
+    out = set()
+    for m in _ACRONYM.finditer(sentence):
+        initials = "".join(w[0] for w in m.group(1).split() if w[0].isupper())
+        if initials.endswith(m.group(2)):
+            out.add(stem(m.group(2)))
+    return out
+
+
 def claim_of(sentence: str, question: str) -> Claim:
     asked_numbers = [q for q, _, _ in quantities(question)]
-    asked = content_words(question) | names(question)
+    asked = content_words(question) | names(question) | defined_acronyms(sentence)
     nums = tuple(q for q, _, _ in quantities(sentence)
                  if not any(q.value == a.value and q.percent == a.percent for a in asked_numbers))
     return Claim(sentence, nums, frozenset(names(sentence) - asked), frozenset(content_words(sentence) - asked))
@@ -157,10 +171,17 @@ def _normalise_markers(answer: str) -> str:
 _CLAUSE = re.compile(r";\s+|,\s+(?=(?:while|whereas|but|and)\s)")
 
 
+def _depth0(sentence: str, at: int) -> bool:
+    """Whether position ``at`` is outside brackets and quotes ("Acme (NYSE: AC; TSX: A)")."""
+    before = sentence[:at]
+    return (before.count("(") == before.count(")") and before.count("[") == before.count("]")
+            and before.count('"') % 2 == 0 and before.count("“") == before.count("”"))
+
+
 def clauses(sentence: str) -> list[str]:
     """``sentence`` cut where it joins two claims ("X rose 3% [1], while Y fell 2% [2]."),
-    each part keeping its own punctuation."""
-    cuts = [m.end() for m in _CLAUSE.finditer(sentence)]
+    each part keeping its own punctuation; never inside brackets or quotes."""
+    cuts = [m.end() for m in _CLAUSE.finditer(sentence) if _depth0(sentence, m.start())]
     return [sentence[a:b] for a, b in zip([0, *cuts], [*cuts, len(sentence)]) if sentence[a:b].strip()]
 
 

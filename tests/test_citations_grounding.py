@@ -204,3 +204,14 @@ def test_a_sentence_joining_two_passages_facts_is_checked_clause_by_clause():
     assert ground("Tin rose 7%, while nickel fell 2% [2].", metals, q)[0] == "Nickel fell 2% [2]."
     # when no clause is backed, nothing is
     assert not ground("Tin rose 9%, and nickel fell 5%.", metals, q)[2]
+
+
+def test_an_acronym_the_sentence_spells_out_is_no_new_name_and_brackets_are_never_cut():
+    p = [P("Quarry output at the Northfield Stone Works rose 8% in May.", "q.txt", 0),
+         P("Varn Mining (TSX: VRN; OTC: VRNF) will spend the loan on its Osk mill.", "v.txt", 1)]
+    q = "How did quarry output change?"
+    assert ground("Output at the Northfield Stone Works (NSW) rose 8% [1].", p, q)[2]
+    assert not ground("Output at the Northfield Stone Works (NSX) rose 8% [1].", p, q)[2]
+    text, _, ok = ground("Varn Mining (TSX: VRN; OTC: VRNF) will spend the loan on its Osk mill [2].", p, "What will Varn do?")
+    assert ok and text.startswith("Varn Mining (TSX: VRN; OTC: VRNF) will spend")
+    assert not ground("Varn Mining (TSX: VRN; OTC: VRNF) will spend the loan on its Pell mill [2].", p, "What will Varn do?")[2]

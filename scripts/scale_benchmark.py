@@ -302,7 +302,7 @@ def main() -> int:
                 return 1
             row.update(json.loads(done.stdout.strip().splitlines()[-1]))
             print(f"{size:,} {phase}: {json.dumps(row)}", file=sys.stderr, flush=True)
-        merged = {r["size"]: r for r in old if r["size"] not in args.sizes}  # earlier figures of other sizes stay
+        merged = {r["size"]: r for r in old}  # earlier figures of sizes not measured (yet) stay
         merged.update({r["size"]: r for r in rows + [row]})
         rows = [merged[k] for k in sorted(merged)]
         args.out.mkdir(parents=True, exist_ok=True)

@@ -111,12 +111,29 @@ _bases: "weakref.WeakValueDictionary[tuple, object]" = weakref.WeakValueDictiona
 _bases_lock = threading.Lock()
 
 
-def open_base(path: Path):
+def _read_ahead(path: Path, nbytes: int) -> None:
+    """Read the first ``nbytes`` of ``path`` in large sequential reads, into the page cache only.
+
+    An HNSW file starts with its graph (about 0.27 GB at 1M vectors), which ``read_index`` pages
+    in by small faults even when it maps the vectors: 5.7 s from a cold cache here, against 0.9 s
+    after one sequential read of that head."""
+    buf = bytearray(16 << 20)
+    with open(path, "rb", buffering=0) as fh:
+        left = nbytes
+        while left > 0:
+            got = fh.readinto(memoryview(buf)[:min(len(buf), left)])
+            if not got:
+                break
+            left -= got
+
+
+def open_base(path: Path, graph_bytes: int = 0):
     """The base index in ``path``, memory-mapped, shared by every reader in this process.
 
     A base file is written once under a new name and never changed, so the reader of the next
     generation (and the writer of a sync) can share the one already open: reopening would read
-    the HNSW graph again (seconds cold, and as much memory again while both are alive)."""
+    the HNSW graph again (seconds cold, and as much memory again while both are alive).
+    ``graph_bytes``: how much of the file's head to read ahead first (what is not vectors)."""
     import faiss
 
     st = path.stat()
@@ -124,9 +141,18 @@ def open_base(path: Path):
     with _bases_lock:
         index = _bases.get(key)
         if index is None:
+            if graph_bytes > 0:
+                _read_ahead(path, min(graph_bytes, st.st_size))
             index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
             _bases[key] = index
         return index
+
+
+def _graph_bytes(path: Path, data: dict, dim: int) -> int:
+    """The head of an HNSW base file that is not its vectors (``data["n"]`` approximates its count)."""
+    if data.get("kind") != "hnsw":
+        return 0  # a flat base is all vectors: nothing to read ahead
+    return max(0, path.stat().st_size - int(data.get("n", 0)) * dim * 4)
 
 
 class VectorReader:
@@ -136,7 +162,8 @@ class VectorReader:
         import faiss
 
         self.dim, self.settings, self.kind = dim, settings, data.get("kind", "flat")
-        self.base = open_base(directory / data["base"]) if data.get("base") else None
+        base = directory / data["base"] if data.get("base") else None
+        self.base = open_base(base, _graph_bytes(base, data, dim)) if base is not None else None
         self.delta = faiss.read_index(str(directory / data["delta"])) if data.get("delta") else None
         self._tombstones = np.asarray(sorted(tombstones), dtype=np.int64)
         self._params = self._search_params()

@@ -192,30 +192,23 @@ class EmbeddedStore:
                 return out[:k]
             want *= 4
 
+    def _rows_in(self, columns: str, column: str, values: Sequence) -> list:
+        """``columns`` of the chunks of this generation whose ``column`` is one of ``values``."""
+        if not values:
+            return []
+        marks = ",".join("?" * len(values))
+        return self._query(f"SELECT {columns} FROM chunks WHERE {column} IN ({marks}) AND gen_added <= ? "
+                           f"AND (gen_removed IS NULL OR gen_removed > ?)", [*values, self.generation, self.generation])
+
     def _alive(self, keys: Sequence[int]) -> set[int]:
-        if not keys:
-            return set()
-        marks = ",".join("?" * len(keys))
-        rows = self._query(f"SELECT key FROM chunks WHERE key IN ({marks}) AND gen_added <= ? "
-                           f"AND (gen_removed IS NULL OR gen_removed > ?)", [*keys, self.generation, self.generation])
-        return {k for (k,) in rows}
+        return {k for (k,) in self._rows_in("key", "key", keys)}
 
     def chunks(self, keys: Sequence[int]) -> dict[int, Chunk]:
-        if not keys:
-            return {}
-        marks = ",".join("?" * len(keys))
-        rows = self._query(f"SELECT key, {_COLUMNS} FROM chunks WHERE key IN ({marks}) AND gen_added <= ? "
-                           f"AND (gen_removed IS NULL OR gen_removed > ?)", [*keys, self.generation, self.generation])
-        return {r[0]: Chunk(*r[1:]) for r in rows}
+        return {r[0]: Chunk(*r[1:]) for r in self._rows_in(f"key, {_COLUMNS}", "key", keys)}
 
     def keys_of(self, chunk_ids: Sequence[str]) -> dict[str, int]:
         """Keys of the given ``Chunk.chunk_id`` values (for tests and tools)."""
-        if not chunk_ids:
-            return {}
-        marks = ",".join("?" * len(chunk_ids))
-        rows = self._query(f"SELECT chunk_id, key FROM chunks WHERE chunk_id IN ({marks}) AND gen_added <= ? "
-                           f"AND (gen_removed IS NULL OR gen_removed > ?)", [*chunk_ids, self.generation, self.generation])
-        return dict(rows)
+        return dict(self._rows_in("chunk_id, key", "chunk_id", chunk_ids))
 
     def vectors(self, keys: Sequence[int]) -> np.ndarray:
         return self._vectors.reconstruct(keys)

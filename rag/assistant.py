@@ -178,12 +178,12 @@ class Assistant:
         hits = state.retriever.search(q, k)
         qv = state.dense.query_vector(q)
         passages = to_passages(state.index, hits, qv)
-        if self.config.passage_tokens > 0:
+        if self.config.evidence_tokens > 0:
             # show the sentences that matter: a shorter prompt, read faster, distracts less
             def similarity(sentences: list[str]) -> list[float]:
                 return [float(v @ qv) for v in self.embedder.encode(sentences)]
 
-            passages = evidence.select(q, passages, count_tokens, self.config.passage_tokens, similarity)
+            passages = evidence.select_sentences(q, passages, count_tokens, self.config.evidence_tokens, similarity)
         return passages
 
     # --- generation ------------------------------------------------------------------

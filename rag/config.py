@@ -27,8 +27,9 @@ class Config:
     chunk_tokens: int = 150  # cl100k tokens per chunk (upper bound, sentences are kept whole)
     chunk_overlap: int = 30  # tokens of trailing sentences repeated at the next chunk's start
     k: int = 4  # passages shown to the model
-    group_titles: bool = False  # show each article's title once above its passages
-    passage_tokens: int = 0  # show each passage's best run of sentences within this many tokens (0: whole chunk)
+    group_titles: bool = True  # show each article's title once above its passages
+    # show the k passages' best sentences within this many tokens in all (rag.evidence; 0: whole passages)
+    evidence_tokens: int = 250
     candidates: int = 20  # passages each retriever returns before fusion
     hybrid: bool = True  # fuse BM25 with dense retrieval (reciprocal rank fusion)
     n_ctx: int = 2048

@@ -224,9 +224,36 @@ def split_question(question: str) -> list[str]:
     for p in parts:
         unique.setdefault(p.lower(), p)  # drop repeats, keep order
     parts = list(unique.values())
+    if any(_refers_back(p) for p in parts[1:]):
+        return [question]  # "..., and what would breaking each one signal?": one ask about one thing
     if len(parts) > 3:
         parts = parts[:2] + [" ".join(parts[2:])]
     return parts if len(parts) > 1 else [question]
+
+
+_EACH_ONE = re.compile(r"\b(?:each|either|neither)\s+(?:one|of\s+them|of\s+these|of\s+those)\b", re.I)
+
+
+def _refers_back(part: str) -> bool:
+    """A later part that points back into an earlier one ("what will it cost?", "what does the
+    report say this will do?", "what would breaking each one signal?") is not a question of its
+    own: answered alone it loses what "it" is, so the question is kept whole."""
+    if len([s for s in _SENTENCE_END.split(part) if s.strip()]) > 1:
+        return False  # "X appears in both. What did it announce in A?": "it" points into its own lead
+    if _EACH_ONE.search(part):
+        return True
+    low = [w.lower() for w in _words(part)]
+    for i, w in enumerate(low):
+        prev, nxt = (low[i - 1] if i else None), (low[i + 1] if i + 1 < len(low) else None)
+        if w in ("it", "they", "them") and not (w == "it" and _dummy_it(low, i)):
+            return True
+        # a demonstrative standing for a thing: "this will", "why were those closed", "after
+        # that?"; not "this year", nor a relative "that" after a noun ("the plant that will close")
+        if (w in _DEMONSTRATIVE and (nxt is None or nxt in _AUX or prev in _AUX | _WH)
+                and not (w in ("this", "these") and nxt in _NOW)):
+            if w != "that" or prev is None or prev in FUNCTION_WORDS:
+                return True
+    return False
 
 
 def is_multi_part(question: str) -> bool:

@@ -1,36 +1,19 @@
-"""Evidence selection: show the model the sentences of each passage that matter.
+"""Evidence selection: show the model the sentences of the retrieved passages that matter.
 
-Scope: pure functions that cut a retrieved passage down to a run of consecutive
-sentences within a token budget, chosen by how well each sentence matches the
-question. A shorter prompt is read faster and distracts a small model less. The cut
-passage is still an exact slice of its source text (``start``/``end`` move with it), so
-citations keep pointing at real spans.
+Scope: pure functions that cut the retrieved passages down to their best sentences within
+one token budget for the whole prompt. A shorter prompt is read faster and distracts a
+small model less. Every cut passage is still an exact slice of its source text
+(``start``/``end`` move with it), so citations keep pointing at real spans.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from .chunking import split_sentences
 from .types import Passage
 from .words import content_words
-
-
-def best_window(scores: Sequence[float], costs: Sequence[int], budget: int) -> tuple[int, int]:
-    """The run ``[a, b)`` of consecutive items whose costs fit ``budget`` (at least one item)
-    with the highest total score; ties go to the earlier run."""
-    best = (float("-inf"), 0, 1)
-    for a in range(len(scores)):
-        total, cost = 0.0, 0
-        for b in range(a, len(scores)):
-            cost += costs[b]
-            if cost > budget and b > a:
-                break
-            total += scores[b]
-            if total > best[0] + 1e-12:
-                best = (total, a, b + 1)
-    return best[1], best[2]
 
 
 def lexical_scores(question: str, sentences: Sequence[str]) -> list[float]:
@@ -41,32 +24,76 @@ def lexical_scores(question: str, sentences: Sequence[str]) -> list[float]:
     return [len(asked & content_words(s)) / len(asked) for s in sentences]
 
 
-def select(question: str, passages: Sequence[Passage], count_tokens: Callable[[str], int], budget: int,
-           similarity: Callable[[list[str]], list[float]] | None = None) -> list[Passage]:
-    """Each passage cut to its best run of sentences within ``budget`` tokens. A sentence's score
-    is its share of the question's words plus, when ``similarity`` is given, its embedding
-    similarity to the question; a run must score above zero to matter, so a sentence that
-    shares nothing with the question adds nothing and the run stays short."""
-    if budget <= 0:
+@dataclass(frozen=True)
+class _Sentence:
+    passage: int  # index into the passages
+    position: int  # sentence number within its passage
+    start: int  # offsets within the passage's text
+    end: int
+    text: str
+
+
+def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
+    """Every sentence of the passages once: overlapping chunks of one article repeat
+    sentences, and the first (best-ranked) passage keeps them."""
+    seen: set[tuple[str, int]] = set()
+    out: list[_Sentence] = []
+    for i, p in enumerate(passages):
+        for j, (s, e) in enumerate(split_sentences(p.text)):
+            if (p.source, p.start + s) not in seen:
+                seen.add((p.source, p.start + s))
+                out.append(_Sentence(i, j, s, e, p.text[s:e]))
+    return out
+
+
+def _passage_prior(passages: Sequence[Passage]) -> list[float]:
+    """Each passage's retrieval score scaled to 0..1 among the passages."""
+    scores = [p.score for p in passages]
+    hi, lo = max(scores), min(scores)
+    return [(s - lo) / (hi - lo) if hi > lo else 1.0 for s in scores]
+
+
+def select_sentences(question: str, passages: Sequence[Passage], count_tokens: Callable[[str], int],
+                     budget: int, similarity: Callable[[list[str]], list[float]] | None = None,
+                     passage_weight: float = 0.5) -> list[Passage]:
+    """The passages cut to their best sentences, within ``budget`` tokens in all.
+
+    A sentence scores its share of the question's content words, plus its embedding
+    ``similarity`` to the question when given, plus ``passage_weight`` times its passage's
+    retrieval score scaled to 0..1 (a sentence of the best passage is likelier to matter than
+    an equally worded one further down). Every sentence that still fits is taken, best first,
+    so the budget is spent on the best of what is there. Consecutive chosen sentences form one
+    passage; passages keep their retrieval order. ``budget <= 0`` keeps the passages whole.
+    """
+    if budget <= 0 or not passages:
         return list(passages)
+    units = _sentences(passages)
+    if not units:
+        return list(passages)
+    texts = [u.text for u in units]
+    dense = similarity(texts) if similarity else [0.0] * len(units)
+    prior = _passage_prior(passages)
+    scores = [lx + sm + passage_weight * prior[u.passage]
+              for u, lx, sm in zip(units, lexical_scores(question, texts), dense)]
+    costs = [count_tokens(t) for t in texts]
+    best_first = sorted(range(len(units)), key=lambda x: -scores[x])
+    chosen: set[int] = set()
+    used = 0
+    for x in best_first:
+        if used + costs[x] <= budget:
+            chosen.add(x)
+            used += costs[x]
+    if not chosen:  # one sentence longer than the budget: show it rather than nothing
+        chosen.add(best_first[0])
+    runs: list[list[int]] = []
+    for x in sorted(chosen, key=lambda x: (units[x].passage, units[x].position)):
+        last = units[runs[-1][-1]] if runs else None
+        if last and last.passage == units[x].passage and last.position + 1 == units[x].position:
+            runs[-1].append(x)
+        else:
+            runs.append([x])
     cut: list[Passage] = []
-    spans_of = [split_sentences(p.text) for p in passages]
-    texts = [[p.text[s:e] for s, e in spans] for p, spans in zip(passages, spans_of)]
-    flat = [t for ts in texts for t in ts]
-    dense = similarity(flat) if similarity and flat else [0.0] * len(flat)
-    at = 0
-    for p, spans, sentences in zip(passages, spans_of, texts):
-        n = len(sentences)
-        sims, at = dense[at:at + n], at + n
-        if n <= 1 or count_tokens(p.text) <= budget:
-            cut.append(p)
-            continue
-        lex = lexical_scores(question, sentences)
-        # centre dense scores on the passage's mean, so only sentences better than their
-        # neighbours pull the window; lexical overlap counts as is
-        mean = sum(sims) / n
-        scores = [lx + (sm - mean) for lx, sm in zip(lex, sims)]
-        a, b = best_window(scores, [count_tokens(s) for s in sentences], budget)
-        s, e = spans[a][0], spans[b - 1][1]
+    for run in runs:
+        p, s, e = passages[units[run[0]].passage], units[run[0]].start, units[run[-1]].end
         cut.append(replace(p, text=p.text[s:e], start=p.start + s, end=p.start + e))
     return cut

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from .chunking import split_sentences
 from .citations import strip_markers
 from .types import Citation, Passage
-from .words import Quantity, content_words, names, quantities, stem, word_stems
+from .words import Quantity, content_words, found_in, names, quantities, stem, word_stems
 
 # words that say how a question is asked, not what it is about
 _QUESTION_FILLER = content_words("much many give given know kind happen happened happens")
@@ -106,7 +106,7 @@ def find_evidence(claim: Claim, passage: Passage, window: int = 2) -> Evidence |
             run = sentences[i:i + size]
             stems = head_stems.union(*(r[2] for r in run))
             numbers = head_numbers + [n for r in run for n in r[3]]
-            if not all(n in stems for n in claim.names):
+            if not all(found_in(n, stems) for n in claim.names):  # "Chinese" is backed by "China"
                 continue
             if not all(any(q.backed_by(p, near) for p, near in numbers) for q in claim.numbers):
                 continue

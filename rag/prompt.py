@@ -54,7 +54,8 @@ def _grouped(passages: list[Passage]) -> str:
     for n, p in enumerate(passages, start=1):
         body = quote(p.text)
         if (p.source, p.title) != last:
-            when = f", {p.date}" if p.date else ""
+            # the date on a line of its own: after a title cut short with "…" it read as title
+            when = f"\nDate: {p.date}" if p.date else ""
             blocks.append(f"Article: {quote(p.title)}{when}\n[{n}] {body}")
             last = (p.source, p.title)
         else:

@@ -27,7 +27,7 @@ from .chunking import split_sentences
 from .grounding import SentenceCheck, date_forms
 from .safety import quote
 from .types import Passage
-from .words import content_words, names, quantities, word_stems
+from .words import content_words, found_in, names, quantities, word_stems
 
 JUDGE_QUESTION = (
     "Check your answer against the passages. Do they state it as the answer to exactly what the "
@@ -67,17 +67,6 @@ class Support:
                 "p_yes": self.p_yes, "p_yes_focused": self.p_yes_focused, "accepted": self.accepted}
 
 
-def _matches(stem: str, haystack: set[str]) -> bool:
-    """Whole-word match of a stem, allowing an adjective or plural ending ("Malaysia" / "Malaysian")."""
-    if stem in haystack:
-        return True
-    if len(stem) < 4:
-        return False
-    return any(h.startswith(stem) and h[len(stem):] in ("n", "an", "ian", "s", "es") or
-               stem.startswith(h) and len(h) >= 4 and stem[len(h):] in ("n", "an", "ian", "s", "es")
-               for h in haystack)
-
-
 def coverage(question: str, evidence: str) -> Coverage:
     """How much of what ``question`` pins down appears in ``evidence``."""
     q_names = names(question)
@@ -90,9 +79,9 @@ def coverage(question: str, evidence: str) -> Coverage:
         return found / total if total else 1.0
 
     return Coverage(
-        names=share(sum(_matches(n, stems) for n in q_names), len(q_names)),
+        names=share(sum(found_in(n, stems) for n in q_names), len(q_names)),
         numbers=share(sum(any(q.value == e.value for e in ev_numbers) for q in q_numbers), len(q_numbers)),
-        words=share(sum(_matches(w, stems) for w in q_words), len(q_words)),
+        words=share(sum(found_in(w, stems) for w in q_words), len(q_words)),
     )
 
 

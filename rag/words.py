@@ -77,6 +77,29 @@ def word_stems(text: str) -> set[str]:
             | {stem(t.rstrip(".")) for t in _TOKEN.findall(text)})
 
 
+_ADJECTIVE_ENDINGS = ("ese", "es", "ian", "ean", "an", "n", "s")  # of stems: "Chinese" stems to "chines"
+_PLACE_ENDINGS = ("", "a", "ia", "e", "y")
+
+
+def same_name(a: str, b: str) -> bool:
+    """Two word stems that name one thing: equal, or a name and the adjective or plural made
+    from it ("China"/"Chinese", "Canada"/"Canadian", "Malaysia"/"Malaysian", "Europe"/"European"),
+    sharing at least four letters. ("Paris"/"Parisian" stay apart: the stem of "Paris" is "pari".)"""
+    if a == b:
+        return True
+    for word, other in ((a, b), (b, a)):
+        for end in _ADJECTIVE_ENDINGS:
+            root = word[: -len(end)]
+            if word.endswith(end) and len(root) >= 4 and any(other == root + tail for tail in _PLACE_ENDINGS):
+                return True
+    return False
+
+
+def found_in(word_stem: str, haystack: set[str]) -> bool:
+    """``word_stem`` is one of ``haystack``'s stems, or :func:`same_name` as one."""
+    return word_stem in haystack or (len(word_stem) >= 4 and any(same_name(word_stem, h) for h in haystack))
+
+
 def content_words(text: str) -> set[str]:
     """Stems of the words that carry meaning (no stop words, at least 3 letters)."""
     return {stem(w) for w in _WORD.findall(text) if len(w) > 2 and w.lower() not in STOP_WORDS}

@@ -110,6 +110,16 @@ def test_prompt_numbers_passages_in_order():
     assert user.index("[1]") < user.index("[2]")
 
 
+def test_grouped_prompt_shows_each_articles_title_and_date_once():
+    from rag.prompt import group_by_article
+    shown = group_by_article([P("Ferries resumed.", "f.txt", 0, "Harbour news", "2031-04-02"),
+                              P("Tolls rose.", "t.txt", 1, "Road news"),
+                              P("Crews returned.", "f.txt", 2, "Harbour news", "2031-04-02")])
+    user = build_prompt("q?", shown, grouped=True)[-1]["content"]
+    assert user.count("Article: Harbour news\nDate: 2031-04-02\n[1] Ferries resumed.\n[2] Crews returned.") == 1
+    assert "Article: Road news\n[3] Tolls rose." in user and user.count("Harbour news") == 1
+
+
 def test_fit_passages_respects_context():
     count = lambda s: len(s.split())  # noqa: E731
     many = [P("word " * 100, n=i) for i in range(10)]
@@ -189,6 +199,15 @@ def test_names_glued_to_a_neighbouring_word_by_scraping_are_found():
     byline = [P("Market wrap Written byMarta KowalReviewed byNewsdesk Staff. Grain prices slipped.", "g.txt")]
     assert ground("The wrap was written by Marta Kowal [1].", byline, "Who wrote the market wrap?")[2]
     assert not ground("The wrap was written by Marta Nowak [1].", byline, "Who wrote the market wrap?")[2]
+
+
+def test_a_name_is_backed_by_its_adjective_form_and_no_other_name():
+    quota = [P("Veldora's fisheries ministry set a catch quota of 40 tonnes for Ostrana.", "q.txt")]
+    question = "What catch quota was set?"
+    assert ground("The Veldoran fisheries ministry set a quota of 40 tonnes [1].", quota, question)[2]
+    assert ground("The Ostranese quota is 40 tonnes [1].", quota, question)[2]
+    assert not ground("The Veldish ministry set a quota of 40 tonnes [1].", quota, question)[2]
+    assert not ground("The Tarnese ministry set a quota of 40 tonnes [1].", quota, question)[2]
 
 
 def test_a_sentence_joining_two_passages_facts_is_checked_clause_by_clause():

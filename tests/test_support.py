@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.evidence import best_window, select
+from rag.evidence import select_sentences
 from rag.grounding import check_answer
 from rag.llm import ChatModel
 from rag.support import Coverage, Thresholds, coverage, decide, evidence_of, judge_messages
@@ -63,22 +63,34 @@ def test_judge_continues_the_answer_prompt():
     assert judged[3]["role"] == "user" and "Yes or No" in judged[3]["content"]
 
 
-def test_best_window_fits_the_budget_and_prefers_the_best_run():
-    assert best_window([0.1, 0.9, 0.2, 0.0], [10, 10, 10, 10], 20) == (1, 3)
-    assert best_window([0.1, 0.9, -0.5, 0.8], [10, 10, 10, 10], 40) == (0, 4)
-    assert best_window([0.5, 0.2], [50, 50], 10) == (0, 1)  # one item even over budget
-
-
-def test_select_cuts_passages_to_exact_spans_around_the_question():
+def test_select_sentences_keeps_the_best_sentences_of_all_passages_within_one_budget():
     text = ("The weather was mild. Crowds were thin on Monday. The Kestrel Bridge toll will be 3 euros from May. "
             "Officials expect 9,000 crossings a day. The mayor attended a parade.")
-    long = Passage("b:0", "b.txt", "Bridge", None, text, 100, 100 + len(text), 0.5, 1)
+    long = Passage("b:0", "b.txt", "Bridge", None, text, 100, 100 + len(text), 0.6, 1)
+    other = Passage("c:0", "c.txt", "Ferry", None, "Ferries sail hourly. The ferry toll is 2 euros.", 0, 47, 0.4, 2)
     count = lambda s: len(s.split())  # noqa: E731
-    [cut] = select("What will the Kestrel Bridge toll be?", [long], count, budget=14)
-    assert "toll will be 3 euros" in cut.text and "parade" not in cut.text
-    assert text[cut.start - 100:cut.end - 100] == cut.text
-    short = P("Tolls rise in May.")
-    assert select("toll?", [short], count, budget=14) == [short]
+    cut = select_sentences("What will the Kestrel Bridge toll be?", [long, other], count, budget=10)
+    assert [p.text for p in cut] == ["The Kestrel Bridge toll will be 3 euros from May."]
+    # with room to spare, the next best sentences of every passage fill it
+    cut = select_sentences("What will the Kestrel Bridge toll be?", [long, other], count, budget=30,
+                           similarity=lambda ss: [0.5 if "toll" in s else 0.0 for s in ss])
+    assert sum(count(p.text) for p in cut) <= 30
+    assert any("Crowds were thin on Monday. The Kestrel Bridge toll will be 3 euros" in p.text for p in cut)
+    assert any(p.text == "The ferry toll is 2 euros." for p in cut)
+    for p in cut:  # every cut passage is an exact slice of its source, in retrieval order
+        source = text if p.source == "b.txt" else other.text
+        offset = 100 if p.source == "b.txt" else 0
+        assert source[p.start - offset:p.end - offset] == p.text
+    assert [p.source for p in cut] == sorted(p.source for p in cut)
+    assert select_sentences("toll?", [long], count, budget=0) == [long]
+
+
+def test_select_sentences_shows_a_sentence_once_when_chunks_overlap():
+    first = Passage("d:0", "d.txt", "T", None, "Rates rose in June. Banks lent less.", 0, 36, 0.5, 1)
+    second = Passage("d:1", "d.txt", "T", None, "Banks lent less. Savers gained.", 20, 51, 0.5, 2)
+    count = lambda s: len(s.split())  # noqa: E731
+    cut = select_sentences("Did banks lend less as rates rose?", [first, second], count, budget=100)
+    assert " ".join(p.text for p in cut).count("Banks lent less.") == 1
 
 
 def _answer(question: str, text: str, passages: list[Passage], refused: bool = False) -> Answer:

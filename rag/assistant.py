@@ -177,14 +177,20 @@ class Assistant:
         state = self._state  # read once: a reindex in another thread swaps it whole
         hits = state.retriever.search(q, k)
         qv = state.dense.query_vector(q)
-        passages = to_passages(state.index, hits, qv)
-        if self.config.evidence_tokens > 0:
-            # show the sentences that matter: a shorter prompt, read faster, distracts less
-            def similarity(sentences: list[str]) -> list[float]:
-                return [float(v @ qv) for v in self.embedder.encode(sentences)]
+        return to_passages(state.index, hits, qv)
 
-            passages = evidence.select_sentences(q, passages, count_tokens, self.config.evidence_tokens, similarity)
-        return passages
+    def select_evidence(self, question: str, passages: list[Passage]) -> list[Passage]:
+        """The sentences of ``passages`` the model is shown (rag.evidence), within
+        ``config.evidence_tokens``; the passages whole when that is 0."""
+        if self.config.evidence_tokens <= 0 or not passages:
+            return list(passages)
+        qv = self._state.dense.query_vector(question)
+
+        # a shorter prompt is read faster and distracts a small model less
+        def similarity(sentences: list[str]) -> list[float]:
+            return [float(v @ qv) for v in self.embedder.encode(sentences)]
+
+        return evidence.select_sentences(question, passages, count_tokens, self.config.evidence_tokens, similarity)
 
     # --- generation ------------------------------------------------------------------
 
@@ -272,7 +278,8 @@ class Assistant:
                          model=model_name, standalone_question=standalone, low_confidence=True)
             return
         system = cfg.system_prompt or SYSTEM_PROMPT
-        passages = fit_passages(asked, retrieved, llm.count_tokens, llm.n_ctx, cfg.max_tokens, system=system)
+        shown = self.select_evidence(asked, retrieved)
+        passages = fit_passages(asked, shown, llm.count_tokens, llm.n_ctx, cfg.max_tokens, system=system)
         if cfg.group_titles:
             passages = group_by_article(passages)
         messages = build_prompt(asked, passages, system, grouped=cfg.group_titles)

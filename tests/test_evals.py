@@ -154,6 +154,21 @@ def test_recall_at_k_and_rank_known_position():
     assert (r.source_rank, r.source_recall) == (2, 0.5)
 
 
+def test_pieces_of_one_chunk_share_its_place():
+    # the evidence selection shows two pieces of the first chunk: they count as one place of k
+    first, second = EVIDENCE.split(" to settle")
+    alu = P_ALU.text
+    pieces = [
+        replace(P_OTHER, text="Copper fell 3%", end=14),
+        replace(P_OTHER, text="resume metal exports.", start=42, end=63),
+        replace(P_ALU, text=alu[:alu.index(second)], end=alu.index(second)),
+    ]
+    r = score_retrieval(gold("q1", evidence=first), pieces, k=2)
+    assert (r.source_rank, r.evidence_rank, r.retrieved_sources) == (2, 2, (OTHER, OTHER, ALU))
+    assert score_retrieval(gold("q1"), pieces, k=1).source_rank is None
+    assert score_retrieval(gold("q1"), pieces).k == 2
+
+
 def test_evidence_matching_rule():
     assert evidence_found("aluminum  FUTURES rose\n0.6%", P_ALU.text)  # whitespace and case folded
     half = "Aluminum futures rose 0.6% to settle. Something else."

@@ -41,10 +41,12 @@ Definitions (all shares are in 0..1; ``None`` when the denominator is zero):
   answers (an uncited correct answer counts as unsupported).
   uncited_rate = non-refused answers to answerable questions with no citation /
   non-refused answers to answerable questions.
-* Retrieval, over questions with gold sources, ``passages`` in retrieved order
-  (``Answer.passages`` in a full run, ``retrieve(question, k)`` in a retrieval-only
-  run, which uses the question as asked, without rewriting follow-ups):
-  source_rank = 1-based position of the first passage from a gold source;
+* Retrieval, over questions with gold sources, the passages the model is shown
+  (``Answer.passages`` in a full run; ``select_evidence(question, retrieve(question, k))``
+  in a retrieval-only run, which uses the question as asked, without rewriting
+  follow-ups). A passage is placed by its chunk, so the sentences shown of one chunk
+  share that chunk's place:
+  source_rank = 1-based place of the first passage from a gold source;
   recall_at_k = mean share of a question's gold sources found in the top k;
   hit_at_k = share of questions with at least one gold source in the top k;
   mrr = mean of 1/source_rank (0 when none found).

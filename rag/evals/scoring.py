@@ -64,16 +64,23 @@ class RetrievalScore:
 
 
 def score_retrieval(item: GoldItem, passages: Sequence[Passage], k: int | None = None) -> RetrievalScore:
-    """Ranks of the first gold-source passage and of the evidence among ``passages[:k]``."""
-    k = len(passages) if k is None else k
-    top = list(passages)[:k]
-    sources = tuple(p.source for p in top)
+    """Ranks of the first gold-source passage and of the evidence among the top ``k`` chunks.
+
+    Passages are placed by chunk: the sentences shown of one retrieved chunk (rag.evidence)
+    are cut into pieces that share its ``chunk_id``, and they share its place, so "top k"
+    means "from the first k chunks" however many pieces they were cut into.
+    """
+    places: dict[str, int] = {}
+    placed = [(places.setdefault(p.chunk_id, len(places) + 1), p) for p in passages]
+    k = len(places) if k is None else k
+    top = [(r, p) for r, p in placed if r <= k]
+    sources = tuple(p.source for _, p in top)
     gold = set(item.sources)
-    source_rank = next((i for i, s in enumerate(sources, 1) if s in gold), None)
+    source_rank = next((r for r, p in top if p.source in gold), None)
     recall = len(gold & set(sources)) / len(gold) if gold else None
     evidence_rank = None
     if item.evidence:
-        evidence_rank = next((i for i, p in enumerate(top, 1) if evidence_found(item.evidence, p.text)), None)
+        evidence_rank = next((r for r, p in top if evidence_found(item.evidence, p.text)), None)
     return RetrievalScore(k=k, retrieved_sources=sources, source_rank=source_rank,
                           source_recall=recall, evidence_rank=evidence_rank)
 

@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from rag import Answer, Assistant, ModelError, QuestionError
+from rag.chunking import count_tokens
 from rag.cli import cli
 
 pytestmark = pytest.mark.integration
@@ -73,6 +74,25 @@ def test_retrieve_returns_spans_of_the_source(smol):
     passages = smol.retrieve("How much did Goldman Sachs forecast for copper?", k=3)
     assert len(passages) == 3 and passages[0].source == "003_e8b2ba90174cba1f.txt"
     for p in passages:
+        assert smol.document_text(p.source)[p.start:p.end] == p.text
+
+
+def test_select_evidence_cuts_the_retrieved_chunks_to_exact_slices_within_the_budget(smol):
+    question = "How much did Goldman Sachs forecast for copper?"
+    chunks = smol.retrieve(question, k=4)
+    base = smol.config
+    try:
+        smol.config = base.replace(evidence_tokens=0)
+        assert smol.select_evidence(question, chunks) == chunks  # 0: the chunks whole
+        smol.config = base.replace(evidence_tokens=120)
+        pieces = smol.select_evidence(question, chunks)
+    finally:
+        smol.config = base
+    assert pieces and sum(count_tokens(p.text) for p in pieces) <= 120
+    assert {p.chunk_id for p in pieces} <= {c.chunk_id for c in chunks}
+    order = [c.chunk_id for c in chunks]
+    assert [order.index(p.chunk_id) for p in pieces] == sorted(order.index(p.chunk_id) for p in pieces)
+    for p in pieces:
         assert smol.document_text(p.source)[p.start:p.end] == p.text
 
 

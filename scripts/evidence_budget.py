@@ -1,0 +1,57 @@
+"""Is the answer still in what the model is shown? Evidence budgets compared, no LLM.
+
+Prints figures, asserts nothing:
+  python scripts/evidence_budget.py [--gold evals/gold.jsonl] [--corpus seeds] [--every 1] [--k 4] [--budgets 0 250 300]
+
+For each budget (``evidence_tokens``; 0 shows the k chunks whole), over the answerable gold
+questions: the share whose ``must`` patterns all hold in the shown text ("answer shown"), the
+share whose evidence sentence is shown, and the median of the shown text's tokens (cl100k, the
+unit of the budget; the prompt adds the system message, titles and the question).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--gold", default=str(ROOT / "evals" / "gold.jsonl"))
+    ap.add_argument("--corpus", default=None, help="the gold's corpus (default: the configured one)")
+    ap.add_argument("--every", type=int, default=1, help="take every n-th answerable question")
+    ap.add_argument("--k", type=int, default=None, help="chunks retrieved (default: configured)")
+    ap.add_argument("--budgets", type=int, nargs="+", default=[0, 250])
+    args = ap.parse_args()
+
+    from rag import Assistant
+    from rag.chunking import count_tokens
+    from rag.evals import load_gold
+    from rag.evals.scoring import evidence_found, holds_facts
+
+    items = [g for g in load_gold(args.gold) if g.answerable][:: args.every]
+    assistant = Assistant(corpus=args.corpus)
+    k = args.k or assistant.config.k
+    retrieved = {g.id: assistant.retrieve(g.question, k) for g in items}
+    with_evidence = [g for g in items if g.evidence]
+    print(f"{args.gold}: {len(items)} answerable questions, k={k}")
+    print(f"{'budget':>8} {'answer shown':>13} {'evidence shown':>15} {'median shown tokens':>20}")
+    base = assistant.config
+    for budget in args.budgets:
+        assistant.config = base.replace(evidence_tokens=budget)
+        shown = {g.id: assistant.select_evidence(g.question, retrieved[g.id]) for g in items}
+        answer = sum(holds_facts("\n".join(p.text for p in shown[g.id]), g.must) for g in items) / len(items)
+        evidence = (f"{sum(any(evidence_found(g.evidence, p.text) for p in shown[g.id]) for g in with_evidence) / len(with_evidence):.1%}"
+                    if with_evidence else "-")  # a gold set without evidence sentences
+        tokens = statistics.median(sum(count_tokens(p.text) for p in shown[g.id]) for g in items)
+        label = "whole" if budget <= 0 else str(budget)
+        print(f"{label:>8} {answer:>13.1%} {evidence:>15} {tokens:>20.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -29,8 +29,8 @@ from .safety import strip_links
 from .server_llm import connect
 from .store import DocumentInfo, IndexReport, Store, backend_for
 from .store.sync import needs_sync, stamps_of, sync
-from .support import (Support, Thresholds, coverage, decide, evidence_of, focused_messages, judge_messages,
-                      numbers_stated)
+from .support import (Support, Thresholds, answerable_messages, coverage, decide, evidence_of, focused_messages,
+                      judge_messages, numbers_stated)
 from .types import Answer, Passage, Timings, merge_answers
 
 log = logging.getLogger(__name__)
@@ -336,13 +336,15 @@ class Assistant:
         measured = measured or (given, given)
         judge_t = cfg.judge_threshold if cfg.judge_threshold is not None else measured[0]
         covered_t = cfg.judge_covered_threshold if cfg.judge_covered_threshold is not None else measured[1]
-        p_yes = p_focused = None
+        p_yes = p_focused = p_answerable = None
+        system = messages[0]["content"]  # the answer's system message: llama.cpp keeps it cached for the next question
         if cfg.judge in ("continue", "both"):
             p_yes = round(llm.judge(judge_messages(messages, draft), seed=cfg.seed), 4)
         if cfg.judge in ("focused", "both"):
             claim = " ".join(c.text for c in checks if c.supported)
-            # the answer's system message: llama.cpp keeps it cached for the next question
-            p_focused = round(llm.judge(focused_messages(question, claim, near, messages[0]["content"]), seed=cfg.seed), 4)
-        score = p_focused if cfg.judge == "focused" else p_yes
+            p_focused = round(llm.judge(focused_messages(question, claim, near, system), seed=cfg.seed), 4)
+        if cfg.judge == "answerable":
+            p_answerable = round(llm.judge(answerable_messages(question, near, system), seed=cfg.seed), 4)
+        score = {"focused": p_focused, "answerable": p_answerable}.get(cfg.judge, p_yes)
         thresholds = Thresholds(judge_t, covered_t, cfg.coverage_words)
-        return Support(cov, whole_cov, p_yes, p_focused, decide(cov, score, thresholds))
+        return Support(cov, whole_cov, p_yes, p_focused, decide(cov, score, thresholds), p_answerable)

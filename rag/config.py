@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import RagError
 
-JUDGES = ("continue", "focused", "both", "off")  # how the support check asks the model (rag.support)
+JUDGES = ("answerable", "focused", "continue", "both", "off")  # how the support check asks the model (rag.support)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = "rag.toml"
 
@@ -44,7 +44,9 @@ class Config:
     verify_citations: bool = True  # re-check each answer sentence against the passages (rag.grounding)
     split_questions: bool = True  # answer each part of a multi-part question with its own retrieval
     support_check: bool = True  # refuse answers the cited passages do not state (rag.support)
-    judge: str = "focused"  # the model's yes/no judgement: focused (over the evidence), continue (the answer prompt), both, off
+    # the model's yes/no judgement: answerable (the evidence and the question), focused (the evidence, the
+    # question and the answer), continue (in the answer's conversation), both (continue and focused), off
+    judge: str = "answerable"
     # p(Yes) at which an answer stands on the judgement alone, and the p(Yes) enough when the
     # question's names and numbers are beside the evidence; None: the model's measured values
     # (rag.models), or no refusal by judgement for a model that was not measured

@@ -13,7 +13,11 @@ yes/no judgement. Three signals, combined by :func:`decide`:
   state that answer for exactly what was asked; p(Yes) is read from its next-token
   logits. The judgement prompt continues the answer prompt, so llama.cpp reuses the
   cached passages and the check costs a few dozen tokens.
-* **A focused judgement**, optional: the same question over the evidence alone.
+* **A focused judgement**: the question and the answer over the evidence alone.
+* **The answerable judgement** (the default): the evidence and the question, without the
+  model's answer: "does the passage state the answer to this exact question?". Shown no
+  answer to agree with, the model separates what the passage states from what it only
+  mentions far better than when asked to confirm its own answer (README, "The support check").
 
 An answer that fails the check becomes the refusal. Nothing here knows any topic's
 vocabulary; thresholds were chosen on two corpora (README, "The support check").
@@ -61,10 +65,12 @@ class Support:
     p_yes: float | None = None  # the model's judgement, continuing the answer prompt
     p_yes_focused: float | None = None  # the model's judgement over the evidence alone
     accepted: bool = True
+    p_yes_answerable: float | None = None  # the model's judgement of the question alone over the evidence
 
     def to_dict(self) -> dict:
         return {"coverage": vars(self.coverage), "passage_coverage": vars(self.passage_coverage),
-                "p_yes": self.p_yes, "p_yes_focused": self.p_yes_focused, "accepted": self.accepted}
+                "p_yes": self.p_yes, "p_yes_focused": self.p_yes_focused,
+                "p_yes_answerable": self.p_yes_answerable, "accepted": self.accepted}
 
 
 def coverage(question: str, evidence: str) -> Coverage:
@@ -125,6 +131,14 @@ def focused_messages(question: str, answer: str, evidence: str, system: str = FO
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
+def answerable_messages(question: str, evidence: str, system: str = FOCUSED_SYSTEM) -> list[dict[str, str]]:
+    """The yes/no question "does the evidence answer this question?", with no proposed answer.
+    Pass the answer prompt's ``system`` message, as for :func:`focused_messages`."""
+    user = (f"Passage:\n<<<\n{quote(evidence)}\n>>>\n\nQuestion: {question}\n\n"
+            "Does the passage state the answer to this exact question? Reply Yes or No.")
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """An answer stands when p(Yes) reaches ``judge``, or reaches ``judge_covered`` with every
@@ -156,5 +170,5 @@ def decide(cov: Coverage, p_yes: float | None, t: Thresholds = Thresholds()) -> 
     return cov.hard >= 1.0 and cov.words >= t.words and p_yes >= t.judge_covered
 
 
-__all__ = ["Coverage", "Support", "Thresholds", "coverage", "decide", "numbers_stated", "evidence_context", "evidence_of",
-           "focused_messages", "judge_messages"]
+__all__ = ["Coverage", "Support", "Thresholds", "answerable_messages", "coverage", "decide", "numbers_stated",
+           "evidence_context", "evidence_of", "focused_messages", "judge_messages"]

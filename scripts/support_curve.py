@@ -2,7 +2,7 @@
 
 Run the eval once with the check recording but accepting everything, for example::
 
-    RAG_JUDGE=both RAG_JUDGE_THRESHOLD=0 RAG_JUDGE_COVERED_THRESHOLD=0 \\
+    RAG_JUDGE=answerable RAG_JUDGE_THRESHOLD=0 RAG_JUDGE_COVERED_THRESHOLD=0 \\
         .venv/bin/rag eval --json seeds.json
     (same) .venv/bin/rag eval --gold ../shared/external/squad2/gold-200.jsonl \\
         --corpus ../shared/external/squad2/corpus --json squad.json
@@ -77,7 +77,7 @@ def main() -> None:
         for words in (0.0, 0.5, 0.75):
             row(f"{where}", f"names+numbers all, words>={words}",
                 lambda r, w=where, x=words: decide(_cov(r["support"][w]), None, Thresholds(words=x)))
-    for signal in ("p_yes", "p_yes_focused"):
+    for signal in ("p_yes", "p_yes_focused", "p_yes_answerable"):
         for t in grid:
             row(signal, f"p>={t}", rule(signal, Thresholds(t, t, 0.0)))
         for hi in grid:

@@ -194,3 +194,31 @@ def test_an_unknown_judge_setting_is_an_error_naming_it():
 
     with pytest.raises(RagError, match="judge='maybe'"):
         Config(judge="maybe")
+
+
+def test_answerable_judgement_shows_the_question_and_evidence_but_not_the_answer():
+    from rag.support import FOCUSED_SYSTEM, answerable_messages
+
+    msgs = answerable_messages("Who founded Kestrel Mills?", "Kestrel Mills was sold in 1990.", system="answer system")
+    assert msgs[0] == {"role": "system", "content": "answer system"}
+    user = msgs[1]["content"]
+    assert "Kestrel Mills was sold in 1990." in user and "Question: Who founded Kestrel Mills?" in user
+    assert "answer:" not in user.lower() and "Yes or No" in user
+    assert answerable_messages("q", "e")[0]["content"] == FOCUSED_SYSTEM
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("p_yes, refused", [(0.2, True), (0.9, False)])
+def test_the_default_model_refuses_what_its_answerable_judgement_rejects(tiny_corpus, tmp_path, embedder, p_yes, refused):
+    from rag import Assistant
+    from rag.config import Config
+
+    assert Config().judge == "answerable"
+    model = ScriptedModel("Harlow Dynamics posted revenue of $3.1 billion [1].", p_yes=p_yes)
+    model.spec_name = Config().model  # the default model's measured thresholds apply
+    a = Assistant(corpus=tiny_corpus, index_dir=tmp_path / "i", llm=model, embedder=embedder)
+    answer = a.ask("What revenue did Harlow Dynamics post in 2019?")
+    assert answer.refused is refused and bool(answer.citations) is not refused
+    assert answer.support.p_yes_answerable == p_yes and answer.support.p_yes_focused is None
+    judged = model.judged[-1][1]["content"]  # the evidence and the question, never the answer
+    assert "Harlow Dynamics posted revenue" in judged and "Proposed answer" not in judged

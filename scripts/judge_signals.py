@@ -127,10 +127,7 @@ def lexical_signals(question: str, claim: str, near: str, whole: str) -> dict[st
     return out
 
 
-args_lexical_only = False
-
-
-def collect(run_path: Path, limit: int | None) -> dict:
+def collect(run_path: Path, limit: int | None, lexical_only: bool = False) -> dict:
     run = json.loads(run_path.read_text())
     cfg = run["settings"]["config"]
     assistant = Assistant(cfg["corpus"], cfg["index_dir"], group_titles=cfg["group_titles"],
@@ -155,7 +152,7 @@ def collect(run_path: Path, limit: int | None) -> dict:
         near, whole = evidence_of(checks, passages)
         claim = " ".join(c.text for c in checks if c.supported)
         signals = lexical_signals(asked, claim, near, whole)
-        if not args_lexical_only:
+        if not lexical_only:
             signals |= signals_for(llm, prompts(SYSTEM_PROMPT, asked, claim, near))
         out[r["id"]] = {"type": r["type"], "verdict": r["verdict"], "signals": signals}
         print(f"{i + 1}/{len(todo)} {time.time() - t0:.0f}s {r['id']} {r['verdict']} {out[r['id']]['signals']}",
@@ -210,9 +207,7 @@ def main() -> None:
     ap.add_argument("--grid", default="0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0")
     ap.add_argument("--lexical-only", action="store_true", help="the word-share signals only (no model calls)")
     args = ap.parse_args()
-    global args_lexical_only
-    args_lexical_only = args.lexical_only
-    data = json.loads(args.load.read_text()) if args.load else collect(args.run, args.limit)
+    data = json.loads(args.load.read_text()) if args.load else collect(args.run, args.limit, args.lexical_only)
     if args.out:
         args.out.write_text(json.dumps(data))
     curves(data, [float(x) for x in args.grid.split(",")])

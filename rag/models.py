@@ -29,7 +29,7 @@ class ModelSpec:
     parts: tuple[tuple[str, str], ...]
     pip_packages: tuple[str, ...]
     # (judge_threshold, judge_covered_threshold) measured for this model on the seeds gold and
-    # SQuAD 2.0 (README); None: its yes/no judgement is recorded but refuses nothing
+    # SQuAD 2.0 (README); None: it is not asked, unless judge_threshold is set
     judge: tuple[float, float] | None = None
 
 

@@ -34,7 +34,7 @@ from rag.citations import parse_citations  # noqa: E402
 from rag.grounding import check_answer  # noqa: E402
 from rag.prompt import SYSTEM_PROMPT, fit_passages, group_by_article  # noqa: E402
 from rag.safety import quote  # noqa: E402
-from rag.support import coverage, evidence_of, focused_messages  # noqa: E402
+from rag.support import answerable_messages, coverage, evidence_of, focused_messages  # noqa: E402
 from rag.words import content_words, found_in, word_stems  # noqa: E402
 
 ANSWERABLE = {"fact", "number", "multi", "followup"}
@@ -56,8 +56,7 @@ FEWSHOT_SYSTEM = ("You check whether a passage states the answer to a question: 
 
 
 def _user(evidence: str, question: str, answer: str) -> str:
-    return (f"Passage:\n<<<\n{quote(evidence)}\n>>>\n\nQuestion: {question}\nProposed answer: {answer}\n\n"
-            "Does the passage itself state this answer to this exact question? Reply Yes or No.")
+    return focused_messages(question, answer, evidence)[1]["content"]
 
 
 def prompts(system: str, question: str, claim: str, near: str) -> dict[str, list[dict[str, str]]]:
@@ -68,8 +67,7 @@ def prompts(system: str, question: str, claim: str, near: str) -> dict[str, list
         shots += [{"role": "user", "content": _user(passage, q, a)}, {"role": "assistant", "content": verdict}]
     return {
         "focused": focused_messages(question, claim, near, system),
-        "answerable": [sys_msg, {"role": "user", "content": head + f"Question: {question}\n\n"
-                                 "Does the passage state the answer to this exact question? Reply Yes or No."}],
+        "answerable": answerable_messages(question, near, system),
         "statement": [sys_msg, {"role": "user", "content": head + f"Statement: {claim}\n\n"
                                 "Is this statement true according to the passage? Reply Yes or No."}],
         "none": [sys_msg, {"role": "user", "content": head + f"Question: {question}\n\n"

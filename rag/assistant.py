@@ -24,7 +24,8 @@ from .llm import ChatModel, load_model
 from .models import MODELS, resolve_model
 from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,
                      group_by_article)
-from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, to_passages
+from .retrieval import (BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, near_the_best,
+                        to_passages)
 from .safety import strip_links
 from .server_llm import connect
 from .store import DocumentInfo, IndexReport, Store, backend_for
@@ -180,10 +181,13 @@ class Assistant:
         return to_passages(state.index, hits, qv)
 
     def select_evidence(self, question: str, passages: list[Passage]) -> list[Passage]:
-        """The sentences of ``passages`` the model is shown (rag.evidence), within
-        ``config.evidence_tokens``; the passages whole when that is 0."""
-        if self.config.evidence_tokens <= 0 or not passages:
-            return list(passages)
+        """What the model is shown of ``passages``: those near the best one (``passage_cosine_gap``,
+        ``passage_fused_gap``), then their best sentences within ``config.evidence_tokens``
+        (rag.evidence), or the passages whole when that is 0."""
+        cfg = self.config
+        passages = near_the_best(passages, cfg.passage_cosine_gap, cfg.passage_fused_gap)
+        if cfg.evidence_tokens <= 0 or not passages:
+            return passages
         qv = self._state.dense.query_vector(question)
 
         # a shorter prompt is read faster and distracts a small model less

@@ -46,7 +46,7 @@ from .types import Passage
 
 FUSION_METHODS = ("rrf", "minmax", "zscore")
 __all__ = ["BM25Retriever", "DenseRetriever", "FUSION_METHODS", "FusionRetriever", "FusionSettings", "Lexicon",
-           "Retriever", "StoreLexicon", "minmax", "rrf", "to_passages", "tokenize", "top_rows", "zscore"]
+           "Retriever", "StoreLexicon", "minmax", "near_the_best", "rrf", "to_passages", "tokenize", "top_rows", "zscore"]
 
 
 class Retriever(ABC):
@@ -330,8 +330,31 @@ def to_passages(store: Store, hits: list[tuple[int, float]], query_vector: np.nd
     chunks = store.chunks([key for key, _ in hits])
     keys = [key for key, _ in hits if key in chunks]
     out = []
+    scored = dict(hits)
     for key, v in zip(keys, store.vectors(keys)):
         c = chunks[key]
         out.append(Passage(chunk_id=c.chunk_id, source=c.source, title=c.title, date=c.date, text=c.text,
-                           start=c.start, end=c.end, score=round(float(v @ query_vector), 4), rank=len(out) + 1))
+                           start=c.start, end=c.end, score=round(float(v @ query_vector), 4), rank=len(out) + 1,
+                           fused=round(scored[key], 4)))
     return out
+
+
+def near_the_best(passages: Sequence[Passage], cosine_gap: float | None, fused_gap: float | None) -> list[Passage]:
+    """The passages that stand close to the first (best ranked), which is always kept: another is
+    kept when its dense similarity is within ``cosine_gap`` of the first's, or its retrieval score
+    (``Passage.fused``; z-units for zscore fusion) within ``fused_gap`` of the first's. A gap of
+    None drops that test; both None keep every passage.
+
+    A passage far behind the best rarely holds the answer and costs the model reading time and
+    attention (scripts/passage_gap.py measures how often a dropped one held it)."""
+    if not passages or (cosine_gap is None and fused_gap is None):
+        return list(passages)
+    first = passages[0]
+
+    def close(p: Passage) -> bool:
+        if cosine_gap is not None and p.score >= first.score - cosine_gap:
+            return True
+        return (fused_gap is not None and p.fused is not None and first.fused is not None
+                and p.fused >= first.fused - fused_gap)
+
+    return [first, *(p for p in passages[1:] if close(p))]

@@ -58,6 +58,7 @@ class Passage:
     end: int
     score: float  # cosine similarity of the dense embedding (0..1 for normalised vectors)
     rank: int = 0  # 1-based rank after fusion
+    fused: float | None = None  # the retriever's score that ranked it (fused, or dense alone)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

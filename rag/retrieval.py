@@ -346,7 +346,7 @@ def near_the_best(passages: Sequence[Passage], cosine_gap: float | None, fused_g
     None drops that test; both None keep every passage.
 
     A passage far behind the best rarely holds the answer and costs the model reading time and
-    attention (scripts/passage_gap.py measures how often a dropped one held it)."""
+    attention (scripts/evidence_budget.py --gaps measures how often a dropped one held it)."""
     if not passages or (cosine_gap is None and fused_gap is None):
         return list(passages)
     first = passages[0]

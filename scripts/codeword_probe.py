@@ -4,7 +4,8 @@ Builds a synthetic corpus of similar quarterly reports of fictional companies, e
 written from templated, varied sentences, and each ending with a paragraph that holds a
 unique code word ("zq120x"). It indexes the corpus with the real ``Assistant`` in a
 temporary folder (retrieval only, no LLM) and asks "What is the code word zq120x?" for a
-sample of reports. A question hits when a passage in the top k holds its code word.
+sample of reports. A question hits when a passage in the top k that the model is shown holds
+its code word.
 
     .venv/bin/python scripts/codeword_probe.py [--reports 300] [--questions 20] [--variants rrf zscore]
 
@@ -217,8 +218,13 @@ def holds(text: str, code: str) -> bool:
 
 
 def run_probe(assistant: Any, asked: Sequence[tuple[str, Report]], k: int = 4) -> tuple[int, list[str]]:
-    """(hits, code words missed): a hit is a top-``k`` passage holding the code word."""
-    missed = [r.code for q, r in asked if not any(holds(p.text, r.code) for p in assistant.retrieve(q, k=k))]
+    """(hits, code words missed): a hit is a top-``k`` passage holding the code word that the
+    model would be shown (``select_evidence``: only the passages near the best one)."""
+
+    def shown(q: str) -> list[Any]:
+        return assistant.select_evidence(q, assistant.retrieve(q, k=k))
+
+    missed = [r.code for q, r in asked if not any(holds(p.text, r.code) for p in shown(q))]
     return len(asked) - len(missed), missed
 
 

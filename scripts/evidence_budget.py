@@ -1,12 +1,15 @@
-"""Is the answer still in what the model is shown? Evidence budgets compared, no LLM.
+"""Is the answer still in what the model is shown? Evidence budgets and passage gaps compared, no LLM.
 
 Prints figures, asserts nothing:
-  python scripts/evidence_budget.py [--gold evals/gold.jsonl] [--corpus seeds] [--every 1] [--k 4] [--budgets 0 250 300]
+  python scripts/evidence_budget.py [--gold evals/gold.jsonl] [--corpus seeds] [--every 1] [--k 4]
+      [--budgets 0 250] [--gaps inf:inf 0.07:1 0.05:1]
 
-For each budget (``evidence_tokens``; 0 shows the k chunks whole), over the answerable gold
-questions: the share whose ``must`` patterns all hold in the shown text ("answer shown"), the
-share whose evidence sentence is shown, and the median of the shown text's tokens (cl100k, the
-unit of the budget; the prompt adds the system message, titles and the question).
+For each budget (``evidence_tokens``; 0 shows the chunks whole) and each pair of passage gaps
+(``passage_cosine_gap:passage_fused_gap``; inf:inf shows all k chunks, rag.retrieval.near_the_best),
+over the answerable gold questions: the share whose ``must`` patterns all hold in the shown text
+("answer shown"), the share whose evidence sentence is shown, the mean number of passages shown
+and the median of the shown text's tokens (cl100k, the unit of the budget; the prompt adds the
+system message, a title line per passage and the question).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=1, help="take every n-th answerable question")
     ap.add_argument("--k", type=int, default=None, help="chunks retrieved (default: configured)")
     ap.add_argument("--budgets", type=int, nargs="+", default=[0, 250])
+    ap.add_argument("--gaps", nargs="+", default=None,
+                    help="passage_cosine_gap:passage_fused_gap pairs (default: the configured pair)")
     args = ap.parse_args()
 
     from rag import Assistant
@@ -40,18 +45,22 @@ def main() -> None:
     retrieved = {g.id: assistant.retrieve(g.question, k) for g in items}
     with_evidence = [g for g in items if g.evidence]
     print(f"{args.gold}: {len(items)} answerable questions, k={k}")
-    print(f"{'budget':>8} {'answer shown':>13} {'evidence shown':>15} {'median shown tokens':>20}")
     base = assistant.config
+    gaps = args.gaps or [f"{base.passage_cosine_gap}:{base.passage_fused_gap}"]
+    print(f"{'budget':>8} {'gaps':>9} {'answer shown':>13} {'evidence shown':>15} {'passages':>9} {'median shown tokens':>20}")
     for budget in args.budgets:
-        assistant.config = base.replace(evidence_tokens=budget)
-        shown = {g.id: assistant.select_evidence(g.question, retrieved[g.id]) for g in items}
-        answer = sum(holds_facts("\n".join(p.text for p in shown[g.id]), g.must) for g in items) / len(items)
-        evidence = (f"{sum(any(evidence_found(g.evidence, p.text) for p in shown[g.id]) for g in with_evidence) / len(with_evidence):.1%}"
-                    if with_evidence else "-")  # a gold set without evidence sentences
-        tokens = statistics.median(sum(count_tokens(p.text) for p in shown[g.id]) for g in items)
-        label = "whole" if budget <= 0 else str(budget)
-        print(f"{label:>8} {answer:>13.1%} {evidence:>15} {tokens:>20.0f}")
-
+        for pair in gaps:
+            cosine_gap, fused_gap = (float(x) for x in pair.split(":"))
+            assistant.config = base.replace(evidence_tokens=budget, passage_cosine_gap=cosine_gap,
+                                            passage_fused_gap=fused_gap)
+            shown = {g.id: assistant.select_evidence(g.question, retrieved[g.id]) for g in items}
+            answer = sum(holds_facts("\n".join(p.text for p in shown[g.id]), g.must) for g in items) / len(items)
+            evidence = (f"{sum(any(evidence_found(g.evidence, p.text) for p in shown[g.id]) for g in with_evidence) / len(with_evidence):.1%}"
+                        if with_evidence else "-")  # a gold set without evidence sentences
+            passages = statistics.mean(len({p.chunk_id for p in shown[g.id]}) for g in items)
+            tokens = statistics.median(sum(count_tokens(p.text) for p in shown[g.id]) for g in items)
+            label = "whole" if budget <= 0 else str(budget)
+            print(f"{label:>8} {pair:>9} {answer:>13.1%} {evidence:>15} {passages:>9.2f} {tokens:>20.0f}")
 
 if __name__ == "__main__":
     main()

@@ -82,8 +82,8 @@ def test_select_evidence_cuts_the_retrieved_chunks_to_exact_slices_within_the_bu
     chunks = smol.retrieve(question, k=4)
     base = smol.config
     try:
-        smol.config = base.replace(evidence_tokens=0)
-        assert smol.select_evidence(question, chunks) == chunks  # 0: the chunks whole
+        smol.config = base.replace(evidence_tokens=0, passage_cosine_gap=float("inf"))
+        assert smol.select_evidence(question, chunks) == chunks  # 0: the chunks whole; inf: all of them
         smol.config = base.replace(evidence_tokens=120)
         pieces = smol.select_evidence(question, chunks)
     finally:
@@ -94,6 +94,23 @@ def test_select_evidence_cuts_the_retrieved_chunks_to_exact_slices_within_the_bu
     assert [order.index(p.chunk_id) for p in pieces] == sorted(order.index(p.chunk_id) for p in pieces)
     for p in pieces:
         assert smol.document_text(p.source)[p.start:p.end] == p.text
+
+
+def test_select_evidence_shows_the_first_chunk_and_those_near_it_in_rank_order(smol):
+    question = "How much did Goldman Sachs forecast for copper?"
+    chunks = smol.retrieve(question, k=4)
+    base = smol.config
+    try:
+        smol.config = base.replace(passage_cosine_gap=0.0, passage_fused_gap=0.0)
+        alone = smol.select_evidence(question, chunks)
+        smol.config = base.replace(passage_cosine_gap=2.0)  # every cosine is within 2 of the first's
+        every = smol.select_evidence(question, chunks)
+    finally:
+        smol.config = base
+    assert every == chunks
+    assert alone[0] == chunks[0]
+    assert all(p.score >= chunks[0].score or p.fused >= chunks[0].fused for p in alone[1:])
+    assert [chunks.index(p) for p in alone] == sorted(chunks.index(p) for p in alone)
 
 
 def test_own_folder_of_articles(tmp_path, embedder):

@@ -14,10 +14,10 @@ import pytest
 
 from rag.config import Config
 from rag.errors import RagError
-from rag.retrieval import (BM25Retriever, FusionRetriever, FusionSettings, Lexicon, Retriever, minmax, rrf,
-                           tokenize, top_rows, zscore)
+from rag.retrieval import (BM25Retriever, FusionRetriever, FusionSettings, Lexicon, Retriever, minmax, near_the_best,
+                           rrf, tokenize, top_rows, zscore)
 from rag.store.memory import MemoryStore
-from rag.types import Chunk
+from rag.types import Chunk, Passage
 
 from conftest import ROOT
 
@@ -160,3 +160,38 @@ def test_code_word_probe_finds_every_chunk(tmp_path, embedder, monkeypatch):
     assert assistant.config.fusion == Config().fusion
     hits, missed = probe.run_probe(assistant, probe.questions(reports, 5), k=4)
     assert hits == 5, f"code words not in the top 4: {missed}"
+
+
+def _ranked(*scores: tuple[float, float]) -> list[Passage]:
+    """Passages in rank order with the given (cosine, fused) scores."""
+    return [Passage(f"a.txt:{i}", "a.txt", "T", None, f"text {i}", 0, 6, cos, i + 1, fused)
+            for i, (cos, fused) in enumerate(scores)]
+
+
+def test_near_the_best_keeps_the_first_and_those_close_to_it_by_either_score():
+    ps = _ranked((0.60, 3.0), (0.55, 1.0), (0.40, 2.5), (0.40, 1.0))
+    kept = near_the_best(ps, cosine_gap=0.07, fused_gap=1.0)
+    # the second is close by cosine, the third by fused score, the fourth by neither
+    assert [p.rank for p in kept] == [1, 2, 3]
+    assert [p.rank for p in near_the_best(ps, cosine_gap=0.07, fused_gap=None)] == [1, 2]
+    assert [p.rank for p in near_the_best(ps, cosine_gap=None, fused_gap=1.0)] == [1, 3]
+
+
+def test_near_the_best_never_drops_the_first_even_when_a_later_one_scores_higher():
+    # a decisive keyword match ranks first with a low cosine: it stays, and so do the ones above it
+    ps = _ranked((0.30, 5.0), (0.65, 1.0), (0.20, 0.5))
+    assert [p.rank for p in near_the_best(ps, cosine_gap=0.07, fused_gap=1.0)] == [1, 2]
+
+
+def test_near_the_best_with_no_gap_or_an_infinite_one_keeps_every_passage():
+    ps = _ranked((0.9, 4.0), (0.1, -1.0), (0.0, -2.0))
+    assert near_the_best(ps, None, None) == ps
+    assert near_the_best(ps, float("inf"), 0.0) == ps
+    assert near_the_best([], 0.07, 1.0) == []
+
+
+def test_passage_gaps_must_not_be_negative():
+    with pytest.raises(RagError, match="passage_cosine_gap=-0.1"):
+        Config().replace(passage_cosine_gap=-0.1)
+    with pytest.raises(RagError, match="passage_fused_gap"):
+        Config().replace(passage_fused_gap=float("nan"))

@@ -195,6 +195,16 @@ def test_names_with_dots_hyphens_and_digits_are_found():
     assert not ground("It covers the B-9 corridor [1].", p, "What does the pact cover?")[2]
 
 
+def test_names_with_an_en_dash_or_a_hyphen_are_one_name():
+    # passages use typographic dashes, models write hyphens: "Lyon–Turin" and "Lyon-Turin" are one name
+    tunnel = [P("Work on the Lyon–Turin tunnel ran through the 14–15th century chapel grounds.", "rail.txt", 0)]
+    assert ground("The Lyon-Turin tunnel ran through the chapel grounds [1].", tunnel, "Which tunnel crossed the grounds?")[2]
+    assert ground("They date from the 14-15th century [1].", tunnel, "How old are the chapel grounds?")[2]
+    assert not ground("The Lyon-Geneva tunnel ran through them [1].", tunnel, "Which tunnel crossed the grounds?")[2]
+    hyphen = [P("The Lyon-Turin line opened in 2032.", "rail.txt", 1)]
+    assert ground("The Lyon–Turin line opened in 2032 [1].", hyphen, "When did the line open?")[2]
+
+
 def test_names_glued_to_a_neighbouring_word_by_scraping_are_found():
     byline = [P("Market wrap Written byMarta KowalReviewed byNewsdesk Staff. Grain prices slipped.", "g.txt")]
     assert ground("The wrap was written by Marta Kowal [1].", byline, "Who wrote the market wrap?")[2]

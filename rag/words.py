@@ -38,8 +38,8 @@ _OPENERS = frozenset("""however also yes no based overall therefore thus additio
 instead currently today here there first second finally in on at as according while although though because since
 unfortunately sure certainly""".split())
 
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9’'.\-–—‑−]*[A-Za-z0-9]|[A-Za-z0-9]")
-_DASHES = str.maketrans("–—‑−", "----")  # "11–13th" and "11-13th" are one token
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9’'.\-‐‑‒–—―−]*[A-Za-z0-9]|[A-Za-z0-9]")
+DASHES = str.maketrans("‐‑‒–—―−", "-------")  # typographic dashes as hyphens: "11–13th" is "11-13th"
 _WORD = re.compile(r"[A-Za-z][A-Za-z’'-]*[A-Za-z]|[A-Za-z]")
 _POSSESSIVE = re.compile(r"[’']s?$")
 
@@ -54,7 +54,7 @@ def _stemmer():
 @functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Lower-cased Snowball stem without possessive: "China's" -> "china", "surged" -> "surg"."""
-    w = _POSSESSIVE.sub("", word.lower().replace("’", "'").translate(_DASHES))
+    w = _POSSESSIVE.sub("", word.lower().replace("’", "'").translate(DASHES))
     return _stemmer().stemWord(w) if w.isalpha() else w
 
 

@@ -79,6 +79,15 @@ def test_holds_facts_every_group_needs_one_alternative_case_insensitive():
     assert holds_facts("anything", [])
 
 
+def test_a_hyphen_and_a_typographic_dash_score_alike():
+    # the gold copies the source's "1990–1995"; a model writes "1990-1995": the same answer
+    item = parse_gold_line({"id": "d1", "type": "fact", "question": "When did the survey run?",
+                            "answer": "1990–1995", "must": [["1990–1995 survey"]], "sources": ["s.txt"]})
+    assert holds_facts("It ran 1990-1995 survey years.", item.must)
+    assert holds_facts("It ran 1990—1995 survey years.", [["1990-1995 survey"]])
+    assert not holds_facts("It ran 1990 to 1995.", item.must)
+
+
 def test_correct_cited_answer():
     item = gold("q1")
     r = score_answer(item, answer("Aluminum settled at $2,902 [1].", cited=[P_ALU], passages=[P_ALU, P_OTHER]))

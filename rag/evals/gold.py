@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from rag.errors import RagError
+from rag.words import DASHES
 
 QUESTION_TYPES = ("fact", "number", "multi", "followup", "unanswerable")
 ANSWERABLE_TYPES = frozenset({"fact", "number", "multi", "followup"})
@@ -51,7 +52,8 @@ class GoldItem:
 
 
 def _compile(pattern: str) -> Pattern:
-    return re.compile(pattern, re.IGNORECASE)
+    # dashes as hyphens, as scoring reads the answers (rag.evals.scoring)
+    return re.compile(pattern.translate(DASHES), re.IGNORECASE)
 
 
 def parse_gold_line(obj: Any, where: str = "gold") -> GoldItem:

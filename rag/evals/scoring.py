@@ -11,13 +11,15 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from rag.citations import strip_markers
 from rag.types import Answer, Passage
+from rag.words import DASHES
 
 from .gold import ANSWERABLE_TYPES, EVIDENCE_MIN_OVERLAP, QUESTION_TYPES, VERDICTS, GoldItem, Pattern, _compile
 
 # --------------------------------------------------------------------------- matching
 
 def _norm(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "")
+    # a model writes "11-13th" where the gold (and the article) has "11–13th": the same answer
+    return unicodedata.normalize("NFKC", text or "").translate(DASHES)
 
 
 def _as_patterns(must: Iterable[Iterable[Pattern | str]]) -> list[list[Pattern]]:

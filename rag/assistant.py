@@ -27,6 +27,7 @@ from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prom
 from .retrieval import (BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, near_the_best,
                         to_passages)
 from .safety import strip_links
+from .scope import pick_articles, scoped_reference
 from .server_llm import connect
 from .store import DocumentInfo, IndexReport, Store, backend_for
 from .store.sync import needs_sync, stamps_of, sync
@@ -176,9 +177,29 @@ class Assistant:
         if k < 1:
             raise QuestionError(f"k={k}: ask for at least one passage")
         state = self._state  # read once: a reindex in another thread swaps it whole
-        hits = state.retriever.search(q, k)
+        reference = scoped_reference(q) if self.config.scope_articles else None
+        if reference is None:
+            hits = state.retriever.search(q, k)
+        else:
+            hits = self._scoped_search(state, q, reference, k)
         qv = state.dense.query_vector(q)
         return to_passages(state.index, hits, qv)
+
+    def _scoped_search(self, state: _IndexState, q: str, reference: str, k: int) -> list[tuple[int, float]]:
+        """The best ``k`` hits of the articles ``reference`` names (rag.scope), chosen among the
+        articles of the retrievers' candidate pool; the plain search when it names none of them."""
+        pool = state.retriever.search(q, max(k, self.config.fusion_pool))
+        chunks = state.index.chunks([key for key, _ in pool])
+        article = {key: (c.source, c.title) for key, c in chunks.items()}
+        titles = {a: f"{a[1]} {a[0]}" for a in article.values()}
+        texts: dict[tuple[str, str], list[str]] = {}
+        for key, c in chunks.items():
+            texts.setdefault(article[key], []).append(c.text)
+        chosen = pick_articles(reference, titles, {a: " ".join(t) for a, t in texts.items()})
+        if not chosen:  # the same search as an unscoped question, rare-term boost and all
+            return state.retriever.search(q, k)
+        log.info("question names %r: searching %s", reference, sorted(title for _, title in chosen))
+        return [(key, score) for key, score in pool if article.get(key) in chosen][:k]
 
     def select_evidence(self, question: str, passages: list[Passage]) -> list[Passage]:
         """What the model is shown of ``passages``: those near the best one (``passage_cosine_gap``,

@@ -38,6 +38,9 @@ class Config:
     # (z-units for zscore fusion); inf shows all k. Both measured on both gold sets (README)
     passage_cosine_gap: float = 0.07
     passage_fused_gap: float = 1.0
+    # a question that names one article ("in the Harbour Report") is searched in that article
+    # only (rag.scope), chosen among the articles of the candidate pool by their titles
+    scope_articles: bool = True
     candidates: int = 20  # passages each retriever returns before fusion
     hybrid: bool = True  # fuse BM25 with dense retrieval (reciprocal rank fusion)
     n_ctx: int = 2048

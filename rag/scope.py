@@ -68,7 +68,8 @@ def document_references(question: str) -> list[str]:
         if any(a <= m.start("name") < b for a, b in taken):
             continue  # "according to the X report": already found
         found.append((m.start(), m["name"].strip()))
-    return [name for _, name in sorted(found) if reference_words(name)]
+    # "according to the article" names no article in particular
+    return [name for _, name in sorted(found) if reference_words(name) - reference_words(" ".join(DOCUMENT_NOUNS))]
 
 
 def scoped_reference(question: str) -> str | None:

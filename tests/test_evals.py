@@ -600,3 +600,16 @@ def test_report_shows_the_models_draft_when_the_citation_check_changed_it():
     assert "*model's draft, before the citation check:* Aluminum settled at $3,100 [1]." in report
     saved = json.loads(EvalRun({}, (r_dropped,)).to_json())
     assert EvalRun.from_dict(saved).results[0].draft == r_dropped.draft
+
+
+def test_every_passage_a_multi_part_answer_showed_counts_for_retrieval():
+    # each part of a two-part question shows its own k passages, one part after the other: the
+    # second part's article is shown although it comes after the first k passages
+    first = [passage(OTHER, f"Copper note {n}.", n) for n in range(4)]
+    item = gold("m1", "multi", sources=(OTHER, ALU))
+    r = score_answer(item, answer("Copper fell [1]. Aluminum settled at $2,902 [5].", cited=[first[0], P_ALU],
+                                  passages=[*first, P_ALU]), k=4)
+    assert r.source_recall == 1.0 and r.evidence_rank == 5
+    # a single-part answer never shows more than k: "top k" is unchanged for it
+    single = score_answer(gold("q9"), answer("Aluminum settled at $2,902 [1].", cited=[P_ALU], passages=[P_ALU]), k=4)
+    assert single.k == 4 and single.source_rank == 1

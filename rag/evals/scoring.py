@@ -171,7 +171,8 @@ def score_answer(item: GoldItem, answer: Answer, k: int | None = None) -> Questi
         low_confidence=bool(answer.low_confidence),
         draft=_changed_draft(answer),
         support=answer.support.to_dict() if getattr(answer, "support", None) is not None else None,
-        **_retrieval_fields(item, answer.passages, k),
+        # every passage shown: a multi-part answer shows each part's own k, one after another
+        **_retrieval_fields(item, answer.passages, max(k or 0, len({p.chunk_id for p in answer.passages})) or None),
     )
 
 

@@ -1,0 +1,81 @@
+"""Questions that name an article are searched in that article (rag.scope). Examples are written
+for these tests, on made-up outlets and events."""
+
+from __future__ import annotations
+
+from rag import Assistant
+from rag.scope import document_references, pick_articles, reference_words, scoped_reference
+
+TITLES = {
+    "harbour": "Harbour Daily: Dockworkers Strike Enters Second Week harbour.txt",
+    "ledger": "Coastal Ledger: Port Strike Costs Mount for Exporters ledger.txt",
+    "budget": "Budget Week: Council Approves Port Budget budget.txt",
+}
+
+
+def test_a_reference_is_the_words_right_before_the_document_noun():
+    assert document_references("What did the union demand in the Harbour Daily piece?") == ["Harbour Daily"]
+    assert document_references("Who chairs the board, according to the Coastal Ledger?") == ["Coastal Ledger"]
+    # "the strike in the Harbour Daily article" names Harbour Daily, not "strike in the Harbour Daily"
+    assert document_references("When did the strike in the Harbour Daily article begin?") == ["Harbour Daily"]
+    # a capitalised noun belongs to the name
+    assert document_references("What rose in the week covered by the Freight Report?") == ["Freight Report"]
+    assert document_references("What did the union demand?") == []
+    assert document_references("Who was crowned in 1066, according to the article?") == []
+
+
+def test_hyphenated_words_and_abbreviations_match_by_their_parts():
+    assert reference_words("the three-year-high") == reference_words("Three-Year High")
+    assert reference_words("U.K.-Irish talks") == reference_words("UK Irish Talks")
+
+
+def test_one_reference_scopes_two_or_a_comparison_do_not():
+    assert scoped_reference("How many ships are idle, according to the Harbour Daily piece?") == "Harbour Daily"
+    assert scoped_reference("What do the Harbour Daily piece and the Coastal Ledger report say about wages?") is None
+    assert scoped_reference("How many ships are idle in the Harbour Daily piece, compared with the port's own count?") is None
+    assert scoped_reference("Is the strike longer than the one in the Harbour Daily piece?") is None
+
+
+def test_the_article_whose_title_holds_the_reference_is_picked():
+    assert pick_articles("Harbour Daily", TITLES) == {"harbour"}
+    assert pick_articles("Coastal Ledger", TITLES) == {"ledger"}
+    # "port" is in two titles: both are searched, the third is not
+    assert pick_articles("port", TITLES) == {"ledger", "budget"}
+    # a word in no title at all: not scoped
+    assert pick_articles("legend", TITLES) == set()
+
+
+def test_a_word_of_the_body_breaks_a_tie_between_titles():
+    texts = {"harbour": "The dockworkers' union said 40 ships sat idle.", "ledger": "Exporters lost money.",
+             "budget": "The council approved the budget."}
+    # "strike" is in two titles; "dockworkers" is only in one, and in its body: the Harbour article wins
+    assert pick_articles("dockworkers strike", TITLES, texts) == {"harbour"}
+    # without any article standing out nothing is scoped, whatever the bodies say
+    assert pick_articles("Port", {"a": "Port News a.txt", "b": "Port Times b.txt"}, {}) == set()
+
+
+def test_retrieval_searches_only_the_article_the_question_names(tmp_path, embedder):
+    corpus = tmp_path / "ports"
+    corpus.mkdir()
+    (corpus / "harbour.txt").write_text(
+        "Harbour Daily: Dockworkers Strike Enters Second Week\n\n"
+        "The dockworkers' strike at Port Elsa entered its second week on Monday. "
+        "The union said 40 ships were waiting at anchor. Talks with the port authority resume on Friday.\n")
+    (corpus / "ledger.txt").write_text(
+        "Coastal Ledger: Ships Idle as Port Elsa Strike Drags On\n\n"
+        "How many ships has the Port Elsa strike left idle? Port officials counted 55 ships idle at anchor "
+        "on Monday as the strike at Port Elsa dragged on, and exporters said the idle ships cost them dearly.\n")
+    (corpus / "budget.txt").write_text(
+        "Budget Week: Council Approves Harbour Road Budget\n\n"
+        "The council approved a budget of 12 million for the harbour road on Tuesday.\n")
+    a = Assistant(corpus=corpus, index_dir=tmp_path / "idx", embedder=embedder)
+    question = "How many ships has the Port Elsa strike left idle, according to the Harbour Daily piece?"
+    scoped = a.retrieve(question, k=3)
+    assert scoped and {p.source for p in scoped} == {"harbour.txt"}
+    a.config = a.config.replace(scope_articles=False)
+    unscoped = a.retrieve(question, k=3)
+    assert unscoped[0].source == "ledger.txt"  # without the scope the other outlet's story ranks first
+    a.config = a.config.replace(scope_articles=True)
+    # no article named: every article is searched
+    assert {p.source for p in a.retrieve("How many ships has the Port Elsa strike left idle?", k=3)} >= {
+        "harbour.txt", "ledger.txt"}

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from .chunking import split_sentences
 from .citations import strip_markers
 from .types import Citation, Passage
-from .words import Quantity, content_words, found_in, names, quantities, stem, word_stems
+from .words import Quantity, abbreviations, content_words, found_in, names, quantities, spelled_out, stem, word_stems
 
 # words that say how a question is asked, not what it is about
 _QUESTION_FILLER = content_words("much many give given know kind happen happened happens")
@@ -39,6 +39,10 @@ class Claim:
     numbers: tuple[Quantity, ...]
     names: frozenset[str]
     words: frozenset[str]  # content-word stems beyond the question's
+    # names written out ("United States": initials -> stems) and abbreviated ("U.S.": stem -> letters):
+    # a passage may write either form of the same name
+    spelled: tuple[tuple[str, frozenset[str]], ...] = ()
+    abbreviated: tuple[tuple[str, str], ...] = ()
 
 
 _ACRONYM = re.compile(r"((?:[A-Z][\w&’'-]*\s+(?:(?:of|and|for|the|&)\s+)?){2,8})\(([A-Z]{2,10})\)")
@@ -58,9 +62,32 @@ def defined_acronyms(sentence: str) -> set[str]:
 def claim_of(sentence: str, question: str) -> Claim:
     asked_numbers = [q for q, _, _ in quantities(question)]
     asked = content_words(question) | names(question) | defined_acronyms(sentence)
+    # the question's "U.S." asks about the answer's "United States", and the other way round
+    asked_abbr, asked_spelled = set(abbreviations(question).values()), spelled_out(question)
+    spelled = spelled_out(sentence)
+    for initials, stems in spelled.items():
+        if initials in asked_abbr:
+            asked |= stems
+    abbreviated = abbreviations(sentence)
+    asked |= {st for st, letters in abbreviated.items() if letters in asked_spelled}
     nums = tuple(q for q, _, _ in quantities(sentence)
                  if not any(q.value == a.value and q.percent == a.percent for a in asked_numbers))
-    return Claim(sentence, nums, frozenset(names(sentence) - asked), frozenset(content_words(sentence) - asked))
+    own = frozenset(names(sentence) - asked)
+    return Claim(sentence, nums, own, frozenset(content_words(sentence) - asked),
+                 spelled=tuple((i, st) for i, st in spelled.items() if st & own),
+                 abbreviated=tuple((st, letters) for st, letters in abbreviated.items() if st in own))
+
+
+def _names_backed(claim: Claim, stems: set[str], abbrs: set[str], spelled: set[str]) -> bool:
+    """Every name of ``claim`` is in a run of a passage whose word stems are ``stems``, whose
+    abbreviations' letters are ``abbrs`` and whose written-out names' initials are ``spelled``:
+    "United States" is backed by "U.S." and "U.S." by "United States"."""
+    missing = {n for n in claim.names if not found_in(n, stems)}
+    for initials, run in claim.spelled:
+        if initials in abbrs:
+            missing -= run
+    missing -= {st for st, letters in claim.abbreviated if letters in spelled}
+    return not missing
 
 
 def date_forms(date: str | None) -> str:
@@ -83,12 +110,14 @@ class Evidence:
     overlap: float  # share of the claim's content words found there
 
 
-def _sentence_facts(text: str) -> list[tuple[int, int, set[str], list[tuple[Quantity, set[str]]]]]:
+def _sentence_facts(text: str) -> list[tuple[int, int, set[str], list[tuple[Quantity, set[str]]], set[str], set[str]]]:
+    """Per sentence: start, end, word stems, numbers, abbreviations' letters, written-out names' initials."""
     out = []
     for s, e in split_sentences(text):
         part = text[s:e]
         stems = word_stems(part)
-        out.append((s, e, stems, [(q, stems) for q, _, _ in quantities(part)]))
+        out.append((s, e, stems, [(q, stems) for q, _, _ in quantities(part)],
+                    set(abbreviations(part).values()), set(spelled_out(part))))
     return out
 
 
@@ -99,6 +128,7 @@ def find_evidence(claim: Claim, passage: Passage, window: int = 2) -> Evidence |
     head = f"{passage.title}\n{date_forms(passage.date)}"
     head_stems = word_stems(head)
     head_numbers = [(q, head_stems) for q, _, _ in quantities(head)]
+    head_abbrs, head_spelled = set(abbreviations(head).values()), set(spelled_out(head))
     sentences = _sentence_facts(passage.text)
     best: tuple[float, int, int] | None = None
     for size in range(1, window + 1):
@@ -106,7 +136,9 @@ def find_evidence(claim: Claim, passage: Passage, window: int = 2) -> Evidence |
             run = sentences[i:i + size]
             stems = head_stems.union(*(r[2] for r in run))
             numbers = head_numbers + [n for r in run for n in r[3]]
-            if not all(found_in(n, stems) for n in claim.names):  # "Chinese" is backed by "China"
+            # "Chinese" is backed by "China", "United States" by "U.S."
+            if not _names_backed(claim, stems, head_abbrs.union(*(r[4] for r in run)),
+                                 head_spelled.union(*(r[5] for r in run))):
                 continue
             if not all(any(q.backed_by(p, near) for p, near in numbers) for q in claim.numbers):
                 continue

@@ -122,6 +122,31 @@ def names(sentence: str, *, first_word: bool = True) -> set[str]:
     return out
 
 
+_ABBREVIATION = re.compile(r"(?<![\w.])(?:[A-Z]\.){2,6}(?!\w)|(?<![\w.])[A-Z]{2,6}(?!\w)(?!\.\w)")
+# two or more capitalised words in a row, "of"/"for"/"the" allowed between ("Bank of England")
+_NAME_RUN = re.compile(r"[A-Z][a-z][\w’'-]*(?:\s+(?:(?:of|for|the)\s+)?[A-Z][a-z][\w’'-]*)+")
+
+
+def abbreviations(text: str) -> dict[str, str]:
+    """The abbreviations written in ``text``, stem (as :func:`names` makes it) -> letters:
+    "U.S." gives {"u.s": "US"}, "UK" gives {"uk": "UK"}."""
+    return {stem(m.group().rstrip(".")): m.group().replace(".", "") for m in _ABBREVIATION.finditer(text)}
+
+
+def spelled_out(text: str) -> dict[str, frozenset[str]]:
+    """Initials -> stems of the names of ``text`` made of several capitalised words: "United
+    States" gives {"US": {"unit", "state"}}, "Bank of England" gives {"BE": ...}. One name
+    written in full in one text and abbreviated in another is the same name (:func:`abbreviations`)."""
+    out: dict[str, frozenset[str]] = {}
+    for m in _NAME_RUN.finditer(text):
+        capitals = [w for w in m.group().split() if w[:1].isupper()]
+        while capitals and capitals[0].lower() in STOP_WORDS:  # "The United States": "The" opens a sentence
+            capitals.pop(0)
+        if len(capitals) >= 2:
+            out.setdefault("".join(w[0] for w in capitals), frozenset(stem(w) for w in capitals))
+    return out
+
+
 # ----------------------------------------------------------------------------- numbers
 
 _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln": 1e6, "billion": 1e9,

@@ -205,6 +205,17 @@ def test_names_with_an_en_dash_or_a_hyphen_are_one_name():
     assert ground("The Lyon–Turin line opened in 2032 [1].", hyphen, "When did the line open?")[2]
 
 
+def test_a_name_written_out_is_backed_by_its_abbreviation_and_the_other_way_round():
+    treaty = [P("Fishing quotas for U.K. boats were raised under the Nordic Fisheries Council plan.", "fish.txt", 0)]
+    assert ground("The United Kingdom had its quotas raised [1].", treaty, "Whose fishing quotas were raised?")[2]
+    assert not ground("The United States had its quotas raised [1].", treaty, "Whose fishing quotas were raised?")[2]
+    # the question's abbreviation asks about the answer's full name
+    assert ground("The United Kingdom's boats [1].", treaty, "Which U.K. fleet had its quotas raised?")[2]
+    spelled = [P("The European Union approved the Nordic Fisheries Council plan on Monday.", "fish.txt", 1)]
+    assert ground("The EU approved the NFC plan [1].", spelled, "Who approved the plan?")[2]
+    assert not ground("The UN approved the plan [1].", spelled, "Who approved the plan?")[2]
+
+
 def test_names_glued_to_a_neighbouring_word_by_scraping_are_found():
     byline = [P("Market wrap Written byMarta KowalReviewed byNewsdesk Staff. Grain prices slipped.", "g.txt")]
     assert ground("The wrap was written by Marta Kowal [1].", byline, "Who wrote the market wrap?")[2]

@@ -27,7 +27,7 @@ from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prom
 from .retrieval import (BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, near_the_best,
                         to_passages)
 from .safety import strip_links
-from .scope import conversation_reference, pick_articles, scoped_reference
+from .scope import pick_articles, scoped_reference
 from .server_llm import connect
 from .store import DocumentInfo, IndexReport, Store, backend_for
 from .store.sync import needs_sync, stamps_of, sync
@@ -171,15 +171,13 @@ class Assistant:
     def _check_question(self, question: str) -> str:
         return check_question(question, self.config.max_question_chars)
 
-    def retrieve(self, question: str, k: int | None = None, *, article: str | None = None) -> list[Passage]:
-        """The best ``k`` passages for ``question``; only from the article it names, or failing
-        that ``article`` (a reference such as "the Harbour Daily piece"), when one matches a title."""
+    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         q = self._check_question(question)
         k = k or self.config.k
         if k < 1:
             raise QuestionError(f"k={k}: ask for at least one passage")
         state = self._state  # read once: a reindex in another thread swaps it whole
-        reference = (scoped_reference(q) or article) if self.config.scope_articles else None
+        reference = scoped_reference(q) if self.config.scope_articles else None
         if reference is None:
             hits = state.retriever.search(q, k)
         else:
@@ -270,19 +268,16 @@ class Assistant:
         llm = self._model(model)
         # a question that stands on its own is searched as asked, never rewritten
         standalone = self.condense(q, history, model) if history and needs_context(q) else None
-        # a follow-up goes on asking about the article the conversation named ("And copper?")
-        article = conversation_reference(history or []) if standalone else None
         parts = split_question(standalone or q) if self.config.split_questions else [standalone or q]
         if len(parts) == 1:
-            yield from self._answer(q, standalone, llm, t0, k=k, temperature=temperature, article=article)
+            yield from self._answer(q, standalone, llm, t0, k=k, temperature=temperature)
             return
         # each part gets its own retrieval and answer; the answers are merged with their citations
         answers: list[Answer] = []
         for i, part in enumerate(parts):
             if i:
                 yield " "
-            for event in self._answer(part, None, llm, t0 if i == 0 else time.perf_counter(), k=k,
-                                      temperature=temperature, article=article):
+            for event in self._answer(part, None, llm, t0 if i == 0 else time.perf_counter(), k=k, temperature=temperature):
                 if isinstance(event, Answer):
                     answers.append(event)
                 else:
@@ -290,11 +285,11 @@ class Assistant:
         yield merge_answers(q, standalone, answers, time.perf_counter() - t0)
 
     def _answer(self, q: str, standalone: str | None, llm: ChatModel, t0: float, *, k: int | None,
-                temperature: float | None, article: str | None = None) -> Iterator[str | Answer]:
+                temperature: float | None) -> Iterator[str | Answer]:
         """Retrieve for one question, generate, check; the pieces, then the Answer."""
         cfg = self.config
         asked = standalone or q
-        retrieved = self.retrieve(asked, k, article=article)
+        retrieved = self.retrieve(asked, k)
         t_retrieval = time.perf_counter() - t0
         best = max((p.score for p in retrieved), default=0.0)
         low_conf = best < cfg.min_score

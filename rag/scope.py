@@ -18,9 +18,8 @@ the wrong article loses the answer while searching all of them only risks a dist
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-from .decompose import needs_context
 from .words import FUNCTION_WORDS, STOP_WORDS, stem, word_stems
 
 # what users call a document, in English; none of it names a topic
@@ -82,21 +81,6 @@ def scoped_reference(question: str) -> str | None:
     return refs[0]
 
 
-def conversation_reference(history: Sequence[Mapping[str, object]]) -> str | None:
-    """The article a follow-up goes on asking about: the one named by the last user question
-    of the chain of follow-ups that leads to it ("In the Harbour piece, how many ships wait?",
-    "And trucks?"). A question in between that stands on its own and names no article ends
-    the chain: the talk moved on."""
-    for turn in reversed(history):
-        if turn.get("role") != "user":
-            continue
-        question = " ".join(str(turn.get("content", "")).split())
-        reference = scoped_reference(question)
-        if reference is not None or not needs_context(question):
-            return reference
-    return None
-
-
 def pick_articles(reference: str, titles: Mapping[object, str], texts: Mapping[object, str] | None = None,
                   min_share: float = 0.5) -> set:
     """The keys of ``titles`` (article -> its title and file name) that ``reference`` names.
@@ -124,4 +108,4 @@ def pick_articles(reference: str, titles: Mapping[object, str], texts: Mapping[o
     return chosen
 
 
-__all__ = ["DOCUMENT_NOUNS", "conversation_reference", "document_references", "pick_articles", "reference_words", "scoped_reference"]
+__all__ = ["DOCUMENT_NOUNS", "document_references", "pick_articles", "reference_words", "scoped_reference"]

@@ -76,31 +76,6 @@ def test_retrieval_searches_only_the_article_the_question_names(tmp_path, embedd
     unscoped = a.retrieve(question, k=3)
     assert unscoped[0].source == "ledger.txt"  # without the scope the other outlet's story ranks first
     a.config = a.config.replace(scope_articles=True)
-    # a follow-up's question names no article: the one the conversation named is passed in
-    follow = "How many ships has the Port Elsa strike left idle?"
-    assert {p.source for p in a.retrieve(follow, k=3, article="Harbour Daily")} == {"harbour.txt"}
-    # the question's own article comes first
-    assert {p.source for p in a.retrieve(question.replace("Harbour Daily", "Coastal Ledger"), k=3,
-                                         article="Harbour Daily")} == {"ledger.txt"}
     # no article named: every article is searched
     assert {p.source for p in a.retrieve("How many ships has the Port Elsa strike left idle?", k=3)} >= {
         "harbour.txt", "ledger.txt"}
-
-
-def test_a_follow_up_goes_on_asking_about_the_article_the_conversation_named():
-    from rag.scope import conversation_reference
-
-    named = [{"role": "user", "content": "In the Harbour Daily piece, how many ships wait at anchor?"},
-             {"role": "assistant", "content": "40 ships [1]."}]
-    assert conversation_reference(named) == "Harbour Daily"
-    # through a chain of follow-ups
-    chain = named + [{"role": "user", "content": "And trucks?"}, {"role": "assistant", "content": "200 [1]."}]
-    assert conversation_reference(chain) == "Harbour Daily"
-    # a question in between that stands on its own ends the chain
-    moved = named + [{"role": "user", "content": "What did the council approve for the harbour road?"},
-                     {"role": "assistant", "content": "A budget [1]."}]
-    assert conversation_reference(moved) is None
-    # the latest article named wins
-    other = chain + [{"role": "user", "content": "What does the Coastal Ledger report say about wages?"}]
-    assert conversation_reference(other) == "Coastal Ledger"
-    assert conversation_reference([]) is None

@@ -172,6 +172,12 @@ class Assistant:
         return check_question(question, self.config.max_question_chars)
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
+        """The best ``k`` passages for ``question``; only from the article it names, when it names
+        one that matches a title (rag.scope)."""
+        return self._retrieve(question, k)[0]
+
+    def _retrieve(self, question: str, k: int | None) -> tuple[list[Passage], tuple[str, ...]]:
+        """(passages, titles of the articles the search was confined to, or ())."""
         q = self._check_question(question)
         k = k or self.config.k
         if k < 1:
@@ -179,13 +185,14 @@ class Assistant:
         state = self._state  # read once: a reindex in another thread swaps it whole
         reference = scoped_reference(q) if self.config.scope_articles else None
         if reference is None:
-            hits = state.retriever.search(q, k)
+            hits, scope = state.retriever.search(q, k), ()
         else:
-            hits = self._scoped_search(state, q, reference, k)
+            hits, scope = self._scoped_search(state, q, reference, k)
         qv = state.dense.query_vector(q)
-        return to_passages(state.index, hits, qv)
+        return to_passages(state.index, hits, qv), scope
 
-    def _scoped_search(self, state: _IndexState, q: str, reference: str, k: int) -> list[tuple[int, float]]:
+    def _scoped_search(self, state: _IndexState, q: str, reference: str,
+                       k: int) -> tuple[list[tuple[int, float]], tuple[str, ...]]:
         """The best ``k`` hits of the articles ``reference`` names (rag.scope), chosen among the
         articles of the retrievers' candidate pool; the plain search when it names none of them."""
         pool = state.retriever.search(q, max(k, self.config.fusion_pool))
@@ -197,9 +204,10 @@ class Assistant:
             texts.setdefault(article[key], []).append(c.text)
         chosen = pick_articles(reference, titles, {a: " ".join(t) for a, t in texts.items()})
         if not chosen:  # the same search as an unscoped question, rare-term boost and all
-            return state.retriever.search(q, k)
-        log.info("question names %r: searching %s", reference, sorted(title for _, title in chosen))
-        return [(key, score) for key, score in pool if article.get(key) in chosen][:k]
+            return state.retriever.search(q, k), ()
+        titles_searched = tuple(sorted(title for _, title in chosen))
+        log.info("question names %r: searching %s", reference, titles_searched)
+        return [(key, score) for key, score in pool if article.get(key) in chosen][:k], titles_searched
 
     def select_evidence(self, question: str, passages: list[Passage]) -> list[Passage]:
         """What the model is shown of ``passages``: those near the best one (``passage_cosine_gap``,
@@ -289,7 +297,7 @@ class Assistant:
         """Retrieve for one question, generate, check; the pieces, then the Answer."""
         cfg = self.config
         asked = standalone or q
-        retrieved = self.retrieve(asked, k)
+        retrieved, scope = self._retrieve(asked, k)
         t_retrieval = time.perf_counter() - t0
         best = max((p.score for p in retrieved), default=0.0)
         low_conf = best < cfg.min_score
@@ -300,7 +308,7 @@ class Assistant:
             total = round(time.perf_counter() - t0, 4)
             yield Answer(question=q, text=REFUSAL, citations=[], passages=retrieved, refused=True,
                          timings=Timings(retrieval=round(t_retrieval, 4), first_token=total, total=total),
-                         model=model_name, standalone_question=standalone, low_confidence=True)
+                         model=model_name, standalone_question=standalone, low_confidence=True, scope=scope)
             return
         system = cfg.system_prompt or SYSTEM_PROMPT
         shown = self.select_evidence(asked, retrieved)
@@ -343,6 +351,7 @@ class Assistant:
             timings=Timings(retrieval=round(t_retrieval, 4), first_token=round(t_first or total, 4), total=round(total, 4),
                             prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
             model=model_name, standalone_question=standalone, low_confidence=low_conf, draft=raw, support=support,
+            scope=scope,
         )
 
     def _support(self, question: str, checks: list, passages: list[Passage], messages: list[dict[str, str]],

@@ -155,6 +155,8 @@ def _checked_answer(events):
 
 
 def _print_answer(answer) -> None:
+    if answer.scope:
+        click.secho(f"(searched only in: {'; '.join(answer.scope)})", dim=True)
     click.echo(answer.text)
     click.echo()
     if answer.refused:

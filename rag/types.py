@@ -100,6 +100,7 @@ class Answer:
     low_confidence: bool = False  # best retrieval score under the configured threshold
     draft: str = ""  # the model's text as generated, before citation checks (shows what grounding removed)
     support: Any = None  # rag.support.Support: the support check's signals and verdict, when it ran
+    scope: tuple[str, ...] = ()  # titles of the articles the question named and was searched in (rag.scope)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +116,7 @@ class Answer:
             "model": self.model,
             "draft": self.draft,
             "support": self.support.to_dict() if self.support is not None else None,
+            "scope": list(self.scope),
         }
 
 
@@ -145,4 +147,5 @@ def merge_answers(question: str, standalone: str | None, parts: list[Answer], to
                         completion_tokens=sum(a.timings.completion_tokens for a in parts)),
         model=parts[0].model, standalone_question=standalone, low_confidence=any(a.low_confidence for a in parts),
         draft="\n".join(a.draft for a in parts),
+        scope=tuple(dict.fromkeys(t for a in parts for t in a.scope)),
     )

@@ -79,3 +79,30 @@ def test_retrieval_searches_only_the_article_the_question_names(tmp_path, embedd
     # no article named: every article is searched
     assert {p.source for p in a.retrieve("How many ships has the Port Elsa strike left idle?", k=3)} >= {
         "harbour.txt", "ledger.txt"}
+
+
+def test_an_answer_says_which_article_it_was_confined_to(tmp_path, embedder):
+    from rag.llm import ChatModel
+    from ui.render import render_answer, trim_answer
+
+    class ScriptedModel(ChatModel):
+        def __init__(self, reply: str, p_yes: float):
+            self.reply, self.p_yes = reply, p_yes
+
+        def stream(self, messages, *, max_tokens, temperature, seed, stop=None):
+            yield self.reply
+
+        def judge(self, messages, *, seed=42):
+            return self.p_yes
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "harbour.txt").write_text("Harbour Daily: Dockworkers Strike\n\nThe union said 40 ships were waiting.\n")
+    (corpus / "ledger.txt").write_text("Coastal Ledger: Port Strike Drags On\n\nOfficials counted 55 idle ships.\n")
+    model = ScriptedModel("The union said 40 ships were waiting [1].", p_yes=0.9)
+    a = Assistant(corpus=corpus, index_dir=tmp_path / "i", llm=model, embedder=embedder, judge_threshold=0.5)
+    answer = a.ask("How many ships were waiting, according to the Harbour Daily piece?")
+    assert answer.scope == ("Harbour Daily: Dockworkers Strike",)
+    assert {p.source for p in answer.passages} == {"harbour.txt"}
+    assert "Searched only in" in render_answer(answer, 0) and trim_answer(answer)["scope"] == list(answer.scope)
+    assert a.ask("How many ships were waiting?").scope == ()

@@ -96,6 +96,8 @@ def render_answer(answer: Answer, turn: int) -> str:
         out.append(
             f'<div class="rag-rewritten">↳ Searched for: <em>{esc(answer.standalone_question)}</em></div>\n'
         )
+    if answer.scope:
+        out.append(f'<div class="rag-rewritten">↳ Searched only in: <em>{esc("; ".join(answer.scope))}</em></div>\n')
     if answer.low_confidence:
         best = max((p.score for p in answer.passages), default=None)
         score = f" (best match score {best:.2f})" if best is not None else ""
@@ -206,6 +208,8 @@ def render_turn_sources(answer: Answer, turn: int, document_text: Callable[[str]
         f'<div class="src-turn-head">Answer {turn + 1}: <em>{esc(_short(answer.question, 120))}</em>'
         + (f'<div class="src-rewritten">↳ searched for: {esc(answer.standalone_question)}</div>'
            if answer.standalone_question and answer.standalone_question.strip() != answer.question.strip() else "")
+        + (f'<div class="src-rewritten">↳ searched only in: {esc("; ".join(answer.scope))}</div>'
+           if answer.scope else "")
         + (" " + " ".join(flags) if flags else "") + "</div>"
     )
     parts = [head]
@@ -302,6 +306,7 @@ def trim_answer(answer: Answer) -> dict[str, Any]:
         "text": answer.text,
         "refused": answer.refused,
         "low_confidence": answer.low_confidence,
+        "scope": list(answer.scope),
         "model": answer.model,
         "citations": [
             {

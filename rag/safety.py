@@ -64,10 +64,24 @@ def neutralise_messages(messages: Sequence[dict[str, str]], special: re.Pattern 
     return [{**m, "content": neutralise(str(m.get("content", "")), special)} for m in messages]
 
 
+# a line that ends without a sentence end while the next starts a sentence: a heading, a
+# title line, a date or a list item. Joined bare it runs into the next sentence ("A New Era
+# in Trade The truce, brokered ...") and small models copy the heading as part of the answer.
+_OPEN_LINE_END = re.compile(r"(?<![.!?:;,…\"'”’)\]»—–-])[ \t]*\n\s*(?=[\"'“‘(•·]?[A-Z0-9•·])")
+
+
+def join_lines(text: str) -> str:
+    """``text`` on one line: a line that ends without punctuation before a line that starts
+    a sentence ends with a full stop; other line breaks become spaces (scraped text breaks
+    lines mid-sentence where links were removed, "surged to\n, a 22.6% rise")."""
+    return " ".join(_OPEN_LINE_END.sub(". ", text.strip()).split())
+
+
 def quote(text: str) -> str:
-    """Article text as the prompt quotes it: one line, no fake chat turns, no control tokens, no
-    ``[n]`` markers (those are the prompt's passage numbers) and no tags that close the passages."""
-    text = neutralise(" ".join(_FAKE_TURN.sub(" ", text).split()))
+    """Article text as the prompt quotes it: one line (see :func:`join_lines`), no fake chat
+    turns, no control tokens, no ``[n]`` markers (those are the prompt's passage numbers) and
+    no tags that close the passages."""
+    text = neutralise(join_lines(_FAKE_TURN.sub(" ", text)))
     text = _FENCE.sub(lambda m: m.group(0).translate(_LOOKALIKE), text)
     return MARKER.sub(lambda m: f"({m.group(0)[1:-1].strip()})", text)  # [7], [Passage 7], 【7】 -> (7)...
 

@@ -214,3 +214,11 @@ def test_final_answer_drops_images_and_links_the_articles_lack(tmp_path, embedde
     answer = a.ask("What did copper cost on Monday?")
     assert "$9,100" in answer.text and "[1]" in answer.text
     assert "evil.example" not in answer.text and "](" not in answer.text
+
+
+def test_a_line_without_a_sentence_end_is_ended_before_the_next_sentence():
+    # a heading must not run into the sentence under it, where a small model copies both as one
+    text = "Harbour Works Begin\n\nThe dredging of the north basin starts in May.\nRates\nrose by 2%. Ferry prices\n, a 5% rise, follow."
+    assert quote(text) == ("Harbour Works Begin. The dredging of the north basin starts in May. "
+                           "Rates rose by 2%. Ferry prices , a 5% rise, follow.")
+    assert quote("Tide Tables\n• Monday: 06:10\n• Tuesday: 06:55") == "Tide Tables. • Monday: 06:10. • Tuesday: 06:55"

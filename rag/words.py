@@ -152,7 +152,8 @@ def spelled_out(text: str) -> dict[str, frozenset[str]]:
 _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln": 1e6, "billion": 1e9,
           "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12}
 _NUMBER = re.compile(
-    r"(?P<pre>(?:\b[A-Z]{1,3}\s?)?[$€£¥₹₩₽]|\b[A-Z]{3}\s(?=\d))?\s?"
+    # currency codes are capitals even though the rest is case-blind: "got 4%" is no money
+    r"(?P<pre>(?:\b(?-i:[A-Z]{1,3})\s?)?[$€£¥₹₩₽]|\b(?-i:[A-Z]{3})\s(?=\d))?\s?"
     r"(?<![\w.])(?P<val>\d[\d,]*(?:\.\d+)?)(?![\d])"
     r"(?:\s?(?P<scale>thousand|million|billion|trillion|mln|mn|bn|tn|[kmb])\b)?"
     r"(?:\s?(?P<pct>%|percent\b|per\s?cent\b))?"

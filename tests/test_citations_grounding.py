@@ -67,6 +67,15 @@ def test_numbers_are_compared_with_their_units():
     assert ground("The bridge will cost 12 million euros [2].", PASSAGES, bridge)[2]
 
 
+def test_a_currency_code_is_written_in_capitals():
+    from rag.words import quantities
+    # case-blind matching once read the word before a number ("got 4%") as a currency code
+    [(share, _, _)] = quantities("The ferry line got 4% more riders.")
+    assert share.percent and not share.money
+    [(cost, _, _)] = quantities("The ferry cost EUR 40 million.")
+    assert cost.money and cost.value == 40e6
+
+
 def test_a_share_is_not_backed_by_a_bare_number():
     games = [P("The Otters won 5 games in the spring season.", "otters.txt")]
     assert not ground("The Otters' share of wins rose 5% [1].", games, "How did the Otters do?")[2]

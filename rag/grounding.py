@@ -121,16 +121,18 @@ def _sentence_facts(text: str) -> list[tuple[int, int, set[str], list[tuple[Quan
     return out
 
 
-def find_evidence(claim: Claim, passage: Passage, window: int = 2) -> Evidence | None:
+def find_evidence(claim: Claim, passage: Passage, window: int = 2, asked: frozenset[str] = frozenset()) -> Evidence | None:
     """The shortest run of at most ``window`` consecutive sentences of ``passage`` (its title
     and date count as part of every run) holding all the claim's numbers and names; among
-    equals, the one sharing most of the claim's words. None when no run holds them all."""
+    equals, the one sharing most of the claim's words, then most of the ``asked`` stems (the
+    question's words: a name met in two sentences is the answer in the one about what was
+    asked). None when no run holds them all."""
     head = f"{passage.title}\n{date_forms(passage.date)}"
     head_stems = word_stems(head)
     head_numbers = [(q, head_stems) for q, _, _ in quantities(head)]
     head_abbrs, head_spelled = set(abbreviations(head).values()), set(spelled_out(head))
     sentences = _sentence_facts(passage.text)
-    best: tuple[float, int, int] | None = None
+    best: tuple[float, int, int, int] | None = None
     for size in range(1, window + 1):
         for i in range(0, max(0, len(sentences) - size + 1)):
             run = sentences[i:i + size]
@@ -143,8 +145,9 @@ def find_evidence(claim: Claim, passage: Passage, window: int = 2) -> Evidence |
             if not all(any(q.backed_by(p, near) for p, near in numbers) for q in claim.numbers):
                 continue
             overlap = len(claim.words & stems) / len(claim.words) if claim.words else 1.0
-            if best is None or overlap > best[0]:
-                best = (overlap, run[0][0], run[-1][1])
+            on_question = sum(found_in(w, stems) for w in asked)
+            if best is None or (overlap, on_question) > (best[0], best[3]):
+                best = (overlap, run[0][0], run[-1][1], on_question)
         if best is not None:
             break  # a single sentence that holds the facts beats a longer run
     if best is None:
@@ -178,8 +181,9 @@ def check_sentence(sentence: str, passages: list[Passage], question: str) -> Sen
         # restates the question (or only talks about the text) and adds nothing: not an answer
         return SentenceCheck(bare, markers, (), False, {})
     found: dict[int, Evidence] = {}
+    asked = frozenset(content_words(question) | names(question))
     for i, p in enumerate(passages, start=1):
-        ev = find_evidence(claim, p)
+        ev = find_evidence(claim, p, asked=asked)
         if ev is None or not on_topic(claim, bare, p, question):
             continue
         if not has_facts and ev.overlap < 0.5:

@@ -270,3 +270,12 @@ def test_an_acronym_the_sentence_spells_out_is_no_new_name_and_brackets_are_neve
     text, _, ok = ground("Varn Mining (TSX: VRN; OTC: VRNF) will spend the loan on its Osk mill [2].", p, "What will Varn do?")
     assert ok and text.startswith("Varn Mining (TSX: VRN; OTC: VRNF) will spend")
     assert not ground("Varn Mining (TSX: VRN; OTC: VRNF) will spend the loan on its Pell mill [2].", p, "What will Varn do?")[2]
+
+
+def test_the_evidence_is_the_sentence_about_what_was_asked():
+    # the answer's name is in two sentences; only the second says it is the lake's only ferry operator
+    lake = P("Delta Freight cut its fleet in spring. Delta Freight, the only ferry operator on the lake, raised fares.")
+    [check] = check_answer("Delta Freight is the only ferry operator on the lake [1].", [lake],
+                           "Which firm is the only ferry operator on the lake?")
+    ev = check.evidence[1]
+    assert check.supported and lake.text[ev.start:ev.end].startswith("Delta Freight, the only ferry operator")

@@ -121,12 +121,13 @@ def _sentence_facts(text: str) -> list[tuple[int, int, set[str], list[tuple[Quan
     return out
 
 
-def find_evidence(claim: Claim, passage: Passage, window: int = 2, asked: frozenset[str] = frozenset()) -> Evidence | None:
+def find_evidence(claim: Claim, passage: Passage, window: int = 2, said: frozenset[str] = frozenset()) -> Evidence | None:
     """The shortest run of at most ``window`` consecutive sentences of ``passage`` (its title
     and date count as part of every run) holding all the claim's numbers and names; among
-    equals, the one sharing most of the claim's words, then most of the ``asked`` stems (the
-    question's words: a name met in two sentences is the answer in the one about what was
-    asked). None when no run holds them all."""
+    equals, the one sharing most of the claim's words, then most of the ``said`` stems (every
+    word of the answer sentence, those it shares with the question too: a name met in two
+    sentences is backed by the one that says what the answer says). None when no run holds
+    them all."""
     head = f"{passage.title}\n{date_forms(passage.date)}"
     head_stems = word_stems(head)
     head_numbers = [(q, head_stems) for q, _, _ in quantities(head)]
@@ -145,9 +146,9 @@ def find_evidence(claim: Claim, passage: Passage, window: int = 2, asked: frozen
             if not all(any(q.backed_by(p, near) for p, near in numbers) for q in claim.numbers):
                 continue
             overlap = len(claim.words & stems) / len(claim.words) if claim.words else 1.0
-            on_question = sum(found_in(w, stems) for w in asked)
-            if best is None or (overlap, on_question) > (best[0], best[3]):
-                best = (overlap, run[0][0], run[-1][1], on_question)
+            as_said = sum(found_in(w, stems) for w in said)
+            if best is None or (overlap, as_said) > (best[0], best[3]):
+                best = (overlap, run[0][0], run[-1][1], as_said)
         if best is not None:
             break  # a single sentence that holds the facts beats a longer run
     if best is None:
@@ -181,9 +182,9 @@ def check_sentence(sentence: str, passages: list[Passage], question: str) -> Sen
         # restates the question (or only talks about the text) and adds nothing: not an answer
         return SentenceCheck(bare, markers, (), False, {})
     found: dict[int, Evidence] = {}
-    asked = frozenset(content_words(question) | names(question))
+    said = frozenset(content_words(bare) | names(bare))
     for i, p in enumerate(passages, start=1):
-        ev = find_evidence(claim, p, asked=asked)
+        ev = find_evidence(claim, p, said=said)
         if ev is None or not on_topic(claim, bare, p, question):
             continue
         if not has_facts and ev.overlap < 0.5:

@@ -123,10 +123,17 @@ def judge_messages(answer_messages: list[dict[str, str]], draft: str) -> list[di
     return [*answer_messages, {"role": "assistant", "content": draft}, {"role": "user", "content": JUDGE_QUESTION}]
 
 
+def _one_line(evidence: str) -> str:
+    """The evidence quoted as the judge's thresholds were measured on it: title, date and
+    sentences run together, without :func:`rag.safety.join_lines`' full stops after headings
+    (with them p(Yes) moved by up to 0.06 either way, which crosses a threshold at random)."""
+    return quote(" ".join(evidence.split()))
+
+
 def focused_messages(question: str, answer: str, evidence: str, system: str = FOCUSED_SYSTEM) -> list[dict[str, str]]:
     """The yes/no question over the evidence alone. Pass the answer prompt's ``system`` message
     to keep llama.cpp's cached system prompt for the next question."""
-    user = (f"Passage:\n<<<\n{quote(evidence)}\n>>>\n\nQuestion: {question}\nProposed answer: {answer}\n\n"
+    user = (f"Passage:\n<<<\n{_one_line(evidence)}\n>>>\n\nQuestion: {question}\nProposed answer: {answer}\n\n"
             "Does the passage itself state this answer to this exact question? Reply Yes or No.")
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
@@ -134,7 +141,7 @@ def focused_messages(question: str, answer: str, evidence: str, system: str = FO
 def answerable_messages(question: str, evidence: str, system: str = FOCUSED_SYSTEM) -> list[dict[str, str]]:
     """The yes/no question "does the evidence answer this question?", with no proposed answer.
     Pass the answer prompt's ``system`` message, as for :func:`focused_messages`."""
-    user = (f"Passage:\n<<<\n{quote(evidence)}\n>>>\n\nQuestion: {question}\n\n"
+    user = (f"Passage:\n<<<\n{_one_line(evidence)}\n>>>\n\nQuestion: {question}\n\n"
             "Does the passage state the answer to this exact question? Reply Yes or No.")
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 

@@ -74,8 +74,11 @@ def word_stems(text: str) -> set[str]:
     "byJane" must not hide the name; "iPhone" still counts whole."""
     found = _WORD.findall(text)
     glued = [part for w in found if _GLUED.search(w) for part in _GLUED.split(w)]
+    tokens = _TOKEN.findall(text)
+    # "U.S.-China talks" holds "U.S." as well: a hyphenated token counts by its parts too
+    parts = [part for t in tokens if "-" in t for part in t.split("-") if part]
     return ({stem(w) for w in found} | {stem(w) for w in glued}
-            | {stem(t.rstrip(".")) for t in _TOKEN.findall(text)})
+            | {stem(t.rstrip(".")) for t in tokens + parts})
 
 
 _ADJECTIVE_ENDINGS = ("ese", "es", "ian", "ean", "an", "n", "s")  # of stems: "Chinese" stems to "chines"
@@ -97,7 +100,16 @@ def same_name(a: str, b: str) -> bool:
 
 
 def found_in(word_stem: str, haystack: set[str]) -> bool:
-    """``word_stem`` is one of ``haystack``'s stems, or :func:`same_name` as one."""
+    """``word_stem`` is one of ``haystack``'s stems, or :func:`same_name` as one; a hyphenated
+    name ("u.s.-china", "trump-xi") also when each of its parts is ("U.S. and Chinese talks")."""
+    if "-" in word_stem and word_stem not in haystack:
+        parts = [stem(p.rstrip(".")) for p in word_stem.split("-") if p.rstrip(".")]
+        if len(parts) > 1 and all(_found_whole(p, haystack) for p in parts):
+            return True
+    return _found_whole(word_stem, haystack)
+
+
+def _found_whole(word_stem: str, haystack: set[str]) -> bool:
     return word_stem in haystack or (len(word_stem) >= 4 and any(same_name(word_stem, h) for h in haystack))
 
 

@@ -45,6 +45,14 @@ def test_coverage_matches_whole_words_and_adjective_endings():
     assert coverage("Who runs Paris?", "Parisian cafés reopened.").names == 0.0
 
 
+def test_coverage_finds_a_hyphenated_name_by_its_parts():
+    # "Kenya-Uganda" asks about both countries; evidence naming each of them covers it
+    cov = coverage("When did the Kenya-Uganda rail talks end?", "Kenyan and Ugandan ministers ended the rail talks in May.")
+    assert cov.names == 1.0
+    assert coverage("When did the Kenya-Uganda rail talks end?", "Kenyan ministers ended the rail talks in May.").names == 0.0
+    assert coverage("Which Kenyan ministers spoke?", "The Kenya-Uganda rail talks ended.").names == 1.0
+
+
 def test_decide_combines_judgement_and_coverage():
     covered, uncovered = Coverage(1.0, 1.0, 0.8), Coverage(0.0, 1.0, 0.8)
     t = Thresholds(judge=0.8, judge_covered=0.4, words=0.5)

@@ -312,11 +312,10 @@ class Assistant:
             return
         system = cfg.system_prompt or SYSTEM_PROMPT
         shown = self.select_evidence(asked, retrieved)
-        passages = fit_passages(asked, shown, llm.count_tokens, llm.n_ctx, cfg.max_tokens, system=system,
-                                question_first=cfg.question_first)
+        passages = fit_passages(asked, shown, llm.count_tokens, llm.n_ctx, cfg.max_tokens, system=system)
         if cfg.group_titles:
             passages = group_by_article(passages)
-        messages = build_prompt(asked, passages, system, grouped=cfg.group_titles, question_first=cfg.question_first)
+        messages = build_prompt(asked, passages, system, grouped=cfg.group_titles)
         pieces: list[str] = []
         t_first = 0.0
         for piece in llm.stream(messages, max_tokens=cfg.max_tokens,

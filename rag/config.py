@@ -41,7 +41,6 @@ class Config:
     # a question that names one article ("in the Harbour Report") is searched in that article
     # only (rag.scope), chosen among the articles of the candidate pool by their titles
     scope_articles: bool = True
-    question_first: bool = False  # ask the question before the passages as well as after them
     candidates: int = 20  # passages each retriever returns before fusion
     hybrid: bool = True  # fuse BM25 with dense retrieval (reciprocal rank fusion)
     n_ctx: int = 2048

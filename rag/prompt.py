@@ -64,33 +64,28 @@ def _grouped(passages: list[Passage]) -> str:
 
 
 def build_prompt(question: str, passages: list[Passage], system: str = SYSTEM_PROMPT,
-                 grouped: bool = False, question_first: bool = False) -> list[dict[str, str]]:
+                 grouped: bool = False) -> list[dict[str, str]]:
     """Chat messages asking ``question`` over ``passages``; passage n is marked ``[n]``. With
     ``grouped``, consecutive passages of one article share one title line (see
-    :func:`group_by_article`), which saves the tokens of repeated titles. With
-    ``question_first`` the question also comes before the passages, so the model reads them
-    knowing what it looks for (query-aware contextualisation, Liu et al. 2023)."""
+    :func:`group_by_article`), which saves the tokens of repeated titles."""
     if grouped:
         numbered = _grouped(passages)
     else:
         numbered = "\n\n".join(format_passage(i, p) for i, p in enumerate(passages, start=1))
     # fenced, and no passage can close the fence or start a line of its own (see rag.safety.quote)
-    asked = neutralise(question)
-    user = f"Passages:\n\n<passages>\n{numbered}\n</passages>\n\nQuestion: {asked}"
-    if question_first:
-        user = f"Question: {asked}\n\n{user}"
+    user = f"Passages:\n\n<passages>\n{numbered}\n</passages>\n\nQuestion: {neutralise(question)}"
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 def fit_passages(question: str, passages: list[Passage], count_tokens: Callable[[str], int],
                  n_ctx: int, max_tokens: int, template_overhead: int = 64,
-                 system: str = SYSTEM_PROMPT, question_first: bool = False) -> list[Passage]:
+                 system: str = SYSTEM_PROMPT) -> list[Passage]:
     """The leading passages whose prompt fits in ``n_ctx`` with room for ``max_tokens`` of answer.
 
     Passages are dropped from the end (lowest ranked first); if even the first does not fit
     it is cut to the remaining budget at a word boundary.
     """
-    fixed = system + question * (2 if question_first else 1) + "<passages>\n</passages>"
+    fixed = system + question + "<passages>\n</passages>"
     budget = n_ctx - max_tokens - template_overhead - count_tokens(fixed) - 24
     if budget <= 0:
         raise ValueError(f"the question leaves no room for passages in a {n_ctx}-token context")

@@ -230,3 +230,12 @@ def test_the_default_model_refuses_what_its_answerable_judgement_rejects(tiny_co
     assert answer.support.p_yes_answerable == p_yes and answer.support.p_yes_focused is None
     judged = model.judged[-1][1]["content"]  # the evidence and the question, never the answer
     assert "Harlow Dynamics posted revenue" in judged and "Proposed answer" not in judged
+
+
+def test_the_judgement_reads_its_evidence_run_together_as_its_thresholds_were_measured():
+    from rag.support import answerable_messages, focused_messages
+
+    evidence = "Mill Notes\n2031-04-02\nKestrel Mills reopened."
+    for msgs in (answerable_messages("When did Kestrel Mills reopen?", evidence),
+                 focused_messages("When did Kestrel Mills reopen?", "In April.", evidence)):
+        assert "Mill Notes 2031-04-02 Kestrel Mills reopened." in msgs[1]["content"]  # no full stops added

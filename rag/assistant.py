@@ -25,7 +25,7 @@ from .models import MODELS, resolve_model
 from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,
                      group_by_article)
 from .retrieval import (BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, near_the_best,
-                        to_passages)
+                        nothing_close, to_passages)
 from .safety import strip_links
 from .scope import pick_articles, scoped_reference
 from .server_llm import connect
@@ -302,7 +302,7 @@ class Assistant:
         best = max((p.score for p in retrieved), default=0.0)
         low_conf = best < cfg.min_score
         model_name = getattr(llm, "spec_name", None) or llm.name
-        if best < cfg.refuse_below:
+        if nothing_close(asked, retrieved, cfg.refuse_below):
             # nothing in the corpus is even close: say so without spending seconds on the model
             yield REFUSAL
             total = round(time.perf_counter() - t0, 4)

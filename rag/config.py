@@ -61,7 +61,8 @@ class Config:
     judge_threshold: float | None = None
     judge_covered_threshold: float | None = None
     coverage_words: float = 0.0  # share of the question's other words the evidence needs for the lower threshold
-    refuse_below: float = 0.20  # best dense score under this: refuse without asking the model
+    # best dense score under this, and no passage holds the question's names: refuse without the model
+    refuse_below: float = 0.20
     min_score: float = 0.30  # best dense score under this flags the answer low-confidence
     max_question_chars: int = 2000
     max_file_bytes: int = 5_000_000

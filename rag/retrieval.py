@@ -43,6 +43,7 @@ from .errors import RagError
 from .store import Store
 from .store.text import index_text, tokenize
 from .types import Passage
+from .words import found_in, names, word_stems
 
 FUSION_METHODS = ("rrf", "minmax", "zscore")
 __all__ = ["BM25Retriever", "DenseRetriever", "FUSION_METHODS", "FusionRetriever", "FusionSettings", "Lexicon",
@@ -358,3 +359,18 @@ def near_the_best(passages: Sequence[Passage], cosine_gap: float | None, fused_g
                 and p.fused >= first.fused - fused_gap)
 
     return [first, *(p for p in passages[1:] if close(p))]
+
+
+def nothing_close(question: str, passages: Sequence[Passage], refuse_below: float) -> bool:
+    """Whether nothing retrieved is close enough to be worth the model's time: the best dense
+    similarity is under ``refuse_below`` and no passage holds every name the question gives.
+
+    A short question about a named person or thing ("Where does Dr. Ines Okafor work?") can
+    score low against the one passage that names her, whose other words are about something
+    else; the name itself is the evidence that the corpus speaks of it."""
+    if max((p.score for p in passages), default=0.0) >= refuse_below:
+        return False
+    asked = names(question)
+    if not asked:
+        return True
+    return not any(all(found_in(n, word_stems(f"{p.title} {p.text}")) for n in asked) for p in passages)

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from rag import Answer, Assistant, ModelError, QuestionError
 from rag.chunking import count_tokens
 from rag.cli import cli
+from rag.llm import ChatModel
 
 pytestmark = pytest.mark.integration
 
@@ -129,6 +130,40 @@ def test_own_folder_of_articles(tmp_path, embedder):
     assert [c.passage.source for c in answer.citations] == ["zorblax.md"]
     _check_citations(a, answer)
     assert {d.source for d in a.documents()} == {"zorblax.md", "tin.txt"}
+
+
+class _Says(ChatModel):
+    """Replies with one scripted text and counts how often it was asked."""
+
+    def __init__(self, reply: str):
+        self.reply, self.calls = reply, 0
+
+    def stream(self, messages, *, max_tokens, temperature, seed, stop=None):
+        self.calls += 1
+        yield self.reply
+
+
+def test_a_question_about_a_named_person_reaches_the_model_though_it_scores_low(tmp_path, embedder):
+    # MiniLM scores "Where does <name> work?" far under refuse_below against the passage that
+    # quotes her, which is about a dam; the name found there must still bring the model in
+    corpus = tmp_path / "dam"
+    corpus.mkdir()
+    (corpus / "dam.txt").write_text(
+        "Delmar Dam Spillway Reopens After Repairs\n\nThe spillway of the Delmar Dam reopened on Thursday "
+        "after eight months of concrete repairs.\n\n\"The river will run at its usual level by the end of the "
+        "month,\" said Dr. Ines Okafor, a hydrologist at the Northgate Water Institute.\n")
+    (corpus / "bakery.txt").write_text("Harbour Bakery Opens Second Shop\n\nThe Harbour Bakery opened a second "
+                                       "shop on Quay Street on Saturday, selling rye loaves.\n")
+    says = _Says("Dr. Ines Okafor works at the Northgate Water Institute [1].")
+    a = Assistant(corpus=corpus, index_dir=tmp_path / "idx", llm=says, embedder=embedder, support_check=False)
+    question = "Where does Dr. Ines Okafor work?"
+    assert max(p.score for p in a.retrieve(question)) < a.config.refuse_below
+    answer = a.ask(question)
+    assert says.calls == 1 and not answer.refused
+    assert [c.passage.source for c in answer.citations] == ["dam.txt"]
+    # a question of nothing the corpus names is still refused without the model
+    off = a.ask("Who won the 2022 FIFA World Cup?")
+    assert off.refused and says.calls == 1
 
 
 def test_bad_questions_and_models(smol, tmp_path):

@@ -15,7 +15,7 @@ import pytest
 from rag.config import Config
 from rag.errors import RagError
 from rag.retrieval import (BM25Retriever, FusionRetriever, FusionSettings, Lexicon, Retriever, minmax, near_the_best,
-                           rrf, tokenize, top_rows, zscore)
+                           nothing_close, rrf, tokenize, top_rows, zscore)
 from rag.store.memory import MemoryStore
 from rag.types import Chunk, Passage
 
@@ -195,3 +195,22 @@ def test_passage_gaps_must_not_be_negative():
         Config().replace(passage_cosine_gap=-0.1)
     with pytest.raises(RagError, match="passage_fused_gap"):
         Config().replace(passage_fused_gap=float("nan"))
+
+
+def _scored(text: str, cosine: float, title: str = "Dam spillway reopens") -> Passage:
+    return Passage("d.txt:0", "d.txt", title, None, text, 0, len(text), cosine, 1, cosine)
+
+
+def test_a_question_whose_names_a_passage_holds_is_not_refused_for_a_low_similarity():
+    # a question about a person scores low against the passage that names her, whose other
+    # words are about a dam: the name is what says the corpus speaks of her
+    said = _scored("The river will run at its usual level, said Dr. Ines Okafor, a hydrologist at the "
+                   "Northgate Water Institute.", 0.07)
+    assert not nothing_close("Where does Dr. Ines Okafor work?", [said], refuse_below=0.2)
+    assert not nothing_close("Where does she work? (Ines Okafor)", [said], refuse_below=0.2)
+    # every name must be there, in one passage: a namesake is not enough
+    assert nothing_close("Where does Dr. Ines Baptiste work?", [said], refuse_below=0.2)
+    # a question without names rests on the similarity alone
+    assert nothing_close("Can you give me a recipe for sourdough bread?", [said], refuse_below=0.2)
+    assert not nothing_close("How fast is the water released?", [_scored("Water flows at 40 m3/s.", 0.45)], 0.2)
+    assert nothing_close("Who won the 2022 FIFA World Cup?", [], refuse_below=0.2)

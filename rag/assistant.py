@@ -27,7 +27,7 @@ from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prom
 from .retrieval import (BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, near_the_best,
                         nothing_close, to_passages)
 from .safety import strip_links
-from .scope import keep_scope, pick_articles, scoped_reference
+from .scope import pick_articles, scoped_reference
 from .server_llm import connect
 from .store import DocumentInfo, IndexReport, Store, backend_for
 from .store.sync import needs_sync, stamps_of, sync
@@ -258,8 +258,7 @@ class Assistant:
         cleaned = [{"role": t["role"], "content": strip_markers(str(t["content"]))} for t in turns]
         out = "".join(llm.stream(build_condense_prompt(q, cleaned), max_tokens=48, temperature=0.0,
                                  seed=self.config.seed, stop=["\n"]))
-        # a rewrite keeps the article the conversation asks about ("And copper?" after a question on one article)
-        return keep_scope(accept_rewrite(q, out, cleaned), cleaned)
+        return accept_rewrite(q, out, cleaned)
 
     def ask(self, question: str, **kwargs: Any) -> Answer:
         answer = None

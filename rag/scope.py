@@ -18,9 +18,8 @@ the wrong article loses the answer while searching all of them only risks a dist
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-from .decompose import needs_context
 from .words import FUNCTION_WORDS, STOP_WORDS, stem, word_stems
 
 # what users call a document, in English; none of it names a topic
@@ -52,11 +51,10 @@ def reference_words(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def _references(question: str) -> list[tuple[str, str]]:
-    """(name, phrase) of each document ``question`` names, in order: "the Harbour budget piece"
-    gives ("Harbour budget", "in the Harbour budget piece"), "according to the Harbour Report"
-    gives ("the Harbour Report", "according to the Harbour Report")."""
-    found: list[tuple[int, str, str]] = []
+def document_references(question: str) -> list[str]:
+    """The phrases of ``question`` that name a document, in order: "the X article" gives "X"
+    (with the noun when it is capitalised, as in "the Harbour Report"), "according to X" gives X."""
+    found: list[tuple[int, str]] = []
     taken: list[tuple[int, int]] = []
     for m in _NAMED_DOC.finditer(question):
         words = m["name"].split()
@@ -64,21 +62,14 @@ def _references(question: str) -> list[tuple[str, str]]:
         cut = max((i + 1 for i, w in enumerate(words) if w.lower().strip("'’") in STOP_WORDS), default=0)
         noun = m["noun"]
         name = " ".join(words[cut:]) + (" " + noun if noun[:1].isupper() else "")
-        found.append((m.start(), name.strip(), f"in the {' '.join(words[cut:])} {noun}"))
+        found.append((m.start(), name.strip()))
         taken.append(m.span())
     for m in _ACCORDING.finditer(question):
         if any(a <= m.start("name") < b for a, b in taken):
             continue  # "according to the X report": already found
-        found.append((m.start(), m["name"].strip(), question[m.start():m.end("name")]))
+        found.append((m.start(), m["name"].strip()))
     # "according to the article" names no article in particular
-    generic = reference_words(" ".join(DOCUMENT_NOUNS))
-    return [(name, phrase) for _, name, phrase in sorted(found) if reference_words(name) - generic]
-
-
-def document_references(question: str) -> list[str]:
-    """The phrases of ``question`` that name a document, in order: "the X article" gives "X"
-    (with the noun when it is capitalised, as in "the Harbour Report"), "according to X" gives X."""
-    return [name for name, _ in _references(question)]
+    return [name for _, name in sorted(found) if reference_words(name) - reference_words(" ".join(DOCUMENT_NOUNS))]
 
 
 def scoped_reference(question: str) -> str | None:
@@ -117,27 +108,4 @@ def pick_articles(reference: str, titles: Mapping[object, str], texts: Mapping[o
     return chosen
 
 
-def keep_scope(rewrite: str, history: Sequence[Mapping[str, object]]) -> str:
-    """A follow-up's rewrite with the document the conversation asks about, when the rewrite
-    names none. After "In the Harbour Report, what did the council decide?", "And the ferry?"
-    still asks about the Harbour Report; a rewrite without it would be answered from any article
-    on the topic. The document is the one named by the latest user question that named any or
-    stood on its own (the follow-ups after it keep it); two documents or a comparison name none."""
-    rewrite = rewrite.strip()
-    if not rewrite.endswith("?") or document_references(rewrite) or _COMPARES.search(rewrite):
-        return rewrite
-    for turn in reversed(history):
-        if turn.get("role") != "user":
-            continue
-        asked = " ".join(str(turn.get("content", "")).split())
-        refs = _references(asked)
-        if refs:
-            one = scoped_reference(asked) is not None
-            return f"{rewrite[:-1].rstrip()} {refs[0][1]}?" if one else rewrite
-        if not needs_context(asked):
-            return rewrite
-    return rewrite
-
-
-__all__ = ["DOCUMENT_NOUNS", "document_references", "keep_scope", "pick_articles", "reference_words",
-           "scoped_reference"]
+__all__ = ["DOCUMENT_NOUNS", "document_references", "pick_articles", "reference_words", "scoped_reference"]

@@ -47,7 +47,8 @@ from .words import found_in, names, word_stems
 
 FUSION_METHODS = ("rrf", "minmax", "zscore")
 __all__ = ["BM25Retriever", "DenseRetriever", "FUSION_METHODS", "FusionRetriever", "FusionSettings", "Lexicon",
-           "Retriever", "StoreLexicon", "minmax", "near_the_best", "rrf", "to_passages", "tokenize", "top_rows", "zscore"]
+           "Retriever", "StoreLexicon", "minmax", "near_the_best", "nothing_close", "rrf", "to_passages", "tokenize",
+           "top_rows", "zscore"]
 
 
 class Retriever(ABC):

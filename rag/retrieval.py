@@ -23,6 +23,10 @@ counts no more than one that leads by a hair, and chunks ranked fairly well by b
 retrievers outrank it. A normalised score keeps the size of the lead, and ordinary
 queries, where no retriever's lead stands out, still fuse both.
 scripts/retrieval_compare.py measures the methods.
+
+What the model is shown of the results, and whether it is asked at all, is decided here too:
+:func:`near_the_best` keeps the passages close to the first, and :func:`nothing_close` says
+when nothing retrieved is worth the model's time.
 """
 
 from __future__ import annotations

@@ -8,6 +8,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 
 
+def write_corpus(folder: Path, files: dict[str, str]) -> Path:
+    """A corpus folder holding ``files`` (file name -> text), written for one test."""
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
+
+
 @pytest.fixture
 def seeds_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "corpus"

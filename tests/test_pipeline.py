@@ -11,6 +11,8 @@ from rag.chunking import count_tokens
 from rag.cli import cli
 from rag.llm import ChatModel
 
+from conftest import write_corpus
+
 pytestmark = pytest.mark.integration
 
 
@@ -115,15 +117,12 @@ def test_select_evidence_shows_the_first_chunk_and_those_near_it_in_rank_order(s
 
 
 def test_own_folder_of_articles(tmp_path, embedder):
-    corpus = tmp_path / "mine"
-    corpus.mkdir()
-    (corpus / "zorblax.md").write_text(
-        "# Zorblax Metals Opens Nickel Mine in Nevada\n\n"
-        "Zorblax Metals opened its Blue Ridge nickel mine in Nevada on Monday. "
-        "The mine will produce 14,500 tonnes of nickel a year, the company said.\n")
-    (corpus / "tin.txt").write_text(
-        "Tin Prices Slide as Indonesian Exports Recover\n\n"
-        "Tin prices fell 4% this week after Indonesia approved new export quotas for smelters.\n")
+    corpus = write_corpus(tmp_path / "mine", {
+        "zorblax.md": "# Zorblax Metals Opens Nickel Mine in Nevada\n\n"
+                      "Zorblax Metals opened its Blue Ridge nickel mine in Nevada on Monday. "
+                      "The mine will produce 14,500 tonnes of nickel a year, the company said.\n",
+        "tin.txt": "Tin Prices Slide as Indonesian Exports Recover\n\n"
+                   "Tin prices fell 4% this week after Indonesia approved new export quotas for smelters.\n"})
     a = Assistant(corpus=corpus, index_dir=tmp_path / "idx", model="qwen2.5-0.5b", embedder=embedder)
     answer = a.ask("How much nickel will the Blue Ridge mine produce each year?")
     assert "14,500" in answer.text and not answer.refused
@@ -146,14 +145,12 @@ class _Says(ChatModel):
 def test_a_question_about_a_named_person_reaches_the_model_though_it_scores_low(tmp_path, embedder):
     # MiniLM scores "Where does <name> work?" far under refuse_below against the passage that
     # quotes her, which is about a dam; the name found there must still bring the model in
-    corpus = tmp_path / "dam"
-    corpus.mkdir()
-    (corpus / "dam.txt").write_text(
-        "Delmar Dam Spillway Reopens After Repairs\n\nThe spillway of the Delmar Dam reopened on Thursday "
-        "after eight months of concrete repairs.\n\n\"The river will run at its usual level by the end of the "
-        "month,\" said Dr. Ines Okafor, a hydrologist at the Northgate Water Institute.\n")
-    (corpus / "bakery.txt").write_text("Harbour Bakery Opens Second Shop\n\nThe Harbour Bakery opened a second "
-                                       "shop on Quay Street on Saturday, selling rye loaves.\n")
+    corpus = write_corpus(tmp_path / "dam", {
+        "dam.txt": "Delmar Dam Spillway Reopens After Repairs\n\nThe spillway of the Delmar Dam reopened on Thursday "
+                   "after eight months of concrete repairs.\n\n\"The river will run at its usual level by the end "
+                   "of the month,\" said Dr. Ines Okafor, a hydrologist at the Northgate Water Institute.\n",
+        "bakery.txt": "Harbour Bakery Opens Second Shop\n\nThe Harbour Bakery opened a second shop on Quay Street "
+                      "on Saturday, selling rye loaves.\n"})
     says = _Says("Dr. Ines Okafor works at the Northgate Water Institute [1].")
     a = Assistant(corpus=corpus, index_dir=tmp_path / "idx", llm=says, embedder=embedder, support_check=False)
     question = "Where does Dr. Ines Okafor work?"

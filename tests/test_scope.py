@@ -6,6 +6,8 @@ from __future__ import annotations
 from rag import Assistant
 from rag.scope import document_references, pick_articles, reference_words, scoped_reference
 
+from conftest import write_corpus
+
 TITLES = {
     "harbour": "Harbour Daily: Dockworkers Strike Enters Second Week harbour.txt",
     "ledger": "Coastal Ledger: Port Strike Costs Mount for Exporters ledger.txt",
@@ -55,19 +57,16 @@ def test_a_word_of_the_body_breaks_a_tie_between_titles():
 
 
 def test_retrieval_searches_only_the_article_the_question_names(tmp_path, embedder):
-    corpus = tmp_path / "ports"
-    corpus.mkdir()
-    (corpus / "harbour.txt").write_text(
-        "Harbour Daily: Dockworkers Strike Enters Second Week\n\n"
-        "The dockworkers' strike at Port Elsa entered its second week on Monday. "
-        "The union said 40 ships were waiting at anchor. Talks with the port authority resume on Friday.\n")
-    (corpus / "ledger.txt").write_text(
-        "Coastal Ledger: Ships Idle as Port Elsa Strike Drags On\n\n"
-        "How many ships has the Port Elsa strike left idle? Port officials counted 55 ships idle at anchor "
-        "on Monday as the strike at Port Elsa dragged on, and exporters said the idle ships cost them dearly.\n")
-    (corpus / "budget.txt").write_text(
-        "Budget Week: Council Approves Harbour Road Budget\n\n"
-        "The council approved a budget of 12 million for the harbour road on Tuesday.\n")
+    corpus = write_corpus(tmp_path / "ports", {
+        "harbour.txt": "Harbour Daily: Dockworkers Strike Enters Second Week\n\n"
+                       "The dockworkers' strike at Port Elsa entered its second week on Monday. The union said 40 "
+                       "ships were waiting at anchor. Talks with the port authority resume on Friday.\n",
+        "ledger.txt": "Coastal Ledger: Ships Idle as Port Elsa Strike Drags On\n\n"
+                      "How many ships has the Port Elsa strike left idle? Port officials counted 55 ships idle at "
+                      "anchor on Monday as the strike at Port Elsa dragged on, and exporters said the idle ships "
+                      "cost them dearly.\n",
+        "budget.txt": "Budget Week: Council Approves Harbour Road Budget\n\n"
+                      "The council approved a budget of 12 million for the harbour road on Tuesday.\n"})
     a = Assistant(corpus=corpus, index_dir=tmp_path / "idx", embedder=embedder)
     question = "How many ships has the Port Elsa strike left idle, according to the Harbour Daily piece?"
     scoped = a.retrieve(question, k=3)

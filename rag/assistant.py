@@ -24,7 +24,6 @@ from .llm import ChatModel, load_model
 from .models import MODELS, resolve_model
 from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,
                      group_by_article)
-from .quoting import QUOTE_SYSTEM_PROMPT, answer_pieces, cite_quoted, split_output
 from .retrieval import (BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, near_the_best,
                         nothing_close, to_passages)
 from .safety import strip_links
@@ -311,8 +310,7 @@ class Assistant:
                          timings=Timings(retrieval=round(t_retrieval, 4), first_token=total, total=total),
                          model=model_name, standalone_question=standalone, low_confidence=True, scope=scope)
             return
-        quoting = cfg.answer_style == "quote"
-        system = cfg.system_prompt or (QUOTE_SYSTEM_PROMPT if quoting else SYSTEM_PROMPT)
+        system = cfg.system_prompt or SYSTEM_PROMPT
         shown = self.select_evidence(asked, retrieved)
         passages = fit_passages(asked, shown, llm.count_tokens, llm.n_ctx, cfg.max_tokens, system=system)
         if cfg.group_titles:
@@ -320,18 +318,13 @@ class Assistant:
         messages = build_prompt(asked, passages, system, grouped=cfg.group_titles)
         pieces: list[str] = []
         t_first = 0.0
-        generated = llm.stream(messages, max_tokens=cfg.max_tokens,
-                               temperature=cfg.temperature if temperature is None else temperature, seed=cfg.seed)
-        # quoting: the quotes are not shown as they come, only the answer after them
-        for piece in (answer_pieces(generated, pieces) if quoting else generated):
-            if not t_first:
+        for piece in llm.stream(messages, max_tokens=cfg.max_tokens,
+                                temperature=cfg.temperature if temperature is None else temperature, seed=cfg.seed):
+            if not pieces:
                 t_first = time.perf_counter() - t0
-            if not quoting:
-                pieces.append(piece)
+            pieces.append(piece)
             yield piece
-        output = "".join(pieces).strip()
-        quoted = split_output(output) if quoting else None
-        raw = cite_quoted(quoted.answer, quoted.quotes) if quoted is not None else output
+        raw = "".join(pieces).strip()
         prompt_tokens, completion_tokens = llm.last_usage
         refused = is_refusal(raw)
         support = None
@@ -357,7 +350,7 @@ class Assistant:
             question=q, text=text, citations=citations, passages=passages, refused=refused,
             timings=Timings(retrieval=round(t_retrieval, 4), first_token=round(t_first or total, 4), total=round(total, 4),
                             prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
-            model=model_name, standalone_question=standalone, low_confidence=low_conf, draft=output, support=support,
+            model=model_name, standalone_question=standalone, low_confidence=low_conf, draft=raw, support=support,
             scope=scope,
         )
 

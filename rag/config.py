@@ -13,7 +13,6 @@ from typing import Any
 from .errors import RagError
 
 JUDGES = ("answerable", "focused", "continue", "both", "off")  # how the support check asks the model (rag.support)
-ANSWER_STYLES = ("direct", "quote")  # how the model is asked to answer (rag.prompt, rag.quoting)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = "rag.toml"
 
@@ -49,9 +48,7 @@ class Config:
     temperature: float = 0.0
     seed: int = 42
     n_threads: int | None = None  # None: all cores
-    system_prompt: str | None = None  # None: the answer style's prompt (rag.prompt, rag.quoting)
-    # direct: the model answers; quote: it first copies the sentence that answers, then answers from it (rag.quoting)
-    answer_style: str = "direct"
+    system_prompt: str | None = None  # None: rag.prompt.SYSTEM_PROMPT (measured on the gold set)
     verify_citations: bool = True  # re-check each answer sentence against the passages (rag.grounding)
     split_questions: bool = True  # answer each part of a multi-part question with its own retrieval
     support_check: bool = True  # refuse answers the cited passages do not state (rag.support)
@@ -92,8 +89,6 @@ class Config:
     def __post_init__(self) -> None:
         if self.judge not in JUDGES:
             raise RagError(f"config setting judge={self.judge!r} is not one of {', '.join(JUDGES)}")
-        if self.answer_style not in ANSWER_STYLES:
-            raise RagError(f"config setting answer_style={self.answer_style!r} is not one of {', '.join(ANSWER_STYLES)}")
         if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
             raise RagError(f"config setting llm_url={self.llm_url!r} is not an http:// or https:// URL")
         for name in ("passage_cosine_gap", "passage_fused_gap"):

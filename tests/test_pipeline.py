@@ -10,7 +10,6 @@ from rag import Answer, Assistant, ModelError, QuestionError
 from rag.chunking import count_tokens
 from rag.cli import cli
 from rag.llm import ChatModel
-from rag.quoting import QUOTE_SYSTEM_PROMPT
 
 from conftest import write_corpus
 
@@ -162,33 +161,6 @@ def test_a_question_about_a_named_person_reaches_the_model_though_it_scores_low(
     # a question of nothing the corpus names is still refused without the model
     off = a.ask("Who won the 2022 FIFA World Cup?")
     assert off.refused and says.calls == 1
-
-
-class _Pieces(ChatModel):
-    """Streams scripted pieces and keeps the messages it was asked with."""
-
-    def __init__(self, pieces: list[str]):
-        self.pieces, self.messages = pieces, []
-
-    def stream(self, messages, *, max_tokens, temperature, seed, stop=None):
-        self.messages.append(messages)
-        yield from self.pieces
-
-
-def test_a_quoted_answer_streams_only_the_answer_and_keeps_the_quote_in_its_draft(tmp_path, embedder):
-    corpus = write_corpus(tmp_path / "ferry", {
-        "ferry.txt": "Island Ferry Fares Rise\n\nThe island ferry company met its council on Monday. "
-                     "Ferry fares will rise 4% in May, the company said, while freight fees stay at $12 a tonne.\n"})
-    model = _Pieces(['Quote [1]: "Ferry fares will rise 4%', ' in May, the company said."\nAnswer:', " Fares rise 4% in May", "."])
-    a = Assistant(corpus=corpus, index_dir=tmp_path / "idx", llm=model, embedder=embedder, support_check=False,
-                  answer_style="quote")
-    events = list(a.stream("How much will island ferry fares rise?"))
-    streamed, answer = "".join(e for e in events if isinstance(e, str)), events[-1]
-    assert "Quote" not in streamed and "4%" in streamed
-    assert model.messages[0][0]["content"] == QUOTE_SYSTEM_PROMPT
-    assert not answer.refused and answer.text == "Fares rise 4% in May [1]."
-    assert [c.passage.source for c in answer.citations] == ["ferry.txt"]
-    assert answer.draft.startswith('Quote [1]: "Ferry fares')
 
 
 def test_bad_questions_and_models(smol, tmp_path):

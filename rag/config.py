@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import logging
 import os
 import tomllib
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from .errors import RagError
 JUDGES = ("answerable", "focused", "continue", "both", "off")  # how the support check asks the model (rag.support)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = "rag.toml"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -166,5 +169,19 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
             values[name] = env
     if os.environ.get("RAG_LLM_MODEL"):
         values["model"] = os.environ["RAG_LLM_MODEL"]
+    _warn_misspelt_env()
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Config(**_coerce(values))
+
+
+def _warn_misspelt_env() -> None:
+    """Log a ``RAG_*`` variable that is no setting but is spelt like one (``RAG_CHUNK_TOKEN``):
+    it would otherwise be ignored without a word. Variables of other parts (``RAG_UI_AUTH``)
+    are not close to any setting and pass silently."""
+    known = [f"RAG_{name.upper()}" for name in _FIELDS] + ["RAG_CONFIG", "RAG_LLM_MODEL"]
+    for var in sorted(os.environ):
+        if var.startswith("RAG_") and var not in known:
+            close = difflib.get_close_matches(var, known, n=1, cutoff=0.85)
+            if close:
+                log.warning("environment variable %s is not a setting and is ignored; did you mean %s?",
+                            var, close[0])

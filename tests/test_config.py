@@ -59,3 +59,14 @@ def test_a_setting_that_does_not_parse_is_an_error_naming_it(monkeypatch):
     monkeypatch.setenv("RAG_K", "four")
     with pytest.raises(RagError, match="k='four'"):
         load_config()
+
+
+def test_a_misspelt_setting_in_the_environment_is_logged_by_name(monkeypatch, caplog, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RAG_CHUNK_TOKEN", "100")  # RAG_CHUNK_TOKENS is the setting
+    monkeypatch.setenv("RAG_UI_AUTH", "user:pass")  # another part's variable, nothing like a setting
+    with caplog.at_level("WARNING", logger="rag.config"):
+        cfg = load_config()
+    assert cfg.chunk_tokens == Config().chunk_tokens
+    warned = [r.getMessage() for r in caplog.records]
+    assert len(warned) == 1 and "RAG_CHUNK_TOKEN " in warned[0] and "RAG_CHUNK_TOKENS" in warned[0]

@@ -7,7 +7,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -326,7 +326,6 @@ class Assistant:
             yield piece
         raw = "".join(pieces).strip()
         prompt_tokens, completion_tokens = llm.last_usage
-        draft_logprobs = llm.last_logprobs
         refused = is_refusal(raw)
         support = None
         if refused:
@@ -339,8 +338,7 @@ class Assistant:
                 log.info("answer %r is not backed by any passage: refused", raw)
                 text, citations, refused = REFUSAL, [], True
             elif cfg.support_check:
-                support = replace(self._support(asked, checks, passages, messages, raw, llm),
-                                  draft_logprobs=draft_logprobs)
+                support = self._support(asked, checks, passages, messages, raw, llm)
                 if not support.accepted:
                     log.info("answer %r fails the support check (%s): refused", raw, support)
                     text, citations, refused = REFUSAL, [], True

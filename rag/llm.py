@@ -25,8 +25,6 @@ class ChatModel(ABC):
     name: str = "model"
     n_ctx: int = 2048
     last_usage: tuple[int, int] = (0, 0)  # (prompt tokens, completion tokens) of the last call
-    # natural-log probability of each token the last ``stream`` generated; () when the backend gives none
-    last_logprobs: tuple[float, ...] = ()
     special: re.Pattern | None = None  # the model's own control-token strings, when its vocabulary is known
 
     @abstractmethod
@@ -134,25 +132,10 @@ class LlamaCppModel(ChatModel):
         """Generation runs in a worker thread that holds the model lock, never across a ``yield``:
         a stream that is closed stops at the next token, and one that is abandoned (a closed tab)
         runs to ``max_tokens`` at most; either way the lock is released without the consumer."""
-        import numpy as np
-        from llama_cpp import LogitsProcessorList
-
         messages = self.guard(messages)
         self._acquire()
         pieces: queue.SimpleQueue = queue.SimpleQueue()
         cancelled = threading.Event()
-        logprobs: list[float] = []
-        last: dict[str, object] = {}
-
-        def record(input_ids, scores):
-            # the token chosen at the previous step is the last input now: its log-probability
-            # under that step's logits (before the sampler's repeat penalty)
-            if "scores" in last:
-                logprobs.append(float(last["scores"][input_ids[-1]] - last["lse"]))
-            s = np.asarray(scores, dtype=np.float64)  # a copy: llama.cpp reuses its logits buffer
-            top = s.max()
-            last["scores"], last["lse"] = s, top + np.log(np.exp(s - top).sum())
-            return scores
 
         def generate() -> None:
             try:
@@ -160,7 +143,7 @@ class LlamaCppModel(ChatModel):
                 chunks = self._llm.create_chat_completion(
                     messages=messages, max_tokens=max_tokens, temperature=temperature, seed=seed,
                     top_k=1 if temperature == 0 else 40, top_p=1.0 if temperature == 0 else 0.95,
-                    repeat_penalty=1.05, stop=stop, stream=True, logits_processor=LogitsProcessorList([record]),
+                    repeat_penalty=1.05, stop=stop, stream=True,
                 )
                 for part in chunks:
                     if cancelled.is_set():
@@ -172,7 +155,6 @@ class LlamaCppModel(ChatModel):
                         pieces.put(piece)
                 prompt_tokens = self._llm.n_tokens - completion  # n_tokens = prompt + generated after the call
                 self.last_usage = (max(0, prompt_tokens), completion)
-                self.last_logprobs = tuple(logprobs)
             except BaseException as err:  # handed to the consumer
                 pieces.put(err)
             finally:

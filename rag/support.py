@@ -66,14 +66,11 @@ class Support:
     p_yes_focused: float | None = None  # the model's judgement over the evidence alone
     accepted: bool = True
     p_yes_answerable: float | None = None  # the model's judgement of the question alone over the evidence
-    # log-probability of each token of the model's answer, as it generated them (() when unknown)
-    draft_logprobs: tuple[float, ...] = ()
 
     def to_dict(self) -> dict:
         return {"coverage": vars(self.coverage), "passage_coverage": vars(self.passage_coverage),
                 "p_yes": self.p_yes, "p_yes_focused": self.p_yes_focused,
-                "p_yes_answerable": self.p_yes_answerable, "accepted": self.accepted,
-                "draft_logprobs": [round(x, 3) for x in self.draft_logprobs]}
+                "p_yes_answerable": self.p_yes_answerable, "accepted": self.accepted}
 
 
 def coverage(question: str, evidence: str) -> Coverage:

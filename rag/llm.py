@@ -82,12 +82,44 @@ class LlamaCppModel(ChatModel):
             raise ModelError(f"cannot load model {self.path}: {err}; is it a complete GGUF file?") from err
         self.n_ctx = self._llm.n_ctx()
         self.lock = threading.Lock()  # llama.cpp contexts are not thread-safe
+        self._system_prefix: dict[str, int] = {}  # system message -> tokens every prompt with it shares
         # message text can never become a control token of this model (see rag.safety)
         self.control_tokens = tuple(_control_tokens(self._llm))
         self.special = special_pattern(self.control_tokens)
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def _from_system_prefix(self, messages: list[dict[str, str]]) -> None:
+        """Keep llama.cpp's cache only up to the end of the system message, so that every prompt
+        is read from the same point. llama.cpp reuses whatever prefix the new prompt shares with
+        the last one; read from another point, the same prompt gives logits that differ in the
+        last bits, and greedy decoding turns that into another answer, so the answer to a
+        question depended on the question asked before it (README, "Answers on any corpus")."""
+        if not messages or messages[0].get("role") != "system":
+            return
+        system = messages[0]["content"]
+        if system not in self._system_prefix:
+            self._system_prefix[system] = self._shared_prefix(messages[0])
+        self._llm.n_tokens = min(self._llm.n_tokens, self._system_prefix[system])
+
+    def _shared_prefix(self, system: dict[str, str]) -> int:
+        """How many tokens every prompt that opens with ``system`` shares: the common prefix of two
+        prompts that differ only in their user message, rendered by the model's chat template."""
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            return self._llm.n_ctx()  # no template to render: llama.cpp's own prefix reuse, as before
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        model = self._llm._model
+        render = Jinja2ChatFormatter(template=template, eos_token=model.token_get_text(model.token_eos()),
+                                     bos_token=model.token_get_text(model.token_bos()))
+        a, b = (self._llm.tokenize(render(messages=[system, {"role": "user", "content": text}]).prompt.encode("utf-8"),
+                                   add_bos=False, special=True) for text in ("a", "b"))
+        n = 0
+        while n < min(len(a), len(b)) and a[n] == b[n]:
+            n += 1
+        return n
 
     def _first_token_ids(self, *words: str) -> list[int]:
         ids = set()
@@ -111,9 +143,11 @@ class LlamaCppModel(ChatModel):
             seen.setdefault("scores", np.array(scores, dtype=np.float64, copy=True))
             return scores
 
+        messages = self.guard(messages)
         self._acquire()
         try:
-            self._llm.create_chat_completion(messages=self.guard(messages), max_tokens=1, temperature=0.0, top_k=1, seed=seed,
+            self._from_system_prefix(messages)
+            self._llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, top_k=1, seed=seed,
                                              logits_processor=LogitsProcessorList([grab]))
         finally:
             self.lock.release()
@@ -134,6 +168,11 @@ class LlamaCppModel(ChatModel):
         runs to ``max_tokens`` at most; either way the lock is released without the consumer."""
         messages = self.guard(messages)
         self._acquire()
+        try:
+            self._from_system_prefix(messages)
+        except BaseException:
+            self.lock.release()
+            raise
         pieces: queue.SimpleQueue = queue.SimpleQueue()
         cancelled = threading.Event()
 

@@ -100,7 +100,12 @@ class LlamaCppModel(ChatModel):
             return
         system = messages[0]["content"]
         if system not in self._system_prefix:
-            self._system_prefix[system] = self._shared_prefix(messages[0])
+            try:
+                self._system_prefix[system] = self._shared_prefix(messages[0])
+            except Exception as err:  # a template that cannot render this pair: llama.cpp's own prefix reuse
+                log.warning("cannot find where the system message ends in %s's chat template (%s); "
+                            "answers may depend on the question before them", self.name, err)
+                self._system_prefix[system] = self._llm.n_ctx()
         self._llm.n_tokens = min(self._llm.n_tokens, self._system_prefix[system])
 
     def _shared_prefix(self, system: dict[str, str]) -> int:

@@ -19,7 +19,8 @@ from .config import Config, index_dir_for, load_config
 from .decompose import check_question, needs_context, split_question
 from .embedding import Embedder
 from .errors import CorpusError, ModelError, QuestionError
-from .ingest import SUPPORTED_SUFFIXES, load_file
+from .ingest import load_file
+from .reading import SUPPORTED_SUFFIXES
 from .llm import ChatModel, load_model
 from .models import MODELS, resolve_model
 from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,

@@ -1,6 +1,6 @@
-"""Read article files and clean web noise, keeping offsets into the source text.
+"""Clean web noise out of article text, keeping offsets into the source text.
 
-Scope: ``.txt``, ``.md``, ``.html``/``.htm`` and ``.pdf`` files. Cleaning is line based:
+Scope: the text :mod:`rag.reading` gives of a file. Cleaning is line based:
 :func:`explain` labels every non-blank line kept or removed with a reason, and :func:`clean`
 builds documents from exactly those labels. A line goes only by a rule that holds across
 sites, never by one site's vocabulary: ``repeated line`` (a copy of an earlier line, or a
@@ -25,11 +25,11 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import CorpusError
+from .reading import SUPPORTED_SUFFIXES, corpus_files, read_source  # noqa: F401 (corpus_files, SUPPORTED_SUFFIXES: also read from here)
 from .types import Document
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 CLEANER_VERSION = 2  # bump when cleaning changes, so indexes re-chunk
 
 KEPT, REMOVED = "kept", "removed"
@@ -99,63 +99,6 @@ class _Line:
     start: int
     end: int
     text: str  # stripped
-
-
-def read_source(path: Path) -> str:
-    """Return the text that offsets refer to: the decoded file, or the text
-    extracted from HTML/PDF. Raises CorpusError for unreadable or binary files."""
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise CorpusError(f"{path}: unsupported file type {suffix!r} (use {', '.join(SUPPORTED_SUFFIXES)})")
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise CorpusError(f"{path}: cannot read file ({err.strerror or err})") from err
-    if suffix == ".pdf":
-        return _pdf_text(path, data)
-    if b"\x00" in data[:8192]:
-        raise CorpusError(f"{path}: looks like a binary file, not text; skipped")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError as err:
-            raise CorpusError(f"{path}: not UTF-8 or Windows-1252 text; skipped") from err
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if suffix in (".html", ".htm"):
-        return _html_text(text)
-    return text
-
-
-def _html_text(html: str) -> str:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "noscript", "nav", "footer", "header", "aside", "form", "iframe"]):
-        tag.decompose()
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    if soup.title:
-        soup.title.decompose()
-    body = soup.get_text("\n")
-    lines = [re.sub(r"[ \t\xa0]+", " ", ln).strip() for ln in body.split("\n")]
-    text = "\n\n".join(ln for ln in lines if ln)
-    has_h1 = soup.find("h1") is not None
-    return f"{title}\n\n{text}" if title and not has_h1 else text
-
-
-def _pdf_text(path: Path, data: bytes) -> str:
-    import io
-
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError) as err:
-        raise CorpusError(f"{path}: unreadable PDF ({err}); skipped") from err
-    return "\n\n".join(p.strip() for p in pages if p.strip())
 
 
 def explain_file(path: Path) -> list[LineDecision]:
@@ -409,20 +352,6 @@ def _fallback_title(first_text: str, masthead: str | None = None) -> str:
     sentence = re.split(r"(?<=[.!?])\s", line, maxsplit=1)[0]
     sentence = f"{masthead}: {sentence}" if masthead else sentence
     return sentence if len(sentence) <= 90 else sentence[:87].rsplit(" ", 1)[0] + "…"
-
-
-def corpus_files(folder: Path) -> list[Path]:
-    """Supported files under ``folder`` (recursive, hidden entries skipped), sorted."""
-    if not folder.exists():
-        raise CorpusError(f"corpus folder {folder} does not exist")
-    if not folder.is_dir():
-        raise CorpusError(f"corpus path {folder} is not a folder")
-    files = [
-        p for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    ]
-    return sorted(files)
 
 
 def load_file(path: Path, source: str) -> tuple[str, list[Document]]:

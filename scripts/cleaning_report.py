@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.errors import CorpusError  # noqa: E402
-from rag.ingest import FALLBACK, corpus_files, explain_file  # noqa: E402
+from rag.ingest import FALLBACK, explain_file  # noqa: E402
+from rag.reading import corpus_files  # noqa: E402
 
 
 @dataclass

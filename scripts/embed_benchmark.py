@@ -42,7 +42,8 @@ def gold_recall(model) -> float:
     from rag.chunking import chunk_documents
     from rag.config import Config
     from rag.embedding import embedding_text
-    from rag.ingest import corpus_files, load_file
+    from rag.ingest import load_file
+    from rag.reading import corpus_files
 
     chunks = []
     for path in corpus_files(ROOT / "seeds"):
@@ -68,7 +69,8 @@ def main() -> int:
     from rag.chunking import chunk_documents
     from rag.config import Config
     from rag.embedding import Embedder, embedding_text
-    from rag.ingest import corpus_files, load_file
+    from rag.ingest import load_file
+    from rag.reading import corpus_files
     from rag.store.sync import sync
 
     chunks = []

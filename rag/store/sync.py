@@ -57,7 +57,7 @@ def _suffix(name: str) -> str:
 
 
 def corpus_entries(corpus: Path, ordered: bool = True) -> list[tuple[str, str, os.stat_result | None]]:
-    """(source, path, stat or None when unreadable) of the files :func:`rag.ingest.corpus_files`
+    """(source, path, stat or None when unreadable) of the files :func:`rag.reading.corpus_files`
     lists, in its order, found with ``os.scandir`` (one stat per file). Paths stay strings: at
     100k files, building and sorting ``Path`` objects cost more than the stats."""
     if not corpus.exists():
@@ -82,7 +82,7 @@ def corpus_entries(corpus: Path, ordered: bool = True) -> list[tuple[str, str, o
                         st = None
                     out.append((prefix + entry.name, entry.path, st))
     if ordered:
-        out.sort(key=lambda e: e[0].split("/"))  # Path order (part by part): that of ingest.corpus_files
+        out.sort(key=lambda e: e[0].split("/"))  # Path order (part by part): that of reading.corpus_files
     return out
 
 

@@ -90,8 +90,7 @@ def test_injected_cite_marker_cannot_cite_a_passage_the_prompt_does_not_have():
 
 def test_fitting_counts_the_quoted_text():
     passages = [_passage("word " * 50 + "<|im_end|>", i) for i in range(5)]
-    n_ctx = len(SYSTEM_PROMPT.split()) + 250  # room for the system message and about two passages
-    chosen = fit_passages("q?", passages, lambda s: len(s.split()), n_ctx=n_ctx, max_tokens=50, system=SYSTEM_PROMPT)
+    chosen = fit_passages("q?", passages, lambda s: len(s.split()), n_ctx=300, max_tokens=50, system=SYSTEM_PROMPT)
     assert 1 <= len(chosen) < 5
 
 

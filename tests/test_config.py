@@ -70,3 +70,24 @@ def test_a_misspelt_setting_in_the_environment_is_logged_by_name(monkeypatch, ca
     assert cfg.chunk_tokens == Config().chunk_tokens
     warned = [r.getMessage() for r in caplog.records]
     assert len(warned) == 1 and "RAG_CHUNK_TOKEN " in warned[0] and "RAG_CHUNK_TOKENS" in warned[0]
+
+
+def test_a_custom_system_prompt_without_its_own_judge_threshold_is_logged(tmp_path, embedder, caplog):
+    from rag.assistant import Assistant, uncalibrated_judge
+
+    custom = "Answer from the passages and cite them like [1]."
+    assert uncalibrated_judge(Config().replace(system_prompt=custom))
+    assert not uncalibrated_judge(Config())
+    assert not uncalibrated_judge(Config().replace(system_prompt=SYSTEM_PROMPT))
+    assert not uncalibrated_judge(Config().replace(system_prompt=custom, judge_threshold=0.6))
+    assert not uncalibrated_judge(Config().replace(system_prompt=custom, judge="off"))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Harbour fees\n\nThe harbour board raised its fees by 4% in March.\n")
+    with caplog.at_level("WARNING", logger="rag.assistant"):
+        Assistant(corpus=corpus, index_dir=tmp_path / "idx", embedder=embedder, system_prompt=custom)
+    assert any("judge_threshold" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="rag.assistant"):
+        Assistant(corpus=corpus, index_dir=tmp_path / "idx", embedder=embedder)
+    assert not any("judge_threshold" in r.getMessage() for r in caplog.records)

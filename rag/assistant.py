@@ -20,11 +20,11 @@ from .decompose import check_question, needs_context, split_question
 from .embedding import Embedder
 from .errors import CorpusError, ModelError, QuestionError
 from .ingest import load_file
-from .reading import SUPPORTED_SUFFIXES
 from .llm import ChatModel, load_model
 from .models import MODELS, resolve_model
 from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,
                      group_by_article)
+from .reading import SUPPORTED_SUFFIXES
 from .retrieval import (BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, near_the_best,
                         nothing_close, to_passages)
 from .safety import strip_links

@@ -28,7 +28,7 @@ from .reading import SUPPORTED_SUFFIXES
 from .retrieval import (BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, near_the_best,
                         nothing_close, to_passages)
 from .safety import strip_links
-from .scope import pick_articles, scoped_reference
+from .scope import pick_articles, scoped_reference, without_reference
 from .server_llm import connect
 from .store import DocumentInfo, IndexReport, Store, backend_for
 from .store.sync import needs_sync, stamps_of, sync
@@ -189,26 +189,36 @@ class Assistant:
         one that matches a title (rag.scope)."""
         return self._retrieve(question, k)[0]
 
-    def _retrieve(self, question: str, k: int | None) -> tuple[list[Passage], tuple[str, ...]]:
-        """(passages, titles of the articles the search was confined to, or ())."""
+    def shown(self, question: str, k: int | None = None) -> list[Passage]:
+        """What the model is shown for ``question``: :meth:`retrieve`, then :meth:`select_evidence`
+        for the question as searched."""
+        passages, _, searched = self._retrieve(question, k)
+        return self.select_evidence(searched, passages)
+
+    def _retrieve(self, question: str, k: int | None) -> tuple[list[Passage], tuple[str, ...], str]:
+        """(passages, titles of the articles the search was confined to or (), the question as
+        searched: without the name of the document it was confined to)."""
         q = self._check_question(question)
         k = k or self.config.k
         if k < 1:
             raise QuestionError(f"k={k}: ask for at least one passage")
         state = self._state  # read once: a reindex in another thread swaps it whole
         reference = scoped_reference(q) if self.config.scope_articles else None
+        searched = q
         if reference is None:
             hits, scope = state.retriever.search(q, k), ()
         else:
-            hits, scope = self._scoped_search(state, q, reference, k)
-        qv = state.dense.query_vector(q)
-        return to_passages(state.index, hits, qv), scope
+            hits, scope, searched = self._scoped_search(state, q, reference, k)
+        qv = state.dense.query_vector(searched)
+        return to_passages(state.index, hits, qv), scope, searched
 
     def _scoped_search(self, state: _IndexState, q: str, reference: str,
-                       k: int) -> tuple[list[tuple[int, float]], tuple[str, ...]]:
+                       k: int) -> tuple[list[tuple[int, float]], tuple[str, ...], str]:
         """The best ``k`` hits of the articles ``reference`` names (rag.scope), chosen among the
-        articles of the retrievers' candidate pool; the plain search when it names none of them."""
-        pool = state.retriever.search(q, max(k, self.config.fusion_pool))
+        articles of the retrievers' candidate pool, ranked by the question without the document's
+        name; the plain search when it names none of them."""
+        pool_size = max(k, self.config.fusion_pool)
+        pool = state.retriever.search(q, pool_size)
         chunks = state.index.chunks([key for key, _ in pool])
         article = {key: (c.source, c.title) for key, c in chunks.items()}
         titles = {a: f"{a[1]} {a[0]}" for a in article.values()}
@@ -217,10 +227,15 @@ class Assistant:
             texts.setdefault(article[key], []).append(c.text)
         chosen = pick_articles(reference, titles, {a: " ".join(t) for a, t in texts.items()})
         if not chosen:  # the same search as an unscoped question, rare-term boost and all
-            return state.retriever.search(q, k), ()
+            return state.retriever.search(q, k), (), q
         titles_searched = tuple(sorted(title for _, title in chosen))
         log.info("question names %r: searching %s", reference, titles_searched)
-        return [(key, score) for key, score in pool if article.get(key) in chosen][:k], titles_searched
+        inside = {key for key, a in article.items() if a in chosen}
+        rest = without_reference(q, reference)
+        ranked = [(key, score) for key, score in state.retriever.search(rest, pool_size) if key in inside]
+        if len(ranked) < k:  # the rest of the question alone reaches too few of the article's chunks
+            return [(key, score) for key, score in pool if key in inside][:k], titles_searched, q
+        return ranked[:k], titles_searched, rest
 
     def select_evidence(self, question: str, passages: list[Passage]) -> list[Passage]:
         """What the model is shown of ``passages``: those near the best one (``passage_cosine_gap``,
@@ -310,7 +325,7 @@ class Assistant:
         """Retrieve for one question, generate, check; the pieces, then the Answer."""
         cfg = self.config
         asked = standalone or q
-        retrieved, scope = self._retrieve(asked, k)
+        retrieved, scope, searched = self._retrieve(asked, k)
         t_retrieval = time.perf_counter() - t0
         best = max((p.score for p in retrieved), default=0.0)
         low_conf = best < cfg.min_score
@@ -324,7 +339,7 @@ class Assistant:
                          model=model_name, standalone_question=standalone, low_confidence=True, scope=scope)
             return
         system = cfg.system_prompt or SYSTEM_PROMPT
-        shown = self.select_evidence(asked, retrieved)
+        shown = self.select_evidence(searched, retrieved)
         passages = fit_passages(asked, shown, llm.count_tokens, llm.n_ctx, cfg.max_tokens, system=system)
         if cfg.group_titles:
             passages = group_by_article(passages)

@@ -81,6 +81,20 @@ def scoped_reference(question: str) -> str | None:
     return refs[0]
 
 
+def without_reference(question: str, reference: str) -> str:
+    """``question`` with the name of its document replaced by the plain noun: "What does the
+    Harbour budget piece say?" becomes "What does the piece say?". Once the search is confined
+    to that document, its name tells none of its passages apart and draws those that repeat it
+    (a masthead, a sign-off), so the rest of the question ranks them."""
+    phrase = re.compile(rf"(?:\b(?:the|this|that)\s+)?{re.escape(reference)}(?:\s+(?P<noun>{_NOUN})\b)?", re.I)
+    m = phrase.search(question)
+    if m is None:
+        return question
+    last = reference.split()[-1].lower()
+    noun = (m["noun"] or (last if last in DOCUMENT_NOUNS else "article")).lower()
+    return f"{question[:m.start()]}the {noun}{question[m.end():]}"
+
+
 def pick_articles(reference: str, titles: Mapping[object, str], texts: Mapping[object, str] | None = None,
                   min_share: float = 0.5) -> set:
     """The keys of ``titles`` (article -> its title and file name) that ``reference`` names.
@@ -108,4 +122,5 @@ def pick_articles(reference: str, titles: Mapping[object, str], texts: Mapping[o
     return chosen
 
 
-__all__ = ["DOCUMENT_NOUNS", "document_references", "pick_articles", "reference_words", "scoped_reference"]
+__all__ = ["DOCUMENT_NOUNS", "document_references", "pick_articles", "reference_words", "scoped_reference",
+           "without_reference"]

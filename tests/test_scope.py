@@ -4,7 +4,7 @@ for these tests, on made-up outlets and events."""
 from __future__ import annotations
 
 from rag import Assistant
-from rag.scope import document_references, pick_articles, reference_words, scoped_reference
+from rag.scope import document_references, pick_articles, reference_words, scoped_reference, without_reference
 
 from conftest import write_corpus
 
@@ -36,6 +36,17 @@ def test_one_reference_scopes_two_or_a_comparison_do_not():
     assert scoped_reference("What do the Harbour Daily piece and the Coastal Ledger report say about wages?") is None
     assert scoped_reference("How many ships are idle in the Harbour Daily piece, compared with the port's own count?") is None
     assert scoped_reference("Is the strike longer than the one in the Harbour Daily piece?") is None
+
+
+def test_the_document_name_gives_way_to_the_plain_noun():
+    assert without_reference("What does the Harbour Daily piece say about wages?", "Harbour Daily") == \
+        "What does the piece say about wages?"
+    assert without_reference("Who chairs the board, according to the Coastal Ledger?", "Coastal Ledger") == \
+        "Who chairs the board, according to the article?"
+    assert without_reference("What rose in the week covered by the Freight Report?", "Freight Report") == \
+        "What rose in the week covered by the report?"
+    # a reference that is not in the question leaves it as it is
+    assert without_reference("What rose?", "Freight Report") == "What rose?"
 
 
 def test_the_article_whose_title_holds_the_reference_is_picked():
@@ -105,3 +116,20 @@ def test_an_answer_says_which_article_it_was_confined_to(tmp_path, embedder):
     assert {p.source for p in answer.passages} == {"harbour.txt"}
     assert "Searched only in" in render_answer(answer, 0) and trim_answer(answer)["scope"] == list(answer.scope)
     assert a.ask("How many ships were waiting?").scope == ()
+
+
+def test_within_the_named_article_its_name_does_not_rank_the_passages(tmp_path, embedder):
+    # the outlet's name fills its sign-off, never the sentence with the fact
+    sign_off = ("Do you read the Harbour Daily? The Harbour Daily is the port's weekly digest, sent to every "
+                "Harbour Daily member.")
+    piers = lambda ns: " ".join(f"Pier {n} was repainted in {1990 + n} by a crew of {n + 3} workers." for n in ns)
+    corpus = write_corpus(tmp_path / "news", {
+        "harbour.txt": f"Harbour Daily: Notes From the Waterfront\n\n{sign_off}\n\n{piers(range(8))}\n\n"
+                       f"The ferry was called the slowest in the region by its own captain. {piers(range(8, 16))}"
+                       f"\n\n{sign_off}\n",
+        "ledger.txt": "Coastal Ledger: Exporters Count the Cost\n\nExporters said the ferry raised freight rates.\n"})
+    a = Assistant(corpus=corpus, index_dir=tmp_path / "idx", embedder=embedder)
+    question = "How is the ferry described, according to the Harbour Daily?"
+    first = a.retrieve(question, k=2)[0]
+    assert first.source == "harbour.txt" and "slowest" in first.text
+    assert "slowest" in " ".join(p.text for p in a.shown(question, k=2))

@@ -42,7 +42,7 @@ Definitions (all shares are in 0..1; ``None`` when the denominator is zero):
   uncited_rate = non-refused answers to answerable questions with no citation /
   non-refused answers to answerable questions.
 * Retrieval, over questions with gold sources, the passages the model is shown
-  (``Answer.passages`` in a full run; ``select_evidence(question, retrieve(question, k))``
+  (``Answer.passages`` in a full run; ``shown(question, k)``
   in a retrieval-only run, which uses the question as asked, without rewriting
   follow-ups). A passage is placed by its chunk, so the sentences shown of one chunk
   share that chunk's place:

@@ -114,9 +114,10 @@ def run_eval(assistant: Any, gold: Sequence[GoldItem] | str | Path, *, k: int | 
     for done, item in enumerate(gold, start=1):
         if retrieval_only:
             started = time.perf_counter()
-            passages = assistant.retrieve(item.question, k=k_used)
-            if hasattr(assistant, "select_evidence"):  # score what the model would be shown
-                passages = assistant.select_evidence(item.question, passages)
+            if hasattr(assistant, "shown"):  # score what the model would be shown
+                passages = assistant.shown(item.question, k=k_used)
+            else:
+                passages = assistant.retrieve(item.question, k=k_used)
             elapsed = time.perf_counter() - started
             results.append(QuestionResult(
                 id=item.id, type=item.type, question=item.question, verdict="skipped",

@@ -166,7 +166,7 @@ _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln":
 _NUMBER = re.compile(
     # currency codes are capitals even though the rest is case-blind: "got 4%" is no money
     r"(?P<pre>(?:\b(?-i:[A-Z]{1,3})\s?)?[$€£¥₹₩₽]|\b(?-i:[A-Z]{3})\s(?=\d))?\s?"
-    r"(?<![\w.])(?P<val>\d[\d,]*(?:\.\d+)?)(?![\d])"
+    r"(?<![\w.])(?P<val>\d(?:[\d,]*\d)?(?:\.\d+)?)(?![\d])"
     r"(?:\s?(?P<scale>thousand|million|billion|trillion|mln|mn|bn|tn|[kmb])\b)?"
     r"(?:\s?(?P<pct>%|percent\b|per\s?cent\b))?"
     r"(?P<rest>(?:[\s-]+[A-Za-z’'-]+){0,3})",

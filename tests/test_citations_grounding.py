@@ -76,6 +76,18 @@ def test_a_currency_code_is_written_in_capitals():
     assert cost.money and cost.value == 40e6
 
 
+def test_a_number_before_a_comma_takes_no_unit_from_the_next_clause():
+    from rag.words import quantities
+    [(year, _, _)] = quantities("The port may reopen in 2027, which would lift trade.")
+    assert year.value == 2027 and year.unit == ""
+    [(count, _, _)] = quantities("The crew counted 1,200, and the rest left.")
+    assert count.value == 1200 and count.unit == ""
+    # the same fact, said with another clause after the number, is backed
+    ferry = [P("If the council agrees, the ferry could restart in 2027, it said, and fares would fall.", "ferry.txt")]
+    assert ground("The ferry could restart in 2027, which could make fares fall [1].", ferry,
+                  "When could the ferry restart?")[2]
+
+
 def test_a_share_is_not_backed_by_a_bare_number():
     games = [P("The Otters won 5 games in the spring season.", "otters.txt")]
     assert not ground("The Otters' share of wins rose 5% [1].", games, "How did the Otters do?")[2]

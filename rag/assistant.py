@@ -233,7 +233,7 @@ class Assistant:
         inside = {key for key, a in article.items() if a in chosen}
         rest = without_reference(q, reference)
         ranked = [(key, score) for key, score in state.retriever.search(rest, pool_size) if key in inside]
-        if len(ranked) < k:  # the rest of the question alone reaches too few of the article's chunks
+        if len(ranked) < min(k, len(inside)):  # the rest of the question alone misses some of the article's chunks
             return [(key, score) for key, score in pool if key in inside][:k], titles_searched, q
         return ranked[:k], titles_searched, rest
 

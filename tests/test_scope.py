@@ -132,4 +132,7 @@ def test_within_the_named_article_its_name_does_not_rank_the_passages(tmp_path, 
     question = "How is the ferry described, according to the Harbour Daily?"
     first = a.retrieve(question, k=2)[0]
     assert first.source == "harbour.txt" and "slowest" in first.text
+    # asking for more passages than the article has ranks them the same way
+    every = a.retrieve(question, k=8)
+    assert len(every) < 8 and {p.source for p in every} == {"harbour.txt"} and "slowest" in every[0].text
     assert "slowest" in " ".join(p.text for p in a.shown(question, k=2))

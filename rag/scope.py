@@ -3,7 +3,8 @@
 Scope: pure functions that find where a question names the document it asks about, and
 pick, among candidate articles, those whose title (or file name) that reference names.
 Retrieval then searches only those articles (:meth:`rag.Assistant.retrieve`), so a passage
-of another article on the same topic cannot answer for the one the user named.
+of another article on the same topic cannot answer for the one the user named, and ranks
+their passages by the question without the article's name (:func:`without_reference`).
 
 Only English words for documents ("article", "report", "piece", ...) and function words are
 known here, never a topic's vocabulary. Every rule holds back when in doubt, since searching

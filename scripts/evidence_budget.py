@@ -2,14 +2,18 @@
 
 Prints figures, asserts nothing:
   python scripts/evidence_budget.py [--gold evals/gold.jsonl] [--corpus seeds] [--every 1] [--k 4]
-      [--budgets 0 250] [--gaps inf:inf 0.07:1 0.05:1]
+      [--budgets 0 250] [--gaps inf:inf 0.07:1 0.05:1] [--split] [--misses]
 
 For each budget (``evidence_tokens``; 0 shows the chunks whole) and each pair of passage gaps
 (``passage_cosine_gap:passage_fused_gap``; inf:inf shows all k chunks, rag.retrieval.near_the_best),
 over the answerable gold questions: the share whose ``must`` patterns all hold in the shown text
 ("answer shown"), the share whose evidence sentence is shown, the mean number of passages shown
 and the median of the shown text's tokens (cl100k, the unit of the budget; the prompt adds the
-system message, a title line per passage and the question).
+system message, a title line per passage and the question). What is shown is what answering shows
+(``Assistant.shown``: a question that names an article is searched in it, without its name);
+with ``--split`` each part of a multi-part question is searched on its own, as answering does,
+and the parts' shown text is read together. Follow-ups are searched as asked, without their
+conversation.
 """
 
 from __future__ import annotations
@@ -32,17 +36,20 @@ def main() -> None:
     ap.add_argument("--budgets", type=int, nargs="+", default=[0, 250])
     ap.add_argument("--gaps", nargs="+", default=None,
                     help="passage_cosine_gap:passage_fused_gap pairs (default: the configured pair)")
+    ap.add_argument("--split", action="store_true", help="search each part of a multi-part question on its own")
+    ap.add_argument("--misses", action="store_true", help="list the questions whose answer is not shown")
     args = ap.parse_args()
 
     from rag import Assistant
     from rag.chunking import count_tokens
+    from rag.decompose import split_question
     from rag.evals import load_gold
     from rag.evals.scoring import evidence_found, holds_facts
 
     items = [g for g in load_gold(args.gold) if g.answerable][:: args.every]
     assistant = Assistant(corpus=args.corpus)
     k = args.k or assistant.config.k
-    retrieved = {g.id: assistant.retrieve(g.question, k) for g in items}
+    parts = {g.id: split_question(g.question) if args.split else [g.question] for g in items}
     with_evidence = [g for g in items if g.evidence]
     print(f"{args.gold}: {len(items)} answerable questions, k={k}")
     base = assistant.config
@@ -53,14 +60,17 @@ def main() -> None:
             cosine_gap, fused_gap = (float(x) for x in pair.split(":"))
             assistant.config = base.replace(evidence_tokens=budget, passage_cosine_gap=cosine_gap,
                                             passage_fused_gap=fused_gap)
-            shown = {g.id: assistant.select_evidence(g.question, retrieved[g.id]) for g in items}
-            answer = sum(holds_facts("\n".join(p.text for p in shown[g.id]), g.must) for g in items) / len(items)
+            shown = {g.id: [p for part in parts[g.id] for p in assistant.shown(part, k)] for g in items}
+            missed = [g.id for g in items if not holds_facts("\n".join(p.text for p in shown[g.id]), g.must)]
+            answer = 1 - len(missed) / len(items)
             evidence = (f"{sum(any(evidence_found(g.evidence, p.text) for p in shown[g.id]) for g in with_evidence) / len(with_evidence):.1%}"
                         if with_evidence else "-")  # a gold set without evidence sentences
             passages = statistics.mean(len({p.chunk_id for p in shown[g.id]}) for g in items)
             tokens = statistics.median(sum(count_tokens(p.text) for p in shown[g.id]) for g in items)
             label = "whole" if budget <= 0 else str(budget)
             print(f"{label:>8} {pair:>9} {answer:>13.1%} {evidence:>15} {passages:>9.2f} {tokens:>20.0f}")
+            if args.misses:
+                print(f"{'':>8} answer not shown: {' '.join(missed)}")
 
 if __name__ == "__main__":
     main()

@@ -343,7 +343,7 @@ class Assistant:
         passages = fit_passages(asked, shown, llm.count_tokens, llm.n_ctx, cfg.max_tokens, system=system)
         if cfg.group_titles:
             passages = group_by_article(passages)
-        messages = build_prompt(asked, passages, system, grouped=cfg.group_titles, best_last=cfg.best_passage_last)
+        messages = build_prompt(asked, passages, system, grouped=cfg.group_titles)
         pieces: list[str] = []
         t_first = 0.0
         for piece in llm.stream(messages, max_tokens=cfg.max_tokens,

@@ -33,7 +33,6 @@ class Config:
     # show each article's title once above its passages: fewer tokens, but 3.4 points fewer right
     # on the seeds and 1 on SQuAD than a title and date on every passage (README), so off
     group_titles: bool = False
-    best_passage_last: bool = False  # show the passages last-ranked first, the best right above the question
     # show the k passages' best sentences within this many tokens in all (rag.evidence; 0: whole passages).
     # 250 halves the prompt and answers 2 s sooner, but cost 5 points of SQuAD accuracy (README), so off
     evidence_tokens: int = 0

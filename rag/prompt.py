@@ -64,17 +64,14 @@ def _grouped(passages: list[Passage]) -> str:
 
 
 def build_prompt(question: str, passages: list[Passage], system: str = SYSTEM_PROMPT,
-                 grouped: bool = False, best_last: bool = False) -> list[dict[str, str]]:
+                 grouped: bool = False) -> list[dict[str, str]]:
     """Chat messages asking ``question`` over ``passages``; passage n is marked ``[n]``. With
     ``grouped``, consecutive passages of one article share one title line (see
-    :func:`group_by_article`), which saves the tokens of repeated titles. With ``best_last``
-    (ungrouped only) the passages keep their numbers but are shown last-ranked first, so that
-    the best one sits right above the question."""
+    :func:`group_by_article`), which saves the tokens of repeated titles."""
     if grouped:
         numbered = _grouped(passages)
     else:
-        blocks = [format_passage(i, p) for i, p in enumerate(passages, start=1)]
-        numbered = "\n\n".join(reversed(blocks) if best_last else blocks)
+        numbered = "\n\n".join(format_passage(i, p) for i, p in enumerate(passages, start=1))
     # fenced, and no passage can close the fence or start a line of its own (see rag.safety.quote)
     user = f"Passages:\n\n<passages>\n{numbered}\n</passages>\n\nQuestion: {neutralise(question)}"
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

@@ -10,13 +10,20 @@ questions about it, reading p(Yes) from the first reply token's logits:
 * ``statement``: evidence and the answer's claim only ("is this statement true?");
 * ``none``: "copy the words that answer it, or reply NONE": 1 - p(NONE);
 * ``fewshot``: ``focused`` after five worked examples written for this script;
-* ``match``: question and answer only, no passage ("does it answer what was asked?").
+* ``match``: question and answer only, no passage ("does it answer what was asked?");
+* ``missing``: evidence and question, "does it ask about something the passage does not
+  mention, or mentions differently?" (p(Yes) as it comes: it rises with the topic's match too);
+* ``same_thing``: evidence, question and answer, "is the answer about the same thing the question
+  names?";
+* ``answerable_sentences`` / ``answerable_wide`` / ``answerable_passage``: ``answerable`` over the
+  evidence sentences alone, with two sentences either side, or over the whole cited passage.
 
 Then it prints, per signal and threshold, what the run would score with that signal
 refusing the answers below the threshold. Prints only; asserts nothing::
 
     python scripts/judge_signals.py RUN.json --out signals.json
     python scripts/judge_signals.py RUN.json --load signals.json   # curves only
+    python scripts/judge_signals.py RUN.json --signals answerable,answerable_sentences
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from rag.citations import parse_citations  # noqa: E402
 from rag.grounding import check_answer  # noqa: E402
 from rag.prompt import SYSTEM_PROMPT, fit_passages, group_by_article  # noqa: E402
 from rag.safety import quote  # noqa: E402
-from rag.support import answerable_messages, coverage, evidence_of, focused_messages  # noqa: E402
+from rag.support import answerable_messages, coverage, evidence_context, evidence_of, focused_messages  # noqa: E402
 from rag.words import content_words, found_in, word_stems  # noqa: E402
 
 ANSWERABLE = {"fact", "number", "multi", "followup"}
@@ -59,7 +66,15 @@ def _user(evidence: str, question: str, answer: str) -> str:
     return focused_messages(question, answer, evidence)[1]["content"]
 
 
-def prompts(system: str, question: str, claim: str, near: str) -> dict[str, list[dict[str, str]]]:
+def evidence_with(checks, passages, neighbours: int) -> str:
+    """The supported sentences' evidence with ``neighbours`` sentences either side (rag.support)."""
+    out = [evidence_context(passages[c.supporting[0] - 1], c.evidence[c.supporting[0]].start,
+                            c.evidence[c.supporting[0]].end, neighbours) for c in checks if c.supported]
+    return "\n".join(dict.fromkeys(out))
+
+
+def prompts(system: str, question: str, claim: str, near: str, sentences: str = "", wide: str = "",
+            whole: str = "") -> dict[str, list[dict[str, str]]]:
     head = f"Passage:\n<<<\n{quote(near)}\n>>>\n\n"
     sys_msg = {"role": "system", "content": system}
     shots = []
@@ -78,6 +93,14 @@ def prompts(system: str, question: str, claim: str, near: str) -> dict[str, list
                             "person, time, place or event)? Reply Yes or No."}],
         "fewshot": [{"role": "system", "content": FEWSHOT_SYSTEM}, *shots,
                     {"role": "user", "content": _user(near, question, claim)}],
+        "missing": [sys_msg, {"role": "user", "content": head + f"Question: {question}\n\nDoes the question ask about "
+                              "something the passage does not mention, or mentions differently? Reply Yes or No."}],
+        "same_thing": [sys_msg, {"role": "user", "content": head + f"Question: {question}\nProposed answer: {claim}\n\n"
+                                 "Is the proposed answer about the same thing the question names (the same person, "
+                                 "place, time and event) as the passage? Reply Yes or No."}],
+        "answerable_sentences": answerable_messages(question, sentences or near, system),
+        "answerable_wide": answerable_messages(question, wide or near, system),
+        "answerable_passage": answerable_messages(question, whole or near, system),
     }
 
 
@@ -125,7 +148,7 @@ def lexical_signals(question: str, claim: str, near: str, whole: str) -> dict[st
     return out
 
 
-def collect(run_path: Path, limit: int | None, lexical_only: bool = False) -> dict:
+def collect(run_path: Path, limit: int | None, lexical_only: bool = False, only: set[str] | None = None) -> dict:
     run = json.loads(run_path.read_text())
     cfg = run["settings"]["config"]
     assistant = Assistant(cfg["corpus"], cfg["index_dir"], group_titles=cfg["group_titles"],
@@ -151,7 +174,9 @@ def collect(run_path: Path, limit: int | None, lexical_only: bool = False) -> di
         claim = " ".join(c.text for c in checks if c.supported)
         signals = lexical_signals(asked, claim, near, whole)
         if not lexical_only:
-            signals |= signals_for(llm, prompts(SYSTEM_PROMPT, asked, claim, near))
+            msgs = prompts(SYSTEM_PROMPT, asked, claim, near, evidence_with(checks, passages, 0),
+                           evidence_with(checks, passages, 2), whole)
+            signals |= signals_for(llm, {k: m for k, m in msgs.items() if not only or k in only})
         out[r["id"]] = {"type": r["type"], "verdict": r["verdict"], "signals": signals}
         print(f"{i + 1}/{len(todo)} {time.time() - t0:.0f}s {r['id']} {r['verdict']} {out[r['id']]['signals']}",
               file=sys.stderr, flush=True)
@@ -204,8 +229,10 @@ def main() -> None:
     ap.add_argument("--limit", type=int)
     ap.add_argument("--grid", default="0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0")
     ap.add_argument("--lexical-only", action="store_true", help="the word-share signals only (no model calls)")
+    ap.add_argument("--signals", help="comma-separated model signals to ask (default: all)")
     args = ap.parse_args()
-    data = json.loads(args.load.read_text()) if args.load else collect(args.run, args.limit, args.lexical_only)
+    data = json.loads(args.load.read_text()) if args.load else collect(args.run, args.limit, args.lexical_only,
+                                                                    set(args.signals.split(",")) if args.signals else None)
     if args.out:
         args.out.write_text(json.dumps(data))
     curves(data, [float(x) for x in args.grid.split(",")])

@@ -231,6 +231,11 @@ def main() -> None:
     ap.add_argument("--lexical-only", action="store_true", help="the word-share signals only (no model calls)")
     ap.add_argument("--signals", help="comma-separated model signals to ask (default: all)")
     args = ap.parse_args()
+    known = {"focused", "answerable", "statement", "none", "match", "fewshot", "missing", "same_thing",
+             "answerable_sentences", "answerable_wide", "answerable_passage"}
+    unknown = set(args.signals.split(",")) - known if args.signals else set()
+    if unknown:
+        ap.error(f"--signals {','.join(sorted(unknown))}: not a signal; choose from {', '.join(sorted(known))}")
     data = json.loads(args.load.read_text()) if args.load else collect(args.run, args.limit, args.lexical_only,
                                                                     set(args.signals.split(",")) if args.signals else None)
     if args.out:

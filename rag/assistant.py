@@ -239,11 +239,12 @@ class Assistant:
 
     def select_evidence(self, question: str, passages: list[Passage]) -> list[Passage]:
         """What the model is shown of ``passages``: those near the best one (``passage_cosine_gap``,
-        ``passage_fused_gap``), then their best sentences within ``config.evidence_tokens``
-        (rag.evidence), or the passages whole when that is 0."""
+        ``passage_fused_gap``), each cut to its stretch on the question (``config.trim_below``),
+        then their best sentences within ``config.evidence_tokens`` (rag.evidence); 0 turns
+        either cut off."""
         cfg = self.config
         passages = near_the_best(passages, cfg.passage_cosine_gap, cfg.passage_fused_gap)
-        if cfg.evidence_tokens <= 0 or not passages:
+        if (cfg.evidence_tokens <= 0 and cfg.trim_below <= 0) or not passages:
             return passages
         qv = self._state.dense.query_vector(question)
 
@@ -251,7 +252,8 @@ class Assistant:
         def similarity(sentences: list[str]) -> list[float]:
             return [float(v @ qv) for v in self.embedder.encode(sentences)]
 
-        return evidence.select_sentences(question, passages, count_tokens, self.config.evidence_tokens, similarity)
+        passages = evidence.trim_passages(question, passages, cfg.trim_below, similarity)
+        return evidence.select_sentences(question, passages, count_tokens, cfg.evidence_tokens, similarity)
 
     # --- generation ------------------------------------------------------------------
 

@@ -36,6 +36,10 @@ class Config:
     # show the k passages' best sentences within this many tokens in all (rag.evidence; 0: whole passages).
     # 250 halves the prompt and answers 2 s sooner, but cost 5 points of SQuAD accuracy (README), so off
     evidence_tokens: int = 0
+    # cut each shown passage to the stretch from its first to its last sentence scoring at least
+    # this against the question (share of its content words + embedding similarity; rag.evidence
+    # .trim_passages); 0 shows the passages whole
+    trim_below: float = 0.0
     # of the k passages, show only those near the best one (rag.retrieval.near_the_best): dense
     # similarity within this of the first passage's, or retrieval score within passage_fused_gap
     # (z-units for zscore fusion); inf shows all k. Both measured on both gold sets (README)
@@ -94,7 +98,7 @@ class Config:
             raise RagError(f"config setting judge={self.judge!r} is not one of {', '.join(JUDGES)}")
         if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
             raise RagError(f"config setting llm_url={self.llm_url!r} is not an http:// or https:// URL")
-        for name in ("passage_cosine_gap", "passage_fused_gap"):
+        for name in ("passage_cosine_gap", "passage_fused_gap", "trim_below"):
             if not getattr(self, name) >= 0:  # NaN too
                 raise RagError(f"config setting {name}={getattr(self, name)!r} must be 0 or more (inf shows all k passages)")
         if self.llm_timeout <= 0:

@@ -1,8 +1,9 @@
 """Evidence selection: show the model the sentences of the retrieved passages that matter.
 
-Scope: pure functions that cut the retrieved passages down to their best sentences within
-one token budget for the whole prompt. A shorter prompt is read faster and distracts a
-small model less. Every cut passage is still an exact slice of its source text
+Scope: pure functions that cut the retrieved passages down to the sentences that matter:
+either each passage to its stretch of sentences on the question (:func:`trim_passages`), or
+all of them to their best sentences within one token budget (:func:`select_sentences`). A
+shorter prompt is read faster and distracts a small model less. Every cut passage is still an exact slice of its source text
 (``start``/``end`` move with it), so citations keep pointing at real spans.
 """
 
@@ -46,6 +47,37 @@ def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
     return out
 
 
+def _relevance(question: str, texts: list[str], similarity: Callable[[list[str]], list[float]] | None) -> list[float]:
+    """A sentence's share of the question's content words plus its embedding similarity to it."""
+    dense = similarity(texts) if similarity else [0.0] * len(texts)
+    return [lx + sm for lx, sm in zip(lexical_scores(question, texts), dense)]
+
+
+def trim_passages(question: str, passages: Sequence[Passage], threshold: float,
+                  similarity: Callable[[list[str]], list[float]] | None = None) -> list[Passage]:
+    """Each passage cut to the stretch from its first to its last sentence on the question.
+
+    A sentence is on the question when its share of the question's content words plus its
+    embedding ``similarity`` to the question reaches ``threshold``; a passage with none keeps
+    its best sentence. What lies between two such sentences is kept, so the stretch reads as
+    written (a "she" or "the river" keeps what it refers to when that is inside it), unlike
+    :func:`select_sentences`, which keeps sentences apart. ``threshold <= 0`` keeps the
+    passages whole."""
+    if threshold <= 0:
+        return list(passages)
+    out: list[Passage] = []
+    for p in passages:
+        spans = split_sentences(p.text)
+        if len(spans) < 2:
+            out.append(p)
+            continue
+        scores = _relevance(question, [p.text[s:e] for s, e in spans], similarity)
+        on = [j for j, x in enumerate(scores) if x >= threshold] or [scores.index(max(scores))]
+        s, e = spans[on[0]][0], spans[on[-1]][1]
+        out.append(replace(p, text=p.text[s:e], start=p.start + s, end=p.start + e))
+    return out
+
+
 def _passage_prior(passages: Sequence[Passage]) -> list[float]:
     """Each passage's retrieval score scaled to 0..1 among the passages."""
     scores = [p.score for p in passages]
@@ -71,10 +103,8 @@ def select_sentences(question: str, passages: Sequence[Passage], count_tokens: C
     if not units:
         return list(passages)
     texts = [u.text for u in units]
-    dense = similarity(texts) if similarity else [0.0] * len(units)
     prior = _passage_prior(passages)
-    scores = [lx + sm + passage_weight * prior[u.passage]
-              for u, lx, sm in zip(units, lexical_scores(question, texts), dense)]
+    scores = [r + passage_weight * prior[u.passage] for u, r in zip(units, _relevance(question, texts, similarity))]
     costs = [count_tokens(t) for t in texts]
     best_first = sorted(range(len(units)), key=lambda x: -scores[x])
     chosen: set[int] = set()

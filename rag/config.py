@@ -98,7 +98,9 @@ class Config:
             raise RagError(f"config setting judge={self.judge!r} is not one of {', '.join(JUDGES)}")
         if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
             raise RagError(f"config setting llm_url={self.llm_url!r} is not an http:// or https:// URL")
-        for name in ("passage_cosine_gap", "passage_fused_gap", "trim_below"):
+        if not self.trim_below >= 0:  # NaN too
+            raise RagError(f"config setting trim_below={self.trim_below!r} must be 0 or more (0 shows passages whole)")
+        for name in ("passage_cosine_gap", "passage_fused_gap"):
             if not getattr(self, name) >= 0:  # NaN too
                 raise RagError(f"config setting {name}={getattr(self, name)!r} must be 0 or more (inf shows all k passages)")
         if self.llm_timeout <= 0:

@@ -195,6 +195,8 @@ def test_passage_gaps_must_not_be_negative():
         Config().replace(passage_cosine_gap=-0.1)
     with pytest.raises(RagError, match="passage_fused_gap"):
         Config().replace(passage_fused_gap=float("nan"))
+    with pytest.raises(RagError, match="trim_below=-0.4"):
+        Config().replace(trim_below=-0.4)
 
 
 def _scored(text: str, cosine: float, title: str = "Dam spillway reopens") -> Passage:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.evidence import select_sentences
+from rag.evidence import select_sentences, trim_passages
 from rag.grounding import check_answer
 from rag.llm import ChatModel
 from rag.support import Coverage, Thresholds, coverage, decide, evidence_of, judge_messages
@@ -91,6 +91,25 @@ def test_select_sentences_keeps_the_best_sentences_of_all_passages_within_one_bu
         assert source[p.start - offset:p.end - offset] == p.text
     assert [p.source for p in cut] == sorted(p.source for p in cut)
     assert select_sentences("toll?", [long], count, budget=0) == [long]
+
+
+def test_trim_passages_keeps_the_stretch_from_the_first_to_the_last_sentence_on_the_question():
+    text = ("Crowds were thin on Monday. The Kestrel Bridge toll will be 3 euros. It opens in May. "
+            "Officials expect the Kestrel Bridge to carry 9,000 cars. The mayor attended a parade.")
+    bridge = Passage("b:0", "b.txt", "Bridge", None, text, 100, 100 + len(text), 0.6, 1)
+    ferry = Passage("c:0", "c.txt", "Ferry", None, "Ferries sail hourly. Tickets are sold aboard.", 0, 45, 0.4, 2)
+    cut = trim_passages("How many cars will the Kestrel Bridge carry, and what is its toll?", [bridge, ferry], 0.3)
+    # "It opens in May" shares no word with the question but sits between two sentences that do
+    assert cut[0].text == ("The Kestrel Bridge toll will be 3 euros. It opens in May. "
+                           "Officials expect the Kestrel Bridge to carry 9,000 cars.")
+    assert text[cut[0].start - 100:cut[0].end - 100] == cut[0].text  # an exact slice of its source
+    # a passage with no sentence on the question keeps its best one (here the first of two ties)
+    assert cut[1].text == "Ferries sail hourly." and cut[1].start == 0 and cut[1].end == 20
+    # the embedding similarity counts beside the shared words
+    near = trim_passages("What does a crossing cost?", [bridge], 0.5,
+                         similarity=lambda ss: [0.6 if "euros" in s else 0.0 for s in ss])
+    assert near[0].text == "The Kestrel Bridge toll will be 3 euros."
+    assert trim_passages("toll?", [bridge, ferry], 0) == [bridge, ferry]
 
 
 def test_select_sentences_shows_a_sentence_once_when_chunks_overlap():

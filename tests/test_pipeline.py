@@ -85,12 +85,19 @@ def test_select_evidence_cuts_the_retrieved_chunks_to_exact_slices_within_the_bu
     chunks = smol.retrieve(question, k=4)
     base = smol.config
     try:
-        smol.config = base.replace(evidence_tokens=0, passage_cosine_gap=float("inf"))
+        smol.config = base.replace(evidence_tokens=0, trim_below=0, passage_cosine_gap=float("inf"))
         assert smol.select_evidence(question, chunks) == chunks  # 0: the chunks whole; inf: all of them
+        smol.config = base.replace(evidence_tokens=0, trim_below=0.4, passage_cosine_gap=float("inf"))
+        trimmed = smol.select_evidence(question, chunks)
         smol.config = base.replace(evidence_tokens=120)
         pieces = smol.select_evidence(question, chunks)
     finally:
         smol.config = base
+    # each chunk cut to its stretch on the question: one slice per chunk, inside it, shorter in all
+    assert [p.chunk_id for p in trimmed] == [c.chunk_id for c in chunks]
+    for p, c in zip(trimmed, chunks):
+        assert c.start <= p.start < p.end <= c.end and smol.document_text(p.source)[p.start:p.end] == p.text
+    assert sum(len(p.text) for p in trimmed) < sum(len(c.text) for c in chunks)
     assert pieces and sum(count_tokens(p.text) for p in pieces) <= 120
     assert {p.chunk_id for p in pieces} <= {c.chunk_id for c in chunks}
     order = [c.chunk_id for c in chunks]
@@ -104,9 +111,10 @@ def test_select_evidence_shows_the_first_chunk_and_those_near_it_in_rank_order(s
     chunks = smol.retrieve(question, k=4)
     base = smol.config
     try:
-        smol.config = base.replace(passage_cosine_gap=0.0, passage_fused_gap=0.0)
+        # whole passages (trim_below=0): which of them are shown is what this test is about
+        smol.config = base.replace(passage_cosine_gap=0.0, passage_fused_gap=0.0, trim_below=0)
         alone = smol.select_evidence(question, chunks)
-        smol.config = base.replace(passage_cosine_gap=2.0)  # every cosine is within 2 of the first's
+        smol.config = base.replace(passage_cosine_gap=2.0, trim_below=0)  # every cosine is within 2 of the first's
         every = smol.select_evidence(question, chunks)
     finally:
         smol.config = base

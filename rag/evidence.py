@@ -3,8 +3,9 @@
 Scope: pure functions that cut the retrieved passages down to the sentences that matter:
 either each passage to its stretch of sentences on the question (:func:`trim_passages`), or
 all of them to their best sentences within one token budget (:func:`select_sentences`). A
-shorter prompt is read faster and distracts a small model less. Every cut passage is still an exact slice of its source text
-(``start``/``end`` move with it), so citations keep pointing at real spans.
+shorter prompt is read faster and distracts a small model less. Every cut passage is still an
+exact slice of its source text (``start``/``end`` move with it), so citations keep pointing at
+real spans.
 """
 
 from __future__ import annotations

@@ -56,7 +56,8 @@ def render_report(summary: Mapping[str, Any], results: Sequence[QuestionResult],
             f"retrieval only: {settings.get('retrieval_only')}",
         ]
         chunking = {k: config[k] for k in ("embedder", "chunk_tokens", "chunk_overlap", "hybrid", "candidates",
-                                           "seed", "max_tokens", "n_ctx") if k in config}
+                                           "trim_below", "evidence_tokens", "seed", "max_tokens", "n_ctx")
+                    if k in config}
         if chunking:
             lines.append("- settings: " + ", ".join(f"{k}={v}" for k, v in chunking.items()))
         lines += [

@@ -75,7 +75,10 @@ def trim_passages(question: str, passages: Sequence[Passage], threshold: float,
         scores = _relevance(question, [p.text[s:e] for s, e in spans], similarity)
         on = [j for j, x in enumerate(scores) if x >= threshold] or [scores.index(max(scores))]
         s, e = spans[on[0]][0], spans[on[-1]][1]
-        out.append(replace(p, text=p.text[s:e], start=p.start + s, end=p.start + e))
+        cut = replace(p, text=p.text[s:e], start=p.start + s, end=p.start + e)
+        # overlapping chunks of one article can cut to the same sentences: show them once
+        if not any(o.source == cut.source and o.start <= cut.start and cut.end <= o.end for o in out):
+            out.append(cut)
     return out
 
 

@@ -110,6 +110,10 @@ def test_trim_passages_keeps_the_stretch_from_the_first_to_the_last_sentence_on_
                          similarity=lambda ss: [0.6 if "euros" in s else 0.0 for s in ss])
     assert near[0].text == "The Kestrel Bridge toll will be 3 euros."
     assert trim_passages("toll?", [bridge, ferry], 0) == [bridge, ferry]
+    # two overlapping chunks of one article cut to the same sentence: it is shown once
+    later = Passage("b:1", "b.txt", "Bridge", None, text[28:], 128, 100 + len(text), 0.5, 2)
+    twice = trim_passages("What will the toll be?", [bridge, later], 0.5)
+    assert [p.chunk_id for p in twice] == ["b:0"] and twice[0].text == "The Kestrel Bridge toll will be 3 euros."
 
 
 def test_select_sentences_shows_a_sentence_once_when_chunks_overlap():

@@ -58,6 +58,12 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     return out
 
 
+def word_sentences(text: str) -> list[tuple[int, int]]:
+    """:func:`split_sentences` without the fragments that hold no word (a stray "." that
+    cleaning left on a line of its own): reading sentences side by side, they are no sentence."""
+    return [(s, e) for s, e in split_sentences(text) if re.search(r"\w", text[s:e])]
+
+
 def _add(text: str, s: int, e: int, out: list[tuple[int, int]]) -> None:
     while s < e and text[s].isspace():
         s += 1

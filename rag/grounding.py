@@ -22,7 +22,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from .chunking import split_sentences
+from .chunking import split_sentences, word_sentences
 from .citations import strip_markers
 from .types import Citation, Passage
 from .words import Quantity, abbreviations, content_words, found_in, names, quantities, spelled_out, stem, word_stems
@@ -113,7 +113,7 @@ class Evidence:
 def _sentence_facts(text: str) -> list[tuple[int, int, set[str], list[tuple[Quantity, set[str]]], set[str], set[str]]]:
     """Per sentence: start, end, word stems, numbers, abbreviations' letters, written-out names' initials."""
     out = []
-    for s, e in split_sentences(text):
+    for s, e in word_sentences(text):  # a stray "." must not push a neighbour out of the window
         part = text[s:e]
         stems = word_stems(part)
         out.append((s, e, stems, [(q, stems) for q, _, _ in quantities(part)],
@@ -222,15 +222,42 @@ def clauses(sentence: str) -> list[str]:
     return [sentence[a:b] for a, b in zip([0, *cuts], [*cuts, len(sentence)]) if sentence[a:b].strip()]
 
 
+# an aside: words in brackets, or a name set off by a comma after a name ("Lyon, France on ...")
+_ASIDE = re.compile(r"\s*\((?![^()]*\[\d+\])[^()]*\)"
+                    r"|(?<=[A-Za-z]),\s+[A-Z](?:[\w’'-]|\.(?=\w))*(?:\s+[A-Z](?:[\w’'-]|\.(?=\w))*){0,2}"
+                    r"(?=\s+(?:on|in|at|from|for|by|with|to|during|since)\s|\s*(?:\[\d+\]\s*)*[.;!?]?$)")
+
+
+def without_unbacked_asides(sentence: str, passages: list[Passage]) -> str | None:
+    """``sentence`` without its asides whose names or numbers no passage has, or None when it
+    has none: a small model adds what it knows ("Lyon, France", "(founded 1870)"), and one such
+    aside should not cost the claim the passages do back."""
+    if not passages:
+        return None
+    text = "\n".join(f"{p.title}\n{date_forms(p.date)}\n{p.text}" for p in passages)
+    stems, known = word_stems(text), [q for q, _, _ in quantities(text)]
+
+    def unbacked(aside: str) -> bool:
+        return (any(not found_in(n, stems) for n in names(aside))
+                or any(not any(q.value == k.value for k in known) for q, _, _ in quantities(aside)))
+
+    cut = _ASIDE.sub(lambda m: "" if unbacked(m.group(0)) else m.group(0), sentence)
+    return cut if cut != sentence else None
+
+
 def check_answer(answer: str, passages: list[Passage], question: str) -> list[SentenceCheck]:
     """One check per sentence of ``answer``, in order. A sentence that no passage backs whole
-    is checked clause by clause: one sentence often joins facts of two passages."""
+    is checked clause by clause: one sentence often joins facts of two passages; then without
+    the asides no passage backs (:func:`without_unbacked_asides`)."""
     answer = _normalise_markers(answer)
     out: list[SentenceCheck] = []
     for a, b in split_sentences(answer):
         whole = check_sentence(answer[a:b], passages, question)
         parts = clauses(answer[a:b]) if not whole.supported else []
         checks = [check_sentence(part, passages, question) for part in parts] if len(parts) > 1 else []
+        if not whole.supported and not any(c.supported for c in checks):
+            cut = without_unbacked_asides(answer[a:b], passages)
+            checks = [check_sentence(cut, passages, question)] if cut else []
         out.extend(checks if any(c.supported for c in checks) else [whole])
     return out
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .chunking import split_sentences
+from .chunking import word_sentences
 from .grounding import SentenceCheck, date_forms
 from .safety import quote
 from .types import Passage
@@ -93,7 +93,7 @@ def coverage(question: str, evidence: str) -> Coverage:
 
 def evidence_context(passage: Passage, start: int, end: int, neighbours: int = 1) -> str:
     """The evidence sentences with ``neighbours`` sentences either side, under the title and date."""
-    spans = split_sentences(passage.text)
+    spans = word_sentences(passage.text)
     idx = [i for i, (s, e) in enumerate(spans) if e > start and s < end]
     if not idx:
         body = passage.text[start:end]

@@ -272,7 +272,9 @@ def test_an_acronym_the_sentence_spells_out_is_no_new_name_and_brackets_are_neve
          P("Varn Mining (TSX: VRN; OTC: VRNF) will spend the loan on its Osk mill.", "v.txt", 1)]
     q = "How did quarry output change?"
     assert ground("Output at the Northfield Stone Works (NSW) rose 8% [1].", p, q)[2]
-    assert not ground("Output at the Northfield Stone Works (NSX) rose 8% [1].", p, q)[2]
+    # an acronym that spells out nothing is a name the passage must have: no passage has it, so it is cut
+    text, _, ok = ground("Output at the Northfield Stone Works (NSX) rose 8% [1].", p, q)
+    assert ok and text == "Output at the Northfield Stone Works rose 8% [1]."
     text, _, ok = ground("Varn Mining (TSX: VRN; OTC: VRNF) will spend the loan on its Osk mill [2].", p, "What will Varn do?")
     assert ok and text.startswith("Varn Mining (TSX: VRN; OTC: VRNF) will spend")
     assert not ground("Varn Mining (TSX: VRN; OTC: VRNF) will spend the loan on its Pell mill [2].", p, "What will Varn do?")[2]
@@ -285,3 +287,29 @@ def test_the_evidence_is_the_sentence_about_what_was_asked():
                            "Which firm is the only ferry operator on the lake?")
     ev = check.evidence[1]
     assert check.supported and lake.text[ev.start:ev.end].startswith("Delta Freight, the only ferry operator")
+
+
+def test_an_aside_no_passage_backs_is_cut_and_the_rest_of_the_claim_stands():
+    fair = [P("The spring fair opens on May 13-14, 2026 in Lyon, with 40 stalls.", "fair.txt", 0),
+            P("Tickets cost $5 for adults (children go free).", "tickets.txt", 1)]
+    q = "When and where does the spring fair open?"
+    # a place, a bracketed figure or a bracketed name the model added from what it knows
+    assert ground("The fair opens in Lyon, France on May 13-14, 2026 [1].", fair, q)[0] == \
+        "The fair opens in Lyon on May 13-14, 2026 [1]."
+    assert ground("The fair opens in Lyon (population 520,000) on May 13 [1].", fair, q)[0] == \
+        "The fair opens in Lyon on May 13 [1]."
+    assert ground("Tickets cost $5 for adults (Rhone Ticketing) [2].", fair, "What do tickets cost?")[0] == \
+        "Tickets cost $5 for adults [2]."
+    # an aside the passages back stays; so does a list, which is no aside
+    assert ground("Tickets cost $5 for adults (children go free) [2].", fair, "What do tickets cost?")[0] == \
+        "Tickets cost $5 for adults (children go free) [2]."
+    assert not ground("The fair hosts stalls from Lyon, Geneva and Turin [1].", fair, "Who has stalls?")[2]
+    # the claim itself must still be backed: cutting the aside never saves a wrong fact
+    assert not ground("The fair opens in Lyon, France on May 20 [1].", fair, q)[2]
+
+
+def test_a_stray_full_stop_between_sentences_does_not_split_a_claims_facts():
+    # cleaning can leave a "." on a line of its own; the name two lines down is still the next sentence
+    p = [P("Ferries from Oban to Skye run twice a day,\n.\nThe operator, Caledonian Isles, added a third in June.")]
+    text, _, ok = ground("Caledonian Isles runs the ferries from Oban [1].", p, "Who runs the ferries to Skye?")
+    assert ok and text == "Caledonian Isles runs the ferries from Oban [1]."

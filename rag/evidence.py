@@ -63,8 +63,7 @@ def trim_passages(question: str, passages: Sequence[Passage], threshold: float,
     its best sentence. What lies between two such sentences is kept, so the stretch reads as
     written (a "she" or "the river" keeps what it refers to when that is inside it), unlike
     :func:`select_sentences`, which keeps sentences apart. A stretch inside one already cut
-    from an earlier passage (overlapping chunks of one article) is not shown again, and two
-    stretches that overlap are shown as one (:func:`join_overlapping`).
+    from an earlier passage (overlapping chunks of one article) is not shown again.
     ``threshold <= 0`` keeps the passages whole."""
     if threshold <= 0:
         return list(passages)
@@ -77,27 +76,11 @@ def trim_passages(question: str, passages: Sequence[Passage], threshold: float,
         scores = _relevance(question, [p.text[s:e] for s, e in spans], similarity)
         on = [j for j, x in enumerate(scores) if x >= threshold] or [scores.index(max(scores))]
         s, e = spans[on[0]][0], spans[on[-1]][1]
-        out.append(replace(p, text=p.text[s:e], start=p.start + s, end=p.start + e))
-    return join_overlapping(out)
-
-
-def join_overlapping(passages: Sequence[Passage]) -> list[Passage]:
-    """Passages of one article whose spans overlap, shown as one passage in the place of the
-    first: overlapping chunks cut to their stretches repeat sentences, and a fact told across
-    a chunk boundary ("near $3,200. A break above that level...") is read whole. Both are
-    exact slices of one text, so the joined text is too."""
-    out: list[Passage] = []
-    for p in passages:
-        for i, o in enumerate(out):
-            if o.source == p.source and o.start < p.end and p.start < o.end:
-                first, last = (o, p) if o.start <= p.start else (p, o)
-                text = first.text + last.text[first.end - last.start:] if last.end > first.end else first.text
-                out[i] = replace(o, text=text, start=first.start, end=max(first.end, last.end))
-                break
-        else:
-            out.append(p)
-    # a join can make a passage reach one it did not overlap before
-    return out if len(out) == len(passages) else join_overlapping(out)
+        cut = replace(p, text=p.text[s:e], start=p.start + s, end=p.start + e)
+        # overlapping chunks of one article can cut to the same sentences: show them once
+        if not any(o.source == cut.source and o.start <= cut.start and cut.end <= o.end for o in out):
+            out.append(cut)
+    return out
 
 
 def _passage_prior(passages: Sequence[Passage]) -> list[float]:

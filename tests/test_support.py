@@ -1,11 +1,10 @@
 """The support check, evidence selection and multi-part merging, on examples written for these tests."""
 
 from pathlib import Path
-from dataclasses import replace
 
 import pytest
 
-from rag.evidence import join_overlapping, select_sentences, trim_passages
+from rag.evidence import select_sentences, trim_passages
 from rag.grounding import check_answer
 from rag.llm import ChatModel
 from rag.support import Coverage, Thresholds, coverage, decide, evidence_of, judge_messages
@@ -115,28 +114,6 @@ def test_trim_passages_keeps_the_stretch_from_the_first_to_the_last_sentence_on_
     later = Passage("b:1", "b.txt", "Bridge", None, text[28:], 128, 100 + len(text), 0.5, 2)
     twice = trim_passages("What will the toll be?", [bridge, later], 0.5)
     assert [p.chunk_id for p in twice] == ["b:0"] and twice[0].text == "The Kestrel Bridge toll will be 3 euros."
-
-
-def test_overlapping_stretches_of_one_article_are_shown_as_one_passage():
-    text = ("The market tested resistance near $3,200 a tonne. A break above that level would signal strength. "
-            "A drop below $3,000 would signal weakness. Traders also watch stocks.")
-    # two overlapping chunks: the second repeats the first's last sentence
-    first = Passage("m:0", "m.txt", "Metals", None, text[:101], 0, 101, 0.6, 1)
-    second = Passage("m:1", "m.txt", "Metals", None, text[50:], 50, len(text), 0.5, 2)
-    other = Passage("o:0", "o.txt", "Other", None, "A drop below $3,000 is likely.", 0, 30, 0.55, 3)
-    joined = join_overlapping([first, other, second])
-    # one passage, in the first's place, an exact slice of the article: the level and what breaking it means
-    assert [p.chunk_id for p in joined] == ["m:0", "o:0"]
-    assert joined[0].text == text and (joined[0].start, joined[0].end) == (0, len(text))
-    # the later passage first: the join still reads in the article's order
-    assert join_overlapping([second, first])[0].text == text
-    # spans that do not overlap, or of two articles, stay apart
-    apart = Passage("m:2", "m.txt", "Metals", None, text[:49], 0, 49, 0.6, 1)
-    assert len(join_overlapping([apart, second])) == 2
-    assert len(join_overlapping([first, replace(second, source="n.txt")])) == 2
-    # trimming joins the stretches it cuts
-    cut = trim_passages("What would the market's resistance and a drop signal?", [first, second], 0.2)
-    assert len(cut) == 1 and cut[0].text == text[:140]
 
 
 def test_select_sentences_shows_a_sentence_once_when_chunks_overlap():

@@ -6,7 +6,8 @@ backed by a bare 5, "$5" not by "5 tonnes") and its names (capitalised words, ma
 whole words, the first word of the sentence included). A claim is backed by a passage
 when one stretch of it, a sentence and its neighbours, holds all of those facts; a
 citation is kept only when its passage backs the claim, and moves to the passage that
-does otherwise. A claim no passage backs is dropped, and so is one that only restates
+does otherwise. An aside no passage backs ("Lyon, France", "(founded 1870)") is cut before
+the claim is given up. A claim no passage backs is dropped, and so is one that only restates
 the question, that talks about the text instead of answering ("This is a key point"),
 or that shares no word with the question while its passage shares none either (a true
 fact about something else). An answer with no claim left is a refusal.

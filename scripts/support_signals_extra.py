@@ -1,0 +1,144 @@
+"""Three more candidate support-check signals, measured on the answers of a recorded eval run.
+
+For every answer the run judged (the answerable judgement's p(Yes) is recorded), this rebuilds
+the passages the model was shown, re-checks the recorded draft to find its evidence (as
+``scripts/judge_signals.py`` does), and scores:
+
+* ``phrase``: the share of the question's word pairs (``q2``) and triples (``q3``), and of the
+  answer's (``c2``, ``c3``), found in the evidence. No model.
+* ``likelihood`` (``--likelihood``): how much likelier the question's tokens are after the
+  evidence than with no passage, by the run's model: their mean, minimum and summed pointwise
+  mutual information. An unanswerable question that changes one word of what the passage says
+  should be less expected after it.
+* ``second judge`` (``--judge-model NAME``): another model's answerable judgement over the
+  same evidence, alone and mixed with the recorded p(Yes).
+
+Prints each signal's area under the ROC curve (right answers above wrong answers and answers to
+unanswerable questions), alone and added to the recorded p(Yes). Prints only; asserts nothing::
+
+    python scripts/support_signals_extra.py RUN.json
+    python scripts/support_signals_extra.py RUN.json --likelihood --judge-model qwen2.5-0.5b
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rag import Assistant  # noqa: E402
+from rag.citations import parse_citations  # noqa: E402
+from rag.grounding import check_answer  # noqa: E402
+from rag.llm import LlamaCppModel  # noqa: E402
+from rag.models import resolve_model  # noqa: E402
+from rag.prompt import SYSTEM_PROMPT, fit_passages, group_by_article  # noqa: E402
+from rag.support import _one_line, answerable_messages, evidence_of  # noqa: E402
+from rag.words import stem  # noqa: E402
+
+_WORD = re.compile(r"[A-Za-z0-9][\w'’.-]*")
+
+
+def auc(pos: list[float], neg: list[float]) -> float:
+    if not pos or not neg:
+        return float("nan")
+    return sum((p > q) + 0.5 * (p == q) for p in pos for q in neg) / (len(pos) * len(neg))
+
+
+def grams(text: str, n: int) -> set[tuple[str, ...]]:
+    words = [stem(w.rstrip(".")) for w in _WORD.findall(text)]
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def share(part: set, whole: set) -> float:
+    return len(part & whole) / len(part) if part else 1.0
+
+
+def evidence_rows(run: dict) -> list[dict]:
+    """(question, claim, evidence, verdict, recorded p(Yes)) of every judged answer."""
+    cfg = run["settings"]["config"]
+    assistant = Assistant.open(cfg["corpus"], cfg["index_dir"], group_titles=cfg["group_titles"])
+    llm = assistant.llm
+    rows = []
+    for r in run["results"]:
+        p_yes = (r.get("support") or {}).get("p_yes_answerable")
+        if p_yes is None:
+            continue
+        asked = r["standalone_question"] or r["question"]
+        retrieved, _, searched = assistant._retrieve(asked, None)
+        shown = assistant.select_evidence(searched, retrieved)
+        passages = fit_passages(asked, shown, llm.count_tokens, llm.n_ctx, cfg["max_tokens"], system=SYSTEM_PROMPT)
+        if cfg["group_titles"]:
+            passages = group_by_article(passages)
+        text, _ = parse_citations(r["draft"] or r["answer"], passages)
+        checks = check_answer(text, passages, asked)
+        if not any(c.supported for c in checks):
+            continue
+        near, _ = evidence_of(checks, passages)
+        rows.append({"id": r["id"], "q": asked, "claim": " ".join(c.text for c in checks if c.supported),
+                     "near": near, "good": r["verdict"] == "correct", "p": p_yes})
+    return rows, llm
+
+
+def question_logprobs(llm, prefix: str, question: str) -> list[float]:
+    """Log-probabilities of ``question``'s tokens after ``prefix``, one token at a time (no
+    logits for the whole prompt are kept, so memory stays that of one row)."""
+    raw = llm._llm
+    head = raw.tokenize(prefix.encode(), add_bos=False, special=True)
+    full = raw.tokenize((prefix + question).encode(), add_bos=False, special=True)
+    raw.reset()
+    raw.eval(head)
+    out = []
+    for token in full[len(head):]:
+        logits = np.array(np.ctypeslib.as_array(raw._ctx.get_logits(), shape=(raw._n_vocab,)), dtype=np.float64)
+        logits -= logits.max()
+        out.append(float(logits[token] - np.log(np.exp(logits).sum())))
+        raw.eval([token])
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run", type=Path)
+    ap.add_argument("--likelihood", action="store_true", help="question likelihood given the evidence (slow)")
+    ap.add_argument("--judge-model", help="a second model's answerable judgement, e.g. qwen2.5-0.5b")
+    ap.add_argument("--limit", type=int)
+    args = ap.parse_args()
+    rows, llm = evidence_rows(json.loads(args.run.read_text()))
+    rows = rows[:args.limit]
+    for row in rows:
+        row["q2"], row["q3"] = share(grams(row["q"], 2), grams(row["near"], 2)), share(grams(row["q"], 3), grams(row["near"], 3))
+        row["c2"], row["c3"] = share(grams(row["claim"], 2), grams(row["near"], 2)), share(grams(row["claim"], 3), grams(row["near"], 3))
+    signals = ["q2", "q3", "c2", "c3"]
+    if args.likelihood:
+        # the chat template's opening as the answer prompt has it (Qwen2.5's ChatML)
+        head = f"<|im_start|>system\n{SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\n"
+        for row in rows:
+            after = question_logprobs(llm, head + f"Passage:\n<<<\n{_one_line(row['near'])}\n>>>\n\nQuestion:", " " + row["q"])
+            alone = question_logprobs(llm, head + "Question:", " " + row["q"])
+            pmi = np.array(after) - np.array(alone)
+            row["pmi_mean"], row["pmi_min"], row["pmi_sum"] = float(pmi.mean()), float(pmi.min()), float(pmi.sum())
+        signals += ["pmi_mean", "pmi_min", "pmi_sum"]
+    if args.judge_model:
+        second = LlamaCppModel(resolve_model(args.judge_model, Assistant.open().config.model_cache), n_ctx=2048)
+        for row in rows:
+            row["judge2"] = second.judge(answerable_messages(row["q"], row["near"], SYSTEM_PROMPT))
+        signals += ["judge2"]
+    good, bad = [r for r in rows if r["good"]], [r for r in rows if not r["good"]]
+    print(f"{args.run}: {len(good)} right answers, {len(bad)} wrong or to unanswerable questions")
+    print(f"recorded p(Yes): AUC {auc([r['p'] for r in good], [r['p'] for r in bad]):.3f}")
+    for name in signals:
+        line = f"{name}: AUC {auc([r[name] for r in good], [r[name] for r in bad]):.3f}"
+        for w in (0.02, 0.05, 0.1, 0.25):
+            mixed = (lambda r, w=w: (1 - w) * r["p"] + w * r[name]) if name == "judge2" else (lambda r, w=w: r["p"] + w * r[name])
+            line += f"; with p(Yes), w={w}: {auc([mixed(r) for r in good], [mixed(r) for r in bad]):.3f}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

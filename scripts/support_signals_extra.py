@@ -11,13 +11,15 @@ the passages the model was shown, re-checks the recorded draft to find its evide
   mutual information. An unanswerable question that changes one word of what the passage says
   should be less expected after it.
 * ``second judge`` (``--judge-model NAME``): another model's answerable judgement over the
-  same evidence, alone and mixed with the recorded p(Yes).
+  same evidence, alone and mixed with the recorded p(Yes);
+* ``prior`` (``--prior``): the run's model's answerable judgement with no passage ("(no text)"):
+  how readily it says Yes to the question whatever it is shown, subtracted from p(Yes).
 
 Prints each signal's area under the ROC curve (right answers above wrong answers and answers to
 unanswerable questions), alone and added to the recorded p(Yes). Prints only; asserts nothing::
 
     python scripts/support_signals_extra.py RUN.json
-    python scripts/support_signals_extra.py RUN.json --likelihood --judge-model qwen2.5-0.5b
+    python scripts/support_signals_extra.py RUN.json --likelihood --prior --judge-model qwen2.5-0.5b
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ def main() -> None:
     ap.add_argument("run", type=Path)
     ap.add_argument("--likelihood", action="store_true", help="question likelihood given the evidence (slow)")
     ap.add_argument("--judge-model", help="a second model's answerable judgement, e.g. qwen2.5-0.5b")
+    ap.add_argument("--prior", action="store_true", help="the judgement with no passage, subtracted from p(Yes)")
     ap.add_argument("--limit", type=int)
     args = ap.parse_args()
     rows, llm = evidence_rows(json.loads(args.run.read_text()))
@@ -124,6 +127,10 @@ def main() -> None:
             pmi = np.array(after) - np.array(alone)
             row["pmi_mean"], row["pmi_min"], row["pmi_sum"] = float(pmi.mean()), float(pmi.min()), float(pmi.sum())
         signals += ["pmi_mean", "pmi_min", "pmi_sum"]
+    if args.prior:
+        for row in rows:
+            row["prior"] = llm.judge(answerable_messages(row["q"], "(no text)", SYSTEM_PROMPT))
+        signals += ["prior"]
     if args.judge_model:
         second = LlamaCppModel(resolve_model(args.judge_model, Assistant.open().config.model_cache), n_ctx=2048)
         for row in rows:
@@ -135,7 +142,11 @@ def main() -> None:
     for name in signals:
         line = f"{name}: AUC {auc([r[name] for r in good], [r[name] for r in bad]):.3f}"
         for w in (0.02, 0.05, 0.1, 0.25):
-            mixed = (lambda r, w=w: (1 - w) * r["p"] + w * r[name]) if name == "judge2" else (lambda r, w=w: r["p"] + w * r[name])
+            if name == "judge2":
+                mixed = lambda r, w=w: (1 - w) * r["p"] + w * r[name]  # noqa: E731
+            else:  # the prior is subtracted; every other signal is added
+                sign = -1 if name == "prior" else 1
+                mixed = lambda r, w=w, sign=sign: r["p"] + sign * w * r[name]  # noqa: E731
             line += f"; with p(Yes), w={w}: {auc([mixed(r) for r in good], [mixed(r) for r in bad]):.3f}"
         print(line)
 

@@ -224,8 +224,9 @@ def clauses(sentence: str) -> list[str]:
 
 
 # an aside: words in brackets, or a name set off by a comma after a name ("Lyon, France on ...")
-_ASIDE = re.compile(r"\s*\((?![^()]*\[\d+\])[^()]*\)"
-                    r"|(?<=[A-Za-z]),\s+[A-Z](?:[\w’'-]|\.(?=\w))*(?:\s+[A-Z](?:[\w’'-]|\.(?=\w))*){0,2}"
+_CAPITALISED = r"[A-Z](?:[\w’'-]|\.(?=\w))*"
+_ASIDE = re.compile(r"(?P<bracket>\s*\((?![^()]*\[\d+\])[^()]*\))"
+                    rf"|(?P<name>\b{_CAPITALISED})(?P<apposed>,\s+{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,2}})"
                     r"(?=\s+(?:on|in|at|from|for|by|with|to|during|since)\s|\s*(?:\[\d+\]\s*)*[.;!?]?$)")
 
 
@@ -242,7 +243,12 @@ def without_unbacked_asides(sentence: str, passages: list[Passage]) -> str | Non
         return (any(not found_in(n, stems) for n in names(aside))
                 or any(not any(q.value == k.value for k in known) for q, _, _ in quantities(aside)))
 
-    cut = _ASIDE.sub(lambda m: "" if unbacked(m.group(0)) else m.group(0), sentence)
+    def cut_aside(m: re.Match) -> str:
+        if m.group("bracket"):
+            return "" if unbacked(m.group("bracket")) else m.group(0)
+        return m.group("name") if unbacked(m.group("apposed")) else m.group(0)  # the name it follows stays
+
+    cut = _ASIDE.sub(cut_aside, sentence)
     return cut if cut != sentence else None
 
 

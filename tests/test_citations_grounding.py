@@ -304,6 +304,8 @@ def test_an_aside_no_passage_backs_is_cut_and_the_rest_of_the_claim_stands():
     assert ground("Tickets cost $5 for adults (children go free) [2].", fair, "What do tickets cost?")[0] == \
         "Tickets cost $5 for adults (children go free) [2]."
     assert not ground("The fair hosts stalls from Lyon, Geneva and Turin [1].", fair, "Who has stalls?")[2]
+    # a name after a comma is an aside only when it follows a name: here it says who, and must be backed
+    assert not ground("The fair opens in Lyon in spring, Mayor Dupont [1].", fair, q)[2]
     # the claim itself must still be backed: cutting the aside never saves a wrong fact
     assert not ground("The fair opens in Lyon, France on May 20 [1].", fair, q)[2]
 

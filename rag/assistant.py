@@ -28,7 +28,7 @@ from .reading import SUPPORTED_SUFFIXES
 from .retrieval import (BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, near_the_best,
                         nothing_close, to_passages)
 from .safety import strip_links
-from .scope import pick_articles, scoped_reference, without_reference
+from .scope import pick_articles, scoped_reference, with_conversation_scope, without_reference
 from .server_llm import connect
 from .store import DocumentInfo, IndexReport, Store, backend_for
 from .store.sync import needs_sync, stamps_of, sync
@@ -306,6 +306,8 @@ class Assistant:
         llm = self._model(model)
         # a question that stands on its own is searched as asked, never rewritten
         standalone = self.condense(q, history, model) if history and needs_context(q) else None
+        if standalone is not None and self.config.scope_articles:
+            standalone = with_conversation_scope(standalone, history or [])  # "And copper?" stays in that article
         parts = split_question(standalone or q) if self.config.split_questions else [standalone or q]
         if len(parts) == 1:
             yield from self._answer(q, standalone, llm, t0, k=k, temperature=temperature)

@@ -19,7 +19,7 @@ the wrong article loses the answer while searching all of them only risks a dist
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from .words import FUNCTION_WORDS, STOP_WORDS, stem, word_stems
 
@@ -38,6 +38,7 @@ _NAMED_DOC = re.compile(rf"\b(?:the|this|that)\s+(?P<name>(?:[^\s,;?!]+\s+){{1,7
 _ACCORDING = re.compile(r"\baccording\s+to\s+(?:the\s+)?(?P<name>[^,;?!]+?)\s*(?:[,;?!]|\band\b|$)", re.I)
 _COMPARES = re.compile(r"\b(?:compared?\s+(?:with|to)|in\s+comparison|versus|vs\.?|as\s+opposed\s+to|than)\b",
                        re.I)
+_ASIDE_AFTER = re.compile(r"^(?P<ask>[^()]*\?)\s*(?P<aside>\(.*\))$", re.S)
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*\.?")
 
 
@@ -96,6 +97,26 @@ def without_reference(question: str, reference: str) -> str:
     return f"{question[:m.start()]}the {noun}{question[m.end():]}"
 
 
+def with_conversation_scope(follow_up: str, history: Sequence[Mapping[str, object]]) -> str:
+    """A follow-up's standalone form, kept on the article the conversation is about.
+
+    "In the Harbour budget article, what did rents do?" then "And wages?": the rewrite "What did
+    wages do?" asks the whole corpus, and another article's wages answer it. A follow-up that
+    names no document of its own stays on the one document the last user question named, when
+    that question named exactly one: "What did wages do in the Harbour budget article?"."""
+    if document_references(follow_up) or _COMPARES.search(follow_up):
+        return follow_up
+    last = next((str(t.get("content", "")) for t in reversed(history) if t.get("role") == "user"), "")
+    if scoped_reference(last) is None:
+        return follow_up
+    m = _NAMED_DOC.search(last)
+    phrase = f"in {m.group()}" if m else _ACCORDING.search(last).group().rstrip(",;?! ")
+    # "And wages? (Rents rose 3%.)", the follow-up with the last answer beside it: the question part
+    m = _ASIDE_AFTER.match(follow_up.strip())
+    ask, aside = (m["ask"], " " + m["aside"]) if m else (follow_up.strip(), "")
+    return f"{ask.rstrip('?.! ')} {phrase}?{aside}"
+
+
 def pick_articles(reference: str, titles: Mapping[object, str], texts: Mapping[object, str] | None = None,
                   min_share: float = 0.5) -> set:
     """The keys of ``titles`` (article -> its title and file name) that ``reference`` names.
@@ -124,4 +145,4 @@ def pick_articles(reference: str, titles: Mapping[object, str], texts: Mapping[o
 
 
 __all__ = ["DOCUMENT_NOUNS", "document_references", "pick_articles", "reference_words", "scoped_reference",
-           "without_reference"]
+           "with_conversation_scope", "without_reference"]

@@ -4,7 +4,8 @@ for these tests, on made-up outlets and events."""
 from __future__ import annotations
 
 from rag import Assistant
-from rag.scope import document_references, pick_articles, reference_words, scoped_reference, without_reference
+from rag.scope import (document_references, pick_articles, reference_words, scoped_reference, with_conversation_scope,
+                       without_reference)
 
 from conftest import write_corpus
 
@@ -47,6 +48,56 @@ def test_the_document_name_gives_way_to_the_plain_noun():
         "What rose in the week covered by the report?"
     # a reference that is not in the question leaves it as it is
     assert without_reference("What rose?", "Freight Report") == "What rose?"
+
+
+def test_a_follow_up_stays_in_the_article_the_conversation_named():
+    asked = [{"role": "user", "content": "In the Harbour Daily piece, how many ships were waiting?"},
+             {"role": "assistant", "content": "40 ships were waiting."}]
+    assert with_conversation_scope("How many trucks were waiting?", asked) == \
+        "How many trucks were waiting in the Harbour Daily piece?"
+    # the fallback form, the follow-up with the last answer beside it: the scope goes with the question
+    assert with_conversation_scope("And trucks? (40 ships were waiting.)", asked) == \
+        "And trucks in the Harbour Daily piece? (40 ships were waiting.)"
+    according = [{"role": "user", "content": "Who chairs the board, according to the Coastal Ledger?"}]
+    assert scoped_reference(with_conversation_scope("Who is her deputy?", according)) == "Coastal Ledger"
+    # a follow-up that names its own document, or compares, keeps its own reach
+    assert with_conversation_scope("How many in the Budget Week report?", asked) == "How many in the Budget Week report?"
+    assert with_conversation_scope("Is that more than last year?", asked) == "Is that more than last year?"
+    # a conversation about no article, or about two, gives no scope
+    unscoped = [{"role": "user", "content": "How many ships were waiting?"}]
+    assert with_conversation_scope("And trucks?", unscoped) == "And trucks?"
+    two = [{"role": "user", "content": "What do the Harbour Daily piece and the Coastal Ledger report say?"}]
+    assert with_conversation_scope("And trucks?", two) == "And trucks?"
+
+
+def test_a_follow_up_is_answered_from_the_article_the_conversation_named(tmp_path, embedder):
+    from rag.llm import ChatModel
+
+    class ScriptedModel(ChatModel):
+        """Rewrites the follow-up without its article, as small models do, then answers."""
+
+        def __init__(self, replies: list[str]):
+            self.replies = replies
+
+        def stream(self, messages, *, max_tokens, temperature, seed, stop=None):
+            yield self.replies.pop(0)
+
+        def judge(self, messages, *, seed=42):
+            return 0.9
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "harbour.txt").write_text("Harbour Daily: Dockworkers Strike\n\nThe union said 40 ships and 12 trucks were waiting.\n")
+    (corpus / "ledger.txt").write_text("Coastal Ledger: Port Strike Drags On\n\nOfficials counted 90 trucks waiting at the gate.\n")
+    model = ScriptedModel(["How many trucks were waiting?", "12 trucks were waiting [1]."])
+    a = Assistant(corpus=corpus, index_dir=tmp_path / "i", llm=model, embedder=embedder, judge_threshold=0.5)
+    history = [{"role": "user", "content": "How many ships were waiting, according to the Harbour Daily piece?"},
+               {"role": "assistant", "content": "40 ships were waiting."}]
+    answer = a.ask("And trucks?", history=history)
+    assert answer.standalone_question == "How many trucks were waiting in the Harbour Daily piece?"
+    assert answer.scope == ("Harbour Daily: Dockworkers Strike",)
+    assert {p.source for p in answer.passages} == {"harbour.txt"}
+    assert not answer.refused and answer.citations[0].passage.source == "harbour.txt"
 
 
 def test_the_article_whose_title_holds_the_reference_is_picked():

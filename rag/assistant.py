@@ -13,6 +13,7 @@ from typing import Any
 
 from . import evidence
 from .chunking import count_tokens
+from .answer_kind import answers_kind
 from .citations import is_refusal, parse_citations, strip_markers
 from .grounding import check_answer, render
 from .config import Config, index_dir_for, load_config
@@ -392,6 +393,10 @@ class Assistant:
         cfg = self.config
         near, whole = evidence_of(checks, passages)
         cov, whole_cov = coverage(question, near), coverage(question, whole)
+        # "how long" answered by a date, "how many" by a sentence without a number: not an answer
+        kind = answers_kind(question, " ".join(c.text for c in checks if c.supported))
+        if not kind:
+            return Support(cov, whole_cov, accepted=False, answers_kind=False)  # no judgement needed
         spec = MODELS.get(getattr(llm, "spec_name", None) or "")
         measured = spec.judge if spec is not None else None
         if cfg.judge_threshold is None and cfg.judge_covered_threshold is None and measured is None:

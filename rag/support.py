@@ -66,11 +66,13 @@ class Support:
     p_yes_focused: float | None = None  # the model's judgement over the evidence alone
     accepted: bool = True
     p_yes_answerable: float | None = None  # the model's judgement of the question alone over the evidence
+    answers_kind: bool = True  # the answer is of the kind the question asks for (rag.answer_kind)
 
     def to_dict(self) -> dict:
         return {"coverage": vars(self.coverage), "passage_coverage": vars(self.passage_coverage),
                 "p_yes": self.p_yes, "p_yes_focused": self.p_yes_focused,
-                "p_yes_answerable": self.p_yes_answerable, "accepted": self.accepted}
+                "p_yes_answerable": self.p_yes_answerable, "answers_kind": self.answers_kind,
+                "accepted": self.accepted}
 
 
 def coverage(question: str, evidence: str) -> Coverage:

@@ -13,7 +13,6 @@ from typing import Any
 
 from . import evidence
 from .chunking import count_tokens
-from .answer_kind import answers_kind
 from .citations import is_refusal, parse_citations, strip_markers
 from .grounding import check_answer, render
 from .config import Config, index_dir_for, load_config
@@ -33,8 +32,7 @@ from .scope import pick_articles, scoped_reference, with_conversation_scope, wit
 from .server_llm import connect
 from .store import DocumentInfo, IndexReport, Store, backend_for
 from .store.sync import needs_sync, stamps_of, sync
-from .support import (Support, Thresholds, answerable_messages, coverage, decide, evidence_of, focused_messages,
-                      judge_messages, numbers_stated)
+from .support import Support, Thresholds, check_support
 from .types import Answer, Passage, Timings, merge_answers
 
 log = logging.getLogger(__name__)
@@ -389,33 +387,16 @@ class Assistant:
 
     def _support(self, question: str, checks: list, passages: list[Passage], messages: list[dict[str, str]],
                  draft: str, llm: ChatModel) -> Support:
-        """Score the grounded answer with rag.support: coverage, then the model's judgement."""
+        """Score the grounded answer with rag.support, at the thresholds measured for ``llm``."""
         cfg = self.config
-        near, whole = evidence_of(checks, passages)
-        cov, whole_cov = coverage(question, near), coverage(question, whole)
-        # "how long" answered by a date, "how many" by a sentence without a number: not an answer
-        kind = answers_kind(question, " ".join(c.text for c in checks if c.supported))
-        if not kind:
-            return Support(cov, whole_cov, accepted=False, answers_kind=False)  # no judgement needed
         spec = MODELS.get(getattr(llm, "spec_name", None) or "")
         measured = spec.judge if spec is not None else None
-        if cfg.judge_threshold is None and cfg.judge_covered_threshold is None and measured is None:
-            # a model whose judgement was never measured: its p(Yes) means nothing yet, and the
-            # question's names and words refuse too many right answers (README); its numbers do not
-            return Support(cov, whole_cov, accepted=numbers_stated(cov))
-        given = cfg.judge_threshold if cfg.judge_threshold is not None else cfg.judge_covered_threshold
-        measured = measured or (given, given)
-        judge_t = cfg.judge_threshold if cfg.judge_threshold is not None else measured[0]
-        covered_t = cfg.judge_covered_threshold if cfg.judge_covered_threshold is not None else measured[1]
-        p_yes = p_focused = p_answerable = None
-        system = messages[0]["content"]  # the answer's system message: llama.cpp keeps it cached for the next question
-        if cfg.judge in ("continue", "both"):
-            p_yes = round(llm.judge(judge_messages(messages, draft), seed=cfg.seed), 4)
-        if cfg.judge in ("focused", "both"):
-            claim = " ".join(c.text for c in checks if c.supported)
-            p_focused = round(llm.judge(focused_messages(question, claim, near, system), seed=cfg.seed), 4)
-        if cfg.judge == "answerable":
-            p_answerable = round(llm.judge(answerable_messages(question, near, system), seed=cfg.seed), 4)
-        score = {"focused": p_focused, "answerable": p_answerable}.get(cfg.judge, p_yes)
-        thresholds = Thresholds(judge_t, covered_t, cfg.coverage_words)
-        return Support(cov, whole_cov, p_yes, p_focused, decide(cov, score, thresholds), p_answerable)
+        thresholds = None  # a model whose judgement was never measured is not asked (rag.support.check_support)
+        if cfg.judge_threshold is not None or cfg.judge_covered_threshold is not None or measured is not None:
+            given = cfg.judge_threshold if cfg.judge_threshold is not None else cfg.judge_covered_threshold
+            measured = measured or (given, given)
+            thresholds = Thresholds(cfg.judge_threshold if cfg.judge_threshold is not None else measured[0],
+                                    cfg.judge_covered_threshold if cfg.judge_covered_threshold is not None else measured[1],
+                                    cfg.coverage_words)
+        return check_support(question, checks, passages, messages, draft, llm,
+                             judge=cfg.judge, thresholds=thresholds, seed=cfg.seed)

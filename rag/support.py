@@ -19,6 +19,7 @@ yes/no judgement. Three signals, combined by :func:`decide`:
   answer to agree with, the model separates what the passage states from what it only
   mentions far better than when asked to confirm its own answer (README, "The support check").
 
+Before them, the answer must be of the kind the question asks for (:mod:`rag.answer_kind`).
 An answer that fails the check becomes the refusal. Nothing here knows any topic's
 vocabulary; thresholds were chosen on two corpora (README, "The support check").
 """
@@ -27,8 +28,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .answer_kind import answers_kind
 from .chunking import word_sentences
 from .grounding import SentenceCheck, date_forms
+from .llm import ChatModel
 from .safety import quote
 from .types import Passage
 from .words import content_words, found_in, names, quantities, word_stems
@@ -179,5 +182,34 @@ def decide(cov: Coverage, p_yes: float | None, t: Thresholds = Thresholds()) -> 
     return cov.hard >= 1.0 and cov.words >= t.words and p_yes >= t.judge_covered
 
 
-__all__ = ["Coverage", "Support", "Thresholds", "answerable_messages", "coverage", "decide", "numbers_stated",
-           "evidence_context", "evidence_of", "focused_messages", "judge_messages"]
+def check_support(question: str, checks: list[SentenceCheck], passages: list[Passage],
+                  messages: list[dict[str, str]], draft: str, llm: ChatModel, *, judge: str = "answerable",
+                  thresholds: Thresholds | None = None, seed: int = 42) -> Support:
+    """The support check of a grounded answer: its kind, its coverage, then ``llm``'s judgement.
+
+    ``messages`` is the answer prompt and ``draft`` the model's answer to it; ``judge`` is the
+    judgement asked (``Config.judge``). ``thresholds`` None means the model's judgement was never
+    measured: its p(Yes) means nothing yet, and the question's names and words refuse too many
+    right answers (README), so it is not asked and only the question's numbers refuse."""
+    near, whole = evidence_of(checks, passages)
+    cov, whole_cov = coverage(question, near), coverage(question, whole)
+    claim = " ".join(c.text for c in checks if c.supported)
+    # "how long" answered by a date, "how many" by a sentence without a number: not an answer
+    if not answers_kind(question, claim):
+        return Support(cov, whole_cov, accepted=False, answers_kind=False)  # no judgement needed
+    if thresholds is None:
+        return Support(cov, whole_cov, accepted=numbers_stated(cov))
+    p_yes = p_focused = p_answerable = None
+    system = messages[0]["content"]  # the answer's system message: llama.cpp keeps it cached for the next question
+    if judge in ("continue", "both"):
+        p_yes = round(llm.judge(judge_messages(messages, draft), seed=seed), 4)
+    if judge in ("focused", "both"):
+        p_focused = round(llm.judge(focused_messages(question, claim, near, system), seed=seed), 4)
+    if judge == "answerable":
+        p_answerable = round(llm.judge(answerable_messages(question, near, system), seed=seed), 4)
+    score = {"focused": p_focused, "answerable": p_answerable}.get(judge, p_yes)
+    return Support(cov, whole_cov, p_yes, p_focused, decide(cov, score, thresholds), p_answerable)
+
+
+__all__ = ["Coverage", "Support", "Thresholds", "answerable_messages", "check_support", "coverage", "decide",
+           "evidence_context", "evidence_of", "focused_messages", "judge_messages", "numbers_stated"]

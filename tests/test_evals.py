@@ -126,6 +126,19 @@ def test_false_refusal_even_if_text_holds_fact():
     assert r.refused is True
 
 
+def test_a_refusal_of_the_check_records_whether_the_models_draft_was_right():
+    def refused(draft: str) -> Answer:
+        return replace(answer("The articles do not say.", passages=[P_ALU], refused=True), draft=draft)
+
+    right = score_answer(gold("q1"), refused("Aluminum settled at $2,902 [1]."))
+    wrong = score_answer(gold("q1"), refused("Aluminum settled at $3,100 [1]."))
+    by_model = score_answer(gold("q1"), refused("The articles do not say."))
+    assert [r.verdict for r in (right, wrong, by_model)] == ["false_refusal"] * 3
+    assert (right.refused_right_draft, wrong.refused_right_draft, by_model.refused_right_draft) == (True, False, None)
+    summary = summarize([right, wrong, by_model])["overall"]
+    assert summary["false_refusal_rate"] == 1.0 and summary["refused_right_draft_rate"] == pytest.approx(1 / 3)
+
+
 def test_citation_to_the_wrong_article_does_not_support():
     r = score_answer(gold("q1"), answer("Aluminum settled at $2,902 [1].", cited=[P_OTHER]))
     assert r.verdict == "correct"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any, Iterable, Mapping, Sequence
 
-from rag.citations import strip_markers
+from rag.citations import is_refusal, strip_markers
 from rag.types import Answer, Passage
 from rag.words import DASHES
 
@@ -116,6 +116,8 @@ class QuestionResult:
     error: str | None = None
     draft: str = ""  # the model's own text when the citation check changed it
     support: dict | None = None  # the support check's signals (rag.support.Support.to_dict())
+    # refused by the check, not by the model: whether the model's own text held the gold facts
+    refused_right_draft: bool | None = None
 
     @property
     def answerable(self) -> bool:
@@ -152,6 +154,9 @@ def score_answer(item: GoldItem, answer: Answer, k: int | None = None) -> Questi
             verdict = "correct" if holds_facts(text, item.must) else "wrong"
     else:
         verdict = "refused" if answer.refused else "answered"
+    refused_right_draft = None
+    if item.answerable and answer.refused and answer.draft.strip() and not is_refusal(answer.draft):
+        refused_right_draft = holds_facts(strip_markers(answer.draft), item.must)
 
     cited: dict[int, Passage] = {}
     for c in answer.citations:
@@ -171,6 +176,7 @@ def score_answer(item: GoldItem, answer: Answer, k: int | None = None) -> Questi
         low_confidence=bool(answer.low_confidence),
         draft=_changed_draft(answer),
         support=answer.support.to_dict() if getattr(answer, "support", None) is not None else None,
+        refused_right_draft=refused_right_draft,
         # every passage shown: a multi-part answer shows each part's own k, one after another
         **_retrieval_fields(item, answer.passages, max(k or 0, len({p.chunk_id for p in answer.passages})) or None),
     )
@@ -216,6 +222,8 @@ def _group_summary(results: Sequence[QuestionResult]) -> dict[str, Any]:
         "verdicts": count,
         "answer_accuracy": _share(count["correct"], len(answerable)),
         "false_refusal_rate": _share(count["false_refusal"], len(answerable)),
+        # the check's own cost: answers it refused whose draft held the gold facts
+        "refused_right_draft_rate": _share(sum(1 for r in answerable if r.refused_right_draft), len(answerable)),
         "refusal_rate": _share(count["refused"], len(unanswerable)),
         "citation_precision": _share(n_sup, n_cit),
         "citation_recall": _share(sum(1 for r in correct if r.n_supporting > 0), len(correct)),
@@ -246,6 +254,7 @@ def summarize(results: Sequence[QuestionResult]) -> dict[str, Any]:
 FIGURES: tuple[tuple[str, str], ...] = (
     ("answer_accuracy", "answer accuracy"),
     ("false_refusal_rate", "false refusals"),
+    ("refused_right_draft_rate", "right drafts refused"),
     ("refusal_rate", "refusal (unanswerable)"),
     ("citation_precision", "citation precision"),
     ("citation_recall", "citation recall"),
@@ -263,5 +272,5 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("total_p95", "total p95 s"),
     ("tokens_per_second", "tokens/s"),
 )
-RATIO_FIGURES = frozenset(name for name, _ in FIGURES[:11])  # 0..1 figures
+RATIO_FIGURES = frozenset(name for name, _ in FIGURES[:12])  # 0..1 figures
 PERCENT_FIGURES = RATIO_FIGURES - {"mrr", "evidence_mrr"}  # shown as percentages

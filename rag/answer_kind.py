@@ -4,7 +4,8 @@ Scope: pure functions over English question shapes. Some questions fix the kind 
 answer before any passage is read:
 
 * an **amount**: "how many ships", "how much", "how high", "what is the length of": the answer
-  needs a number ("40", "forty", "a dozen", "doubled");
+  needs a number ("40", "forty", "a dozen", "doubled"). "How big a role" and "how much of a
+  threat" ask for a degree, not an amount;
 * a **span of time or length**: "how long", "how many years": the answer needs a number with a
   unit of time or length ("three weeks", "1,230 km"), and a date ("22,000 years ago") is not
   one, unless the question asks "how long ago".
@@ -41,8 +42,10 @@ centimetres centimeter centimeters mm ft foot feet yard yards inch inches nautic
 """.split())
 _SPAN_UNITS = _TIME_UNITS | _LENGTH_UNITS
 # an amount, by the question's opening words or by the measure it names
+# (not "how big a role" or "how much of a threat": a degree, not an amount; not "how big" or
+# "how fast", which are as often answered in words)
 _ASKS_AMOUNT = re.compile(
-    r"\bhow\s+(?:many|much|high|far|deep|tall|big|large|old|wide|fast|heavy|low|small)\b"
+    r"\bhow\s+(?:many|much|high|far|deep|tall|old|wide|heavy)\b(?!\s+(?:a|an|of\s+an?)\s)"
     r"|\b(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?:length|height|depth|width|area|size|population|number"
     r"|percentage|rate|amount|total|cost|price|value|distance|elevation|temperature|speed)\s+of\b", re.I)
 _ASKS_SPAN = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?P<unit>[a-z]+)\b", re.I)

@@ -20,6 +20,9 @@ def test_the_questions_shape_fixes_the_kind_of_answer():
     assert asked_kind("Who opened the tunnel?") is None
     assert asked_kind("What is the tunnel called?") is None
     assert asked_kind("When did the strike end?") is None
+    # a degree, not an amount: "how big a role", "how much of a threat"
+    assert asked_kind("How big a role did the union play?") is None
+    assert asked_kind("How much of a threat is the strike to exports?") is None
 
 
 def test_an_amount_needs_a_number_in_digits_or_words():

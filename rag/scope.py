@@ -110,7 +110,7 @@ def with_conversation_scope(follow_up: str, history: Sequence[Mapping[str, objec
     if scoped_reference(last) is None:
         return follow_up
     m = _NAMED_DOC.search(last)
-    phrase = f"in {m.group()}" if m else _ACCORDING.search(last).group().rstrip(",;?! ")
+    phrase = f"in {m.group()}" if m else f"according to {_ACCORDING.search(last)['name'].strip()}"
     # "And wages? (Rents rose 3%.)", the follow-up with the last answer beside it: the question part
     m = _ASIDE_AFTER.match(follow_up.strip())
     ask, aside = (m["ask"], " " + m["aside"]) if m else (follow_up.strip(), "")

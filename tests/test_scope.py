@@ -60,6 +60,8 @@ def test_a_follow_up_stays_in_the_article_the_conversation_named():
         "And trucks in the Harbour Daily piece? (40 ships were waiting.)"
     according = [{"role": "user", "content": "Who chairs the board, according to the Coastal Ledger?"}]
     assert scoped_reference(with_conversation_scope("Who is her deputy?", according)) == "Coastal Ledger"
+    outlet = [{"role": "user", "content": "What did rents do according to Harbour Daily and why?"}]
+    assert with_conversation_scope("And wages?", outlet) == "And wages according to Harbour Daily?"
     # a follow-up that names its own document, or compares, keeps its own reach
     assert with_conversation_scope("How many in the Budget Week report?", asked) == "How many in the Budget Week report?"
     assert with_conversation_scope("Is that more than last year?", asked) == "Is that more than last year?"

@@ -10,12 +10,23 @@ real spans.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from .chunking import split_sentences
 from .types import Passage
 from .words import content_words
+
+
+# English words that open a sentence about something already named: pronouns, demonstratives,
+# and "the" before a noun phrase ("The deal", "The initiative")
+_REFERS_BACK = re.compile(r"(?:it|its|this|that|these|those|they|their|he|his|she|her|such|both)\b|the\s", re.I)
+
+
+def refers_back(sentence: str) -> bool:
+    """True when ``sentence`` opens with a word that refers to something said before it."""
+    return _REFERS_BACK.match(sentence) is not None
 
 
 def lexical_scores(question: str, sentences: Sequence[str]) -> list[float]:
@@ -75,7 +86,12 @@ def trim_passages(question: str, passages: Sequence[Passage], threshold: float,
             continue
         scores = _relevance(question, [p.text[s:e] for s, e in spans], similarity)
         on = [j for j, x in enumerate(scores) if x >= threshold] or [scores.index(max(scores))]
-        s, e = spans[on[0]][0], spans[on[-1]][1]
+        first, last = on[0], on[-1]
+        # the sentence after the stretch, when it refers back ("It opens in May", "The initiative,
+        # led by ..."), says more about what the stretch's last sentence names
+        if last + 1 < len(spans) and refers_back(p.text[spans[last + 1][0]:spans[last + 1][1]]):
+            last += 1
+        s, e = spans[first][0], spans[last][1]
         cut = replace(p, text=p.text[s:e], start=p.start + s, end=p.start + e)
         # overlapping chunks of one article can cut to the same sentences: show them once
         if not any(o.source == cut.source and o.start <= cut.start and cut.end <= o.end for o in out):

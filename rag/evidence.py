@@ -73,7 +73,8 @@ def trim_passages(question: str, passages: Sequence[Passage], threshold: float,
     embedding ``similarity`` to the question reaches ``threshold``; a passage with none keeps
     its best sentence. What lies between two such sentences is kept, so the stretch reads as
     written (a "she" or "the river" keeps what it refers to when that is inside it), unlike
-    :func:`select_sentences`, which keeps sentences apart. A stretch inside one already cut
+    :func:`select_sentences`, which keeps sentences apart. The sentence after the stretch comes
+    with it when it opens by referring back (:func:`refers_back`). A stretch inside one already cut
     from an earlier passage (overlapping chunks of one article) is not shown again.
     ``threshold <= 0`` keeps the passages whole."""
     if threshold <= 0:

@@ -20,7 +20,7 @@ from .decompose import check_question, needs_context, split_question
 from .embedding import Embedder
 from .errors import CorpusError, ModelError, QuestionError
 from .ingest import load_file
-from .llm import ChatModel, load_model
+from .llm import ChatModel, in_background, load_model
 from .models import MODELS, resolve_model
 from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,
                      group_by_article)
@@ -302,9 +302,14 @@ class Assistant:
         """Yield answer text pieces as they are generated, then the final :class:`Answer`."""
         q = self._check_question(question)
         t0 = time.perf_counter()
-        llm = self._model(model)
+        rewrite = bool(history) and needs_context(q)
+        if self._llm is None and not rewrite:  # the first question: load the model while retrieving
+            llm = in_background(lambda: self._model(model))
+        else:
+            loaded = self._model(model)
+            llm = lambda: loaded  # noqa: E731
         # a question that stands on its own is searched as asked, never rewritten
-        standalone = self.condense(q, history, model) if history and needs_context(q) else None
+        standalone = self.condense(q, history, model) if rewrite else None
         if standalone is not None and self.config.scope_articles:
             standalone = with_conversation_scope(standalone, history or [])  # "And copper?" stays in that article
         parts = split_question(standalone or q) if self.config.split_questions else [standalone or q]
@@ -323,13 +328,14 @@ class Assistant:
                     yield event
         yield merge_answers(q, standalone, answers, time.perf_counter() - t0)
 
-    def _answer(self, q: str, standalone: str | None, llm: ChatModel, t0: float, *, k: int | None,
-                temperature: float | None) -> Iterator[str | Answer]:
+    def _answer(self, q: str, standalone: str | None, get_llm: Callable[[], ChatModel], t0: float, *,
+                k: int | None, temperature: float | None) -> Iterator[str | Answer]:
         """Retrieve for one question, generate, check; the pieces, then the Answer."""
         cfg = self.config
         asked = standalone or q
         retrieved, scope, searched = self._retrieve(asked, k)
         t_retrieval = time.perf_counter() - t0
+        llm = get_llm()  # after retrieval: on a first question the model loads meanwhile
         best = max((p.score for p in retrieved), default=0.0)
         low_conf = best < cfg.min_score
         model_name = getattr(llm, "spec_name", None) or llm.name

@@ -12,7 +12,8 @@ import queue
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 from .errors import ModelError
@@ -218,6 +219,23 @@ class LlamaCppModel(ChatModel):
 _DONE = object()
 _LOADED: dict[tuple, ChatModel] = {}
 _LOAD_LOCK = threading.Lock()
+
+
+def in_background(load: Callable[[], ChatModel]) -> Callable[[], ChatModel]:
+    """Run ``load`` in a thread; the call returned waits for its model, or raises its error.
+
+    A process's first question imports the embedder (seconds of Python imports) for retrieval;
+    llama.cpp loads the model's weights outside the GIL, so both can run at once."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(load())
+        except BaseException as err:  # handed to whoever waits for the model
+            future.set_exception(err)
+
+    threading.Thread(target=run, name="load-model", daemon=True).start()
+    return future.result
 
 
 def load_model(path: Path, *, n_ctx: int, n_threads: int | None, seed: int, name: str | None = None) -> ChatModel:

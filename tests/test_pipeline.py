@@ -184,6 +184,27 @@ def test_bad_questions_and_models(smol, tmp_path):
         smol.ask("What is the copper forecast?", model=str(bad))
 
 
+def test_a_model_loaded_in_the_background_hands_over_its_result_or_its_error():
+    from rag.llm import in_background
+
+    model = object()
+    assert in_background(lambda: model)() is model
+
+    def broken():
+        raise ModelError("cannot load model /nowhere.gguf")
+
+    with pytest.raises(ModelError, match="/nowhere.gguf"):
+        in_background(broken)()
+
+
+def test_a_first_question_reports_a_model_that_cannot_load(workdir, embedder, tmp_path):
+    # no model is loaded yet, so it loads beside retrieval; its error still reaches the caller
+    fresh = Assistant(corpus=workdir / "corpus", index_dir=workdir / "index", embedder=embedder,
+                      model=str(tmp_path / "missing.gguf"))
+    with pytest.raises(ModelError, match=r"missing\.gguf.*neither a known model name"):
+        fresh.ask("What is the copper forecast?")
+
+
 @pytest.fixture(scope="module")
 def cli_index(tmp_path_factory):
     """A seeds copy indexed by ``rag index`` into an index of its own: (folder, first run's output)."""

@@ -111,7 +111,7 @@ def main() -> None:
     trees = {rev: checkout(rev, work) for rev in args.rev}
     for rev, tree in trees.items():  # build each index once, untimed
         print(f"indexing for {rev} in {tree}", file=sys.stderr)
-        rag(tree, "index", *(["--corpus", corpus] if corpus else []))
+        rag(tree, "index", *([corpus] if corpus else []))
     workers = {rev: start_worker(tree, corpus) for rev, tree in trees.items()}
     for proc in workers.values():  # warm up: the first answer loads the model
         ask(proc, {"question": picked[0]["question"]})

@@ -304,24 +304,24 @@ class Assistant:
         t0 = time.perf_counter()
         rewrite = bool(history) and needs_context(q)
         if self._llm is None and not rewrite:  # the first question: load the model while retrieving
-            llm = in_background(lambda: self._model(model))
+            get_llm = in_background(lambda: self._model(model))
         else:
             loaded = self._model(model)
-            llm = lambda: loaded  # noqa: E731
+            get_llm = lambda: loaded  # noqa: E731
         # a question that stands on its own is searched as asked, never rewritten
         standalone = self.condense(q, history, model) if rewrite else None
         if standalone is not None and self.config.scope_articles:
             standalone = with_conversation_scope(standalone, history or [])  # "And copper?" stays in that article
         parts = split_question(standalone or q) if self.config.split_questions else [standalone or q]
         if len(parts) == 1:
-            yield from self._answer(q, standalone, llm, t0, k=k, temperature=temperature)
+            yield from self._answer(q, standalone, get_llm, t0, k=k, temperature=temperature)
             return
         # each part gets its own retrieval and answer; the answers are merged with their citations
         answers: list[Answer] = []
         for i, part in enumerate(parts):
             if i:
                 yield " "
-            for event in self._answer(part, None, llm, t0 if i == 0 else time.perf_counter(), k=k, temperature=temperature):
+            for event in self._answer(part, None, get_llm, t0 if i == 0 else time.perf_counter(), k=k, temperature=temperature):
                 if isinstance(event, Answer):
                     answers.append(event)
                 else:

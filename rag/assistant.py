@@ -361,6 +361,7 @@ class Assistant:
                 t_first = time.perf_counter() - t0
             pieces.append(piece)
             yield piece
+        t_generated = time.perf_counter()
         raw = "".join(pieces).strip()
         prompt_tokens, completion_tokens = llm.last_usage
         refused = is_refusal(raw)
@@ -382,11 +383,13 @@ class Assistant:
         else:
             text, citations = parse_citations(raw, passages)
         text = strip_links(text, passages)  # no image or link the articles do not have
-        total = time.perf_counter() - t0
+        t_end = time.perf_counter()
+        total = t_end - t0
         yield Answer(
             question=q, text=text, citations=citations, passages=passages, refused=refused,
             timings=Timings(retrieval=round(t_retrieval, 4), first_token=round(t_first or total, 4), total=round(total, 4),
-                            prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
+                            prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                            check=round(t_end - t_generated, 4)),
             model=model_name, standalone_question=standalone, low_confidence=low_conf, draft=raw, support=support,
             scope=scope,
         )

@@ -58,6 +58,8 @@ def summary_table(summary: dict[str, Any], settings: dict[str, Any]) -> str:
     if o.get("total_p50") is not None:
         latency.append(f"first token p50 {_secs(o.get('first_token_p50'))} p95 {_secs(o.get('first_token_p95'))}")
         latency.append(f"total p50 {_secs(o.get('total_p50'))} p95 {_secs(o.get('total_p95'))}")
+        if o.get("check_p50") is not None:
+            latency.append(f"checks p50 {_secs(o.get('check_p50'))} p95 {_secs(o.get('check_p95'))}")
         if o.get("tokens_per_second") is not None:
             latency.append(f"{o['tokens_per_second']:.1f} tokens/s")
     lines.append("latency: " + "; ".join(latency))

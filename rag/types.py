@@ -80,10 +80,11 @@ class Timings:
     total: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    check: float = 0.0  # seconds of the checks after the answer was generated (rag.grounding, rag.support)
 
     @property
     def tokens_per_second(self) -> float:
-        gen = self.total - self.first_token
+        gen = self.total - self.first_token - self.check  # decoding alone
         return self.completion_tokens / gen if gen > 0 and self.completion_tokens else 0.0
 
 
@@ -144,7 +145,8 @@ def merge_answers(question: str, standalone: str | None, parts: list[Answer], to
         question=question, text=text, citations=citations, passages=passages, refused=refused,
         timings=Timings(retrieval=round(sum(a.timings.retrieval for a in parts), 4), first_token=first.first_token,
                         total=round(total, 4), prompt_tokens=sum(a.timings.prompt_tokens for a in parts),
-                        completion_tokens=sum(a.timings.completion_tokens for a in parts)),
+                        completion_tokens=sum(a.timings.completion_tokens for a in parts),
+                        check=round(sum(a.timings.check for a in parts), 4)),
         model=parts[0].model, standalone_question=standalone, low_confidence=any(a.low_confidence for a in parts),
         draft="\n".join(a.draft for a in parts),
         scope=tuple(dict.fromkeys(t for a in parts for t in a.scope)),

@@ -268,6 +268,19 @@ def test_summary_latency_percentiles_and_tokens_per_second():
     assert o["retrieval_p50"] == pytest.approx(0.2)
 
 
+def test_tokens_per_second_counts_decoding_only_not_the_checks_after_it():
+    # 2 s after the first token, 1.5 of them spent on the checks: 10 tokens in 0.5 s of decoding
+    t = Timings(retrieval=0.1, first_token=1.0, total=3.0, completion_tokens=10, check=1.5)
+    assert t.tokens_per_second == pytest.approx(20.0)
+    fact = (("construction",),)
+    results = [score_answer(gold("q1", "fact", must=fact), answer("Construction [1]", cited=[P_ALU], timings=t)),
+               score_answer(gold("q2", "fact", must=fact), answer("Construction [1]", cited=[P_ALU], timings=Timings(
+                   first_token=1.0, total=2.0, completion_tokens=10, check=0.5)))]
+    o = summarize(results)["overall"]
+    assert o["tokens_per_second"] == pytest.approx(20 / 1.0)  # 20 tokens over 0.5 + 0.5 s of decoding
+    assert o["check_p50"] == pytest.approx(1.0)
+
+
 # --------------------------------------------------------------------------- gold loading
 
 

@@ -55,6 +55,8 @@ def test_smallest_model_answers_with_valid_structure(smol):
     assert isinstance(answer, Answer) and all(isinstance(e, str) for e in events[:-1]) and len(events) > 1
     assert answer.model == "smollm2-135m" and answer.passages
     assert answer.timings.total >= answer.timings.first_token > 0 and answer.timings.completion_tokens > 0
+    # the checks after generation are timed apart from decoding
+    assert 0 < answer.timings.check <= answer.timings.total - answer.timings.first_token
     assert any(p.source == "001_c4c25ce7ac6cce87.txt" for p in answer.passages)
     _check_citations(smol, answer)
     json.dumps(answer.to_dict())

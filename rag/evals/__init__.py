@@ -56,9 +56,10 @@ Definitions (all shares are in 0..1; ``None`` when the denominator is zero):
   containment counts, and so does an evidence sentence split across two chunks.
   evidence_recall_at_k and evidence_mrr are defined like hit_at_k and mrr.
 * Latency: p50 / p95 (numpy linear-interpolated percentiles) of the retrieval,
-  first-token and total seconds of each answer (first token over answers that
-  generated tokens); tokens_per_second = all completion tokens / all generation
-  seconds (total - first_token) over those answers.
+  first-token and total seconds of each answer, and of the checks after generation
+  (first token and checks over answers that generated tokens); tokens_per_second =
+  all completion tokens / all decoding seconds (total - first_token - checks) over
+  those answers.
 """
 
 from .gold import ANSWERABLE_TYPES, QUESTION_TYPES, VERDICTS, GoldError, GoldItem, load_gold, parse_gold_line

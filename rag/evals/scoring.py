@@ -108,6 +108,7 @@ class QuestionResult:
     retrieval_s: float = 0.0
     first_token_s: float = 0.0
     total_s: float = 0.0
+    check_s: float = 0.0  # of total_s, the citation and support checks after generation
     prompt_tokens: int = 0
     completion_tokens: int = 0
     model: str = ""
@@ -171,6 +172,7 @@ def score_answer(item: GoldItem, answer: Answer, k: int | None = None) -> Questi
         n_citations=len(cited), n_supporting=supporting if item.answerable else 0,
         has_evidence=bool(item.evidence),
         retrieval_s=float(t.retrieval), first_token_s=float(t.first_token), total_s=float(t.total),
+        check_s=float(t.check),
         prompt_tokens=int(t.prompt_tokens), completion_tokens=int(t.completion_tokens),
         model=answer.model, standalone_question=answer.standalone_question,
         low_confidence=bool(answer.low_confidence),
@@ -211,10 +213,11 @@ def _group_summary(results: Sequence[QuestionResult]) -> dict[str, Any]:
     with_sources = [r for r in results if r.gold_sources]
     with_evidence = [r for r in results if r.has_evidence]
     generated = [r for r in scored if r.completion_tokens > 0]
-    gen_seconds = sum(max(r.total_s - r.first_token_s, 0.0) for r in generated)
+    gen_seconds = sum(max(r.total_s - r.first_token_s - r.check_s, 0.0) for r in generated)
     ret50, ret95 = _percentiles([r.retrieval_s for r in results])
     ft50, ft95 = _percentiles([r.first_token_s for r in generated])
     tot50, tot95 = _percentiles([r.total_s for r in scored])
+    chk50, chk95 = _percentiles([r.check_s for r in generated])
     return {
         "n": len(results),
         "n_answerable": sum(1 for r in results if r.answerable),
@@ -239,6 +242,7 @@ def _group_summary(results: Sequence[QuestionResult]) -> dict[str, Any]:
         "retrieval_p50": ret50, "retrieval_p95": ret95,
         "first_token_p50": ft50, "first_token_p95": ft95,
         "total_p50": tot50, "total_p95": tot95,
+        "check_p50": chk50, "check_p95": chk95,
         "tokens_per_second": _share(sum(r.completion_tokens for r in generated), gen_seconds),
     }
 
@@ -270,6 +274,7 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("first_token_p95", "first token p95 s"),
     ("total_p50", "total p50 s"),
     ("total_p95", "total p95 s"),
+    ("check_p50", "checks p50 s"),
     ("tokens_per_second", "tokens/s"),
 )
 RATIO_FIGURES = frozenset(name for name, _ in FIGURES[:12])  # 0..1 figures

@@ -480,6 +480,8 @@ def test_run_eval_end_to_end_json_round_trip_as_baseline(tmp_path):
     assert s["answer_models"] == ["fake-model"]
     assert s["config"]["chunk_tokens"] == 120 and s["config"]["corpus"] == "/corpus"
     assert s["machine"]["cpu_count"] >= 1 and s["gold_questions"] == 4
+    # what decides the model's arithmetic is recorded: the CPU and the llama.cpp binding's version
+    assert s["machine"]["cpu"] and s["machine"]["llama_cpp_python"]
 
     out = tmp_path / "run.json"
     run.to_json(out)

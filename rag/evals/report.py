@@ -64,7 +64,8 @@ def render_report(summary: Mapping[str, Any], results: Sequence[QuestionResult],
             f"- gold: {settings.get('gold') or '(in memory)'} — {settings.get('gold_questions')} questions, "
             f"fingerprint {settings.get('gold_fingerprint')}",
             f"- date: {settings.get('date')}; machine: {machine.get('platform')}, "
-            f"{machine.get('cpu_count')} CPUs, Python {machine.get('python')}",
+            f"{machine.get('cpu_count')} CPUs ({machine.get('cpu') or 'model unknown'}), Python {machine.get('python')}, "
+            f"llama-cpp-python {machine.get('llama_cpp_python') or '-'}",
             "",
         ]
     overall = summary.get("overall", {})

@@ -163,11 +163,11 @@ def _machine() -> dict[str, Any]:
             cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), "")
     except OSError:  # not Linux
         pass
-    try:
-        from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         llama = version("llama-cpp-python")
-    except Exception:  # not installed: a retrieval-only run
+    except PackageNotFoundError:  # not installed: a retrieval-only run
         llama = None
     return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
             "cpu": cpu or None, "cpu_count": os.cpu_count(), "python": platform.python_version(),

@@ -14,12 +14,19 @@ the passages the model was shown, re-checks the recorded draft to find its evide
   same evidence, alone and mixed with the recorded p(Yes);
 * ``prior`` (``--prior``): the run's model's answerable judgement with no passage ("(no text)"):
   how readily it says Yes to the question whatever it is shown, subtracted from p(Yes).
+* ``fewshot`` (``--fewshot``): the answerable judgement after six worked examples written for
+  this script (a passage, a question it answers, a near miss it does not), as earlier turns.
+* ``nli3`` (``--nli3``): the claim as a statement, "True, False, or Not stated?"; p(True) among
+  the three first tokens.
+* ``choice`` (``--choice``): the evidence as numbered sentences plus "0. None of these"; "which
+  sentence states the answer?"; 1 - p(0) among the digits.
 
 Prints each signal's area under the ROC curve (right answers above wrong answers and answers to
 unanswerable questions), alone and added to the recorded p(Yes). Prints only; asserts nothing::
 
     python scripts/support_signals_extra.py RUN.json
     python scripts/support_signals_extra.py RUN.json --likelihood --prior --judge-model qwen2.5-0.5b
+    python scripts/support_signals_extra.py RUN.json --fewshot --nli3 --choice --save rows.json
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from rag.grounding import check_answer  # noqa: E402
 from rag.llm import LlamaCppModel  # noqa: E402
 from rag.models import resolve_model  # noqa: E402
 from rag.prompt import SYSTEM_PROMPT, fit_passages, group_by_article  # noqa: E402
+from rag.chunking import word_sentences  # noqa: E402
 from rag.support import _one_line, answerable_messages, evidence_of  # noqa: E402
 from rag.words import stem  # noqa: E402
 
@@ -104,12 +112,74 @@ def question_logprobs(llm, prefix: str, question: str) -> list[float]:
     return out
 
 
+# worked examples for --fewshot, written for this script: each passage with a question it answers
+# and a near miss (another part, another act, another direction) it does not
+EXAMPLES = [
+    ("The museum opened in 1932 and its east wing was added in 1968.", "When was the east wing added?", "Yes"),
+    ("The museum opened in 1932 and its east wing was added in 1968.", "When was the west wing added?", "No"),
+    ("Ana Ruiz founded the bakery in Leon; her brother later opened a second shop in Vigo.",
+     "Who opened the bakery's second shop?", "Yes"),
+    ("Ana Ruiz founded the bakery in Leon; her brother later opened a second shop in Vigo.",
+     "Who closed the bakery in Vigo?", "No"),
+    ("Exports rose 5% in March, while imports were flat.", "How much did exports fall in March?", "No"),
+    ("Exports rose 5% in March, while imports were flat.", "By how much did exports rise in March?", "Yes"),
+]
+
+
+def first_token_probs(llm, messages: list[dict[str, str]], options: dict[str, tuple[str, ...]]) -> dict[str, float]:
+    """Each option's share of the probability of the reply's first token, among ``options``
+    (name -> words whose first token stands for it), read from the logits as ``llm.judge`` does."""
+    from llama_cpp import LogitsProcessorList
+
+    seen: dict[str, np.ndarray] = {}
+
+    def grab(_ids, scores):
+        seen.setdefault("scores", np.array(scores, dtype=np.float64, copy=True))
+        return scores
+
+    messages = llm.guard(messages)
+    llm._from_system_prefix(messages)
+    llm._llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, top_k=1, seed=42,
+                                    logits_processor=LogitsProcessorList([grab]))
+    scores = seen["scores"]
+    mass = {k: float(np.exp(scores[llm._first_token_ids(*words)] - scores.max()).sum()) for k, words in options.items()}
+    total = sum(mass.values()) or 1.0
+    return {k: m / total for k, m in mass.items()}
+
+
+def fewshot_messages(question: str, evidence: str) -> list[dict[str, str]]:
+    turns = [{"role": "system", "content": SYSTEM_PROMPT}]
+    for passage, q, reply in EXAMPLES:
+        turns += [answerable_messages(q, passage, SYSTEM_PROMPT)[1], {"role": "assistant", "content": reply}]
+    return [*turns, answerable_messages(question, evidence, SYSTEM_PROMPT)[1]]
+
+
+def nli3_messages(claim: str, evidence: str) -> list[dict[str, str]]:
+    user = (f"Passage:\n<<<\n{_one_line(evidence)}\n>>>\n\nStatement: {claim}\n\nAccording to the passage, is the "
+            "statement True, False, or Not stated? Reply with one of: True, False, Not stated.")
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def choice_messages(question: str, evidence: str) -> tuple[list[dict[str, str]], int]:
+    """The evidence (title, date line, sentences) as up to 8 numbered sentences and "0. None"."""
+    title, _, body = (evidence.split("\n", 2) + ["", ""])[:3]
+    sentences = [" ".join(body[a:b].split()) for a, b in word_sentences(body)][:8]
+    listed = "\n".join(f"{i}. {s}" for i, s in enumerate(sentences, start=1))
+    user = (f"Article: {title}\n{listed}\n0. None of these sentences.\n\nQuestion: {question}\n\nWhich sentence "
+            "states the answer to this exact question? Reply with its number only, or 0 if none does.")
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}], len(sentences)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path)
     ap.add_argument("--likelihood", action="store_true", help="question likelihood given the evidence (slow)")
     ap.add_argument("--judge-model", help="a second model's answerable judgement, e.g. qwen2.5-0.5b")
     ap.add_argument("--prior", action="store_true", help="the judgement with no passage, subtracted from p(Yes)")
+    ap.add_argument("--fewshot", action="store_true", help="the judgement after worked examples (slow: uncached)")
+    ap.add_argument("--nli3", action="store_true", help="the claim as a statement: True, False or Not stated")
+    ap.add_argument("--choice", action="store_true", help="which numbered evidence sentence answers, or none")
+    ap.add_argument("--save", type=Path, help="write every row's signals to this JSON file")
     ap.add_argument("--limit", type=int)
     args = ap.parse_args()
     rows, llm = evidence_rows(json.loads(args.run.read_text()))
@@ -136,6 +206,23 @@ def main() -> None:
         for row in rows:
             row["judge2"] = second.judge(answerable_messages(row["q"], row["near"], SYSTEM_PROMPT))
         signals += ["judge2"]
+    yes_no = {"yes": ("Yes", " Yes", "yes"), "no": ("No", " No", "no")}
+    if args.fewshot:
+        for row in rows:
+            row["fewshot"] = first_token_probs(llm, fewshot_messages(row["q"], row["near"]), yes_no)["yes"]
+        signals += ["fewshot"]
+    if args.nli3:
+        three = {"true": ("True", " True", "true"), "false": ("False", " False", "false"), "not": ("Not", " Not", "not")}
+        for row in rows:
+            row["nli3"] = first_token_probs(llm, nli3_messages(row["claim"], row["near"]), three)["true"]
+        signals += ["nli3"]
+    if args.choice:
+        for row in rows:
+            messages, n = choice_messages(row["q"], row["near"])
+            row["choice"] = 1 - first_token_probs(llm, messages, {str(d): (str(d),) for d in range(n + 1)})["0"]
+        signals += ["choice"]
+    if args.save:
+        args.save.write_text(json.dumps(rows, indent=1))
     good, bad = [r for r in rows if r["good"]], [r for r in rows if not r["good"]]
     print(f"{args.run}: {len(good)} right answers, {len(bad)} wrong or to unanswerable questions")
     print(f"recorded p(Yes): AUC {auc([r['p'] for r in good], [r['p'] for r in bad]):.3f}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -88,6 +89,15 @@ def cli(verbose: int) -> None:
                         format="%(levelname)s %(name)s: %(message)s")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _safe(text: str) -> str:
+    """Article text as it may be shown on a terminal: a control character (an escape sequence
+    that retitles the window or moves the cursor) is data, shown as "\ufffd", never obeyed."""
+    return _CONTROL.sub("\ufffd", text)
+
+
 def _explain_cleaning(path: Path) -> None:
     """Print the lines cleaning removes from ``path``, with reasons; index nothing."""
     from .ingest import FALLBACK, explain_file
@@ -96,7 +106,7 @@ def _explain_cleaning(path: Path) -> None:
     removed = [d for d in decisions if not d.kept]
     for d in removed:
         text = d.text if len(d.text) <= 100 else d.text[:99] + "…"
-        click.echo(f"{d.number:>6}  {d.reason:<16}  {text}")
+        click.echo(f"{d.number:>6}  {d.reason:<16}  {_safe(text)}")
     note = " (every line matched a rule, so the lines are kept)" if any(d.reason == FALLBACK for d in decisions) else ""
     click.echo(f"{path}: {len(decisions) - len(removed)} kept, {len(removed)} removed of {len(decisions)} non-blank lines{note}")
 
@@ -124,7 +134,7 @@ def index(folder, index_dir, rebuild, explain):
     finally:
         bar.close()
     for source, reason in report.skipped:
-        click.echo(f"warning: skipped {source}: {reason}", err=True)
+        click.echo(_safe(f"warning: skipped {source}: {reason}"), err=True)
     where = getattr(assistant.index, "location", assistant.config.index_dir)  # a server store names its database
     click.echo(f"indexed {assistant.config.corpus} into {where}: {report.summary()}")
     if report.embedded == 0:
@@ -156,8 +166,8 @@ def _checked_answer(events):
 
 def _print_answer(answer) -> None:
     if answer.scope:
-        click.secho(f"(searched only in: {'; '.join(answer.scope)})", dim=True)
-    click.echo(answer.text)
+        click.secho(_safe(f"(searched only in: {'; '.join(answer.scope)})"), dim=True)
+    click.echo(_safe(answer.text))
     click.echo()
     if answer.refused:
         click.secho("(refused: the articles do not answer this)", fg="yellow")
@@ -168,8 +178,8 @@ def _print_answer(answer) -> None:
         for c in answer.citations:
             p = c.passage
             when = f", {p.date}" if p.date else ""
-            click.echo(f"  [{c.marker}] {p.title}{when} — {p.source} chars {p.start}-{p.end}")
-            click.echo(textwrap.indent(textwrap.fill(" ".join(p.text.split()), 96), "      "))
+            click.echo(_safe(f"  [{c.marker}] {p.title}{when} — {p.source} chars {p.start}-{p.end}"))
+            click.echo(_safe(textwrap.indent(textwrap.fill(" ".join(p.text.split()), 96), "      ")))
     t = answer.timings
     click.secho(f"({answer.model}; retrieval {t.retrieval:.2f}s, first token {t.first_token:.2f}s, total {t.total:.2f}s)", dim=True)
 
@@ -221,7 +231,7 @@ def chat(corpus, index_dir, model, k):
             click.echo(f"error: {err}", err=True)
             continue
         if answer.standalone_question and answer.standalone_question != question:
-            click.secho(f"(understood as: {answer.standalone_question})", dim=True)
+            click.secho(_safe(f"(understood as: {answer.standalone_question})"), dim=True)
         _print_answer(answer)
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
 

@@ -25,6 +25,13 @@ def check_question(question: object, max_chars: int) -> str:
     if not isinstance(question, str) or not question.strip():
         raise QuestionError("the question is empty; type a question about the articles")
     q = " ".join(question.split())
+    try:
+        q.encode("utf-8")
+    except UnicodeEncodeError as err:  # a lone surrogate: bytes the terminal or a client could not decode
+        raise QuestionError(f"the question holds {q[err.start]!r} at character {err.start + 1}, which is not text; "
+                            "retype it in UTF-8") from None
+    if not re.search(r"[^\W_]", q):
+        raise QuestionError(f"the question {q[:40]!r} has no word in it; type a question about the articles")
     if len(q) > max_chars:
         raise QuestionError(f"the question is {len(q):,} characters long; the limit is {max_chars:,} (max_question_chars)")
     return q

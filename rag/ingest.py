@@ -8,7 +8,8 @@ non-sentence line framing the page above the first sentence and below the last),
 text`` (a short line made entirely of widget labels such as "Share" or "All rights reserved",
 or a "click here" prompt), ``link list`` (only links, or list items that are a link's anchor
 text), ``date stamp``, ``author bio`` (the block under an avatar line that ends the page) and
-``punctuation only``. A word like "subscribe" or a URL inside a sentence never removes it.
+``punctuation only``. A word like "subscribe" or a URL inside a sentence never removes it,
+and no rule removes a line that states a figure (:func:`holds_figure`) for looking like furniture.
 
 A file with text is never skipped whole: when every line would go, its lines are kept and a
 warning is logged. Kept lines form spans of the untouched source text, so any chunk of a
@@ -30,7 +31,7 @@ from .types import Document
 
 log = logging.getLogger(__name__)
 
-CLEANER_VERSION = 2  # bump when cleaning changes, so indexes re-chunk
+CLEANER_VERSION = 3  # bump when cleaning changes, so indexes re-chunk
 
 KEPT, REMOVED = "kept", "removed"
 TEXT, FALLBACK = "article text", "kept: every line matched a rule"
@@ -56,6 +57,7 @@ _SEGMENT = re.compile(r"(?<=[.!?])\s+|\s+[|·•]\s+")
 _CLICK_HERE = re.compile(r"^click\s+here\b|click\s*here\W*$", re.IGNORECASE)  # a link's anchor text
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/\S*", re.IGNORECASE)
 _MD_LINK = re.compile(r"\[([^\]]*)\]\(\s*[^)\s]+\s*\)")
+_EXPLICIT_LINK = re.compile(r"https?://|www\.|\]\(", re.IGNORECASE)  # a URL or a markdown link, not a bare domain
 _ANCHOR = re.compile(r"\(\s*([A-Za-z]+)\s*\)\s*$")  # "(Source)" ending a link list item
 _BULLET = re.compile(r"^\s*(?:[•·▪‣◦*-]|\d+[.)])\s+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
@@ -168,15 +170,55 @@ def parse_date(text: str) -> str | None:
     return None
 
 
+_NUMBER = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?(?:\s?(?:%|per\s?cent|percent))?")
+_YEAR = re.compile(r"(?:1[5-9]|20)\d\d")
+_COUNT_LABEL = re.compile(r"\d+\ ?(?:comments?|replies|shares|likes|views)", re.IGNORECASE)
+_FREE_TAIL = re.compile(r"^(?:copyright\b\W*|©\W*)(?:\d{4}(?:\s*[-–]\s*\d{4})?\W*)?|^follow\s+us\s+on\s+", re.IGNORECASE)
+# words that join the parts of an owner's or a network's name ("Smith & Sons", "the Post")
+_NAME_GLUE = frozenset("and & of the all rights reserved inc ltd llc co corp plc gmbh media social group".split())
+
+
+def holds_figure(t: str) -> bool:
+    """Whether ``t`` states a figure: an amount, a share, or a number of two or more digits that
+    is not a year, outside any date. Widget labels and link lists carry none (a comment count
+    aside); a line that does states a fact, so no boilerplate rule may remove it."""
+    t = re.sub(_DATE, " ", t, flags=re.IGNORECASE)
+    for m in _NUMBER.finditer(t):
+        number = m.group()
+        if _YEAR.fullmatch(number):
+            continue
+        currency = m.start() > 0 and t[m.start() - 1] in "$€£¥"
+        if currency or len(re.sub(r"\D", "", number)) >= 2 or not number.isdigit():  # "4.1", "5%", "1,000"
+            return True
+    return False
+
+
+def _name_like(text: str) -> bool:
+    """Every word capitalised, a number, a web address or a joining word: a name, not prose."""
+    words = re.findall(r"[^\s,;:()]+", text)
+    return all(w[0].isupper() or w[0].isdigit() or "." in w.strip(".") or w.lower().strip(".") in _NAME_GLUE
+               for w in words)
+
+
+def _widget_segment(s: str) -> bool:
+    if _COUNT_LABEL.fullmatch(s):
+        return True
+    if holds_figure(s) or not _WIDGET.fullmatch(s):
+        return False
+    # "© 2025 Acme Corp" and "Follow us on Instagram" are labels; "Copyright 2024 lawsuit ends ..." is news
+    tail = _FREE_TAIL.match(s)
+    return tail is None or _name_like(s[tail.end():])
+
+
 def _is_widget(t: str) -> bool:
-    """A short line made entirely of widget labels, or a "click here" prompt."""
+    """A short line made entirely of widget labels, or a "click here" prompt, stating no figure."""
     n = len(_words(t))
     if n <= 25 and _CLICK_HERE.search(t):
-        return True
+        return not holds_figure(t)
     if n > 12:
         return False
     segments = [s.strip(" .:!*…-–—|·•") for s in _SEGMENT.split(t)]
-    return all(_WIDGET.fullmatch(s) for s in segments if s)
+    return all(_widget_segment(s) for s in segments if s)
 
 
 def _strip_links(t: str, anchors: set[str]) -> tuple[int, str]:
@@ -197,9 +239,12 @@ def _link_item(t: str, anchors: set[str]) -> str | None:
     n_links, rest = _strip_links(t, anchors)
     if not n_links or _is_sentence(rest):
         return None
+    labelled = (m := _ANCHOR.search(t)) is not None and m.group(1).lower() in anchors
+    if holds_figure(rest) and not _EXPLICIT_LINK.search(t) and not labelled:
+        return None  # a figure with a bare web address as its source ("52,000 in 2020, census.gov/...") is a fact
     words = _words(rest)
-    if len(words) <= 3:
-        return "pure"
+    if len(words) <= 3:  # a label's "(Source)" alone is no link: such a line counts only in a run
+        return "pure" if _EXPLICIT_LINK.search(t) or _URL.search(t) else "item"
     listed = _BULLET.match(t) or _LEAD_DATE.match(_BULLET.sub("", t))
     return "item" if listed or _caps_share(words) >= 0.6 else None
 
@@ -208,18 +253,23 @@ def explain(text: str) -> list[LineDecision]:
     """Label each non-blank line of ``text`` kept or removed, with the reason. Pure."""
     lines = _lines(text)
     reasons: list[str | None] = []
-    seen: set[str] = set()
-    for ln in lines:
-        key = " ".join(ln.text.lower().split())
+    before: dict[str, str] = {}  # a line -> the line above its first copy
+    keys = [" ".join(ln.text.lower().split()) for ln in lines]
+    for i, (ln, key) in enumerate(zip(lines, keys)):
+        above = keys[i - 1] if i else ""
         if not re.search(r"[^\W_]", ln.text):
             reasons.append(NO_WORDS)
         elif _DATE_LINE.match(ln.text):
             reasons.append(DATE_STAMP)
         elif _is_widget(ln.text):
             reasons.append(WIDGET)
+        elif key in before and (before[key] == above or _is_sentence(ln.text) or not holds_figure(ln.text)):
+            # a copy goes; but a figure under another label ("$4 million" under "Q2 revenue") is a new fact
+            reasons.append(REPEATED)
         else:
-            reasons.append(REPEATED if key in seen else None)
-        seen.add(key)
+            reasons.append(None)
+        before.setdefault(key, above)
+    _keep_timeline(lines, reasons)
     _mark_link_lists(lines, reasons)
     _mark_page_frame(lines, reasons)
     _mark_author_block(lines, reasons)
@@ -264,8 +314,23 @@ def _mark_page_frame(lines: list[_Line], reasons: list[str | None]) -> None:
     for key, idx in where.items():
         if len(idx) < 2 or idx[0] > prose[0] or idx[-1] < prose[-1] or _is_sentence(lines[idx[0]].text):
             continue
-        for i in idx[1:] if is_headline(lines[idx[0]].text) else idx:
+        first = lines[idx[0]].text
+        # a figure framing the page ("Unemployment 3.9%" above and below) keeps its first copy
+        for i in idx[1:] if is_headline(first) or holds_figure(first) else idx:
             reasons[i] = reasons[i] or REPEATED
+
+
+def _keep_timeline(lines: list[_Line], reasons: list[str | None]) -> None:
+    """Date lines between the article's sentences, two or more of them, are a timeline's dates,
+    not the page's date stamps: keep them (a date stamp sits above the first sentence or below
+    the last, or stands alone as a dateline)."""
+    prose = [i for i, ln in enumerate(lines) if len(_words(ln.text)) >= 6 and _is_sentence(ln.text)]
+    if len(prose) < 2:
+        return
+    inside = [i for i in range(prose[0] + 1, prose[-1]) if reasons[i] == DATE_STAMP]
+    if len(inside) >= 2:
+        for i in inside:
+            reasons[i] = None
 
 
 def _mark_author_block(lines: list[_Line], reasons: list[str | None]) -> None:

@@ -6,10 +6,13 @@ citations index into exactly this text; cleaning (:mod:`rag.ingest`) only labels
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 from .errors import CorpusError
+
+log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 
@@ -26,27 +29,52 @@ def read_source(path: Path) -> str:
         raise CorpusError(f"{path}: cannot read file ({err.strerror or err})") from err
     if suffix == ".pdf":
         return _pdf_text(path, data)
-    if b"\x00" in data[:8192]:
-        raise CorpusError(f"{path}: looks like a binary file, not text; skipped")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError as err:
-            raise CorpusError(f"{path}: not UTF-8 or Windows-1252 text; skipped") from err
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = decode(path, data).replace("\r\n", "\n").replace("\r", "\n")
     if suffix in (".html", ".htm"):
         return _html_text(text)
     return text
+
+
+def decode(path: Path, data: bytes) -> str:
+    """The text of a file's bytes: UTF-16 by its byte-order mark, else UTF-8; UTF-8 with a few
+    stray bytes stays UTF-8 (each stray byte becomes U+FFFD, with a warning) rather than turning
+    every accented letter into two wrong ones; else Windows-1252, else Latin-1 (with a warning:
+    a file with text is never skipped). NUL bytes in a file without a UTF-16 mark mean binary."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            raise CorpusError(f"{path}: marked as UTF-16 but not valid UTF-16 ({err.reason}); skipped") from err
+    if b"\x00" in data[:8192]:
+        raise CorpusError(f"{path}: looks like a binary file, not text; skipped")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        first_bad = err.start
+    loose = data.decode("utf-8-sig", errors="replace")
+    stray = loose.count("\ufffd") - data.decode("utf-8-sig", errors="ignore").count("\ufffd")
+    multibyte = sum(1 for ch in loose if ord(ch) > 127 and ch != "\ufffd")
+    if multibyte and stray <= max(2, multibyte // 20):  # mostly valid UTF-8 with accents: a few stray bytes
+        log.warning("%s: %d byte(s) that are not UTF-8 (the first at byte %d) read as \ufffd", path, stray, first_bad)
+        return loose
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        log.warning("%s: neither UTF-8 nor Windows-1252; read as Latin-1, some characters may be wrong", path)
+        return data.decode("latin-1")
 
 
 def _html_text(html: str) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "noscript", "nav", "footer", "header", "aside", "form", "iframe"]):
+    for tag in soup(["script", "style", "noscript", "nav", "form", "iframe"]):
         tag.decompose()
+    # a page's header, footer and sidebars are chrome; inside the article they hold its headline,
+    # byline, standfirst, fact boxes and corrections
+    for tag in soup(["footer", "header", "aside"]):
+        if not tag.decomposed and tag.find_parent(["article", "main"]) is None:
+            tag.decompose()
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     if soup.title:
         soup.title.decompose()
@@ -61,13 +89,15 @@ def _pdf_text(path: Path, data: bytes) -> str:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError) as err:
-        raise CorpusError(f"{path}: unreadable PDF ({err}); skipped") from err
+    except DependencyError as err:  # AES encryption needs the cryptography package
+        raise CorpusError(f"{path}: cannot decrypt this PDF ({err}); skipped") from err
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as err:
+        raise CorpusError(f"{path}: unreadable PDF ({type(err).__name__}: {err}); skipped") from err
     return "\n\n".join(p.strip() for p in pages if p.strip())
 
 
@@ -86,4 +116,4 @@ def corpus_files(folder: Path) -> list[Path]:
     return sorted(files)
 
 
-__all__ = ["SUPPORTED_SUFFIXES", "corpus_files", "read_source"]
+__all__ = ["SUPPORTED_SUFFIXES", "corpus_files", "decode", "read_source"]

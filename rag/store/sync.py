@@ -67,13 +67,30 @@ def corpus_entries(corpus: Path, ordered: bool = True) -> list[tuple[str, str, o
     out: list[tuple[str, str, os.stat_result | None]] = []
     suffixes = ingest.SUPPORTED_SUFFIXES
     stack = [(str(corpus), "")]
+    seen_dirs: set[tuple[int, int]] = set()  # (device, inode): a symlink back up the tree is read once
     while stack:
         folder, prefix = stack.pop()
-        with os.scandir(folder) as it:
+        try:
+            st_dir = os.stat(folder)
+            if (st_dir.st_dev, st_dir.st_ino) in seen_dirs:
+                log.warning("%s: a folder already read (a symlink loop or a second link to it); skipped", folder)
+                continue
+            seen_dirs.add((st_dir.st_dev, st_dir.st_ino))
+            it = os.scandir(folder)
+        except OSError as err:
+            if folder == str(corpus):
+                raise CorpusError(f"cannot read corpus folder {corpus} ({err.strerror or err})") from err
+            log.warning("%s: cannot read folder (%s); its files are not indexed", folder, err.strerror or err)
+            continue
+        with it:
             for entry in it:
                 if entry.name.startswith("."):
                     continue
-                if entry.is_dir():
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
                     stack.append((entry.path, f"{prefix}{entry.name}/"))
                 elif _suffix(entry.name) in suffixes and entry.is_file():
                     try:
@@ -81,6 +98,8 @@ def corpus_entries(corpus: Path, ordered: bool = True) -> list[tuple[str, str, o
                     except OSError:
                         st = None
                     out.append((prefix + entry.name, entry.path, st))
+                elif _suffix(entry.name) in suffixes and entry.is_symlink():
+                    log.warning("%s: a link to a file that does not exist; skipped", entry.path)
     if ordered:
         out.sort(key=lambda e: e[0].split("/"))  # Path order (part by part): that of reading.corpus_files
     return out

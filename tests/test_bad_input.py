@@ -1,0 +1,249 @@
+"""Bad or unusual input: a clear error or a warning, and no fact lost.
+
+Every example is written for these tests: encodings, PDFs, HTML layouts, folder trees, questions,
+and lines that look like page furniture but state a fact.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from rag.decompose import check_question
+from rag.errors import CorpusError, QuestionError
+from rag.ingest import DATE_STAMP, LINK_LIST, REPEATED, TEXT, WIDGET, clean, explain, holds_figure
+from rag.reading import decode, read_source
+from rag.store.sync import corpus_entries
+
+
+def _reasons(text: str) -> dict[str, str]:
+    return {d.text: d.reason for d in explain(text)}
+
+
+def _story(*lines: str) -> str:
+    return "\n\n".join(["Ferry Line Expands Its Winter Timetable",
+                        "The ferry line added three evening sailings on Tuesday, its operator said.", *lines,
+                        "Tickets for the new sailings go on sale next week at the harbour office."]) + "\n"
+
+
+# --- lines that look like furniture but state a fact --------------------------------------------
+
+@pytest.mark.parametrize("line", [
+    "© 2030 Gullwing Ferries reported a profit of $3.2 million",
+    "Copyright 2029 dispute ends with the operator paying damages",
+    "Follow us on the new route as the captain visits 5 islands",
+    "Click here to read the 1,200-page safety review that found 14 faults",
+    "Share this story: the operator expects 6% more passengers",
+])
+def test_a_line_that_states_a_fact_is_never_widget_text(line: str):
+    text = _story(line)
+    assert _reasons(text)[line] == TEXT
+    assert line in clean(text, "f.txt")[0].clean_text
+
+
+@pytest.mark.parametrize("line", ["© 2030 Gullwing Ferries. All rights reserved.", "Follow us on Bluesky and Threads",
+                                  "12 comments | Share", "Click here to subscribe"])
+def test_labels_with_a_name_or_a_count_are_still_widget_text(line: str):
+    assert _reasons(_story(line))[line] == WIDGET
+
+
+def test_figures_are_amounts_shares_and_counts_not_years_or_dates():
+    assert holds_figure("Fares $4") and holds_figure("up 3.5%") and holds_figure("1,200 cars") and holds_figure("40 crew")
+    assert not holds_figure("© 2030") and not holds_figure("March 3, 2031") and not holds_figure("Page 2")
+
+
+def test_a_repeated_figure_under_another_label_is_kept_and_a_true_copy_is_not():
+    text = _story("Route A fare", "$12", "Route B fare", "$12", "Route A fare", "$12")
+    decisions = [(d.text, d.reason) for d in explain(text)]
+    assert decisions[2:8] == [("Route A fare", TEXT), ("$12", TEXT), ("Route B fare", TEXT), ("$12", TEXT),
+                              ("Route A fare", REPEATED), ("$12", REPEATED)]
+
+
+def test_a_figure_framing_the_page_keeps_its_first_copy():
+    line = "passengers this year: 1.2 million"  # neither a headline nor a sentence
+    text = "\n\n".join([line, _story(), line])
+    assert [d.reason for d in explain(text) if d.text == line] == [TEXT, REPEATED]
+
+
+def test_timeline_dates_are_kept_and_do_not_date_the_article():
+    text = _story("March 1, 2031", "The contract was signed.", "June 30, 2031", "Work on the new pier began.")
+    reasons = _reasons(text)
+    assert reasons["March 1, 2031"] == reasons["June 30, 2031"] == TEXT
+    assert clean(text, "t.txt")[0].date is None
+    stamped = "\n\n".join(["Ferry Line Expands Its Winter Timetable", "May 5, 2031", *_story().split("\n\n")[1:]])
+    assert _reasons(stamped)["May 5, 2031"] == DATE_STAMP and clean(stamped, "s.txt")[0].date == "2031-05-05"
+
+
+def test_a_figure_with_a_bare_web_address_as_its_source_is_kept_but_link_lists_go():
+    facts = ["Population 52,000 in 2030, stats.example.org/ferrytown", "Vehicles 9,400 a day, stats.example.org/traffic"]
+    assert [_reasons(_story(*facts))[f] for f in facts] == [TEXT, TEXT]
+    links = ["- Winter timetable https://example.org/winter", "- Summer timetable https://example.org/summer"]
+    assert [_reasons(_story(*links))[f] for f in links] == [LINK_LIST, LINK_LIST]
+
+
+# --- HTML, encodings, PDFs ---------------------------------------------------------------------
+
+def test_html_keeps_the_articles_own_header_aside_and_footer(tmp_path: Path):
+    page = ("<html><head><title>Site Name</title></head><body><header>Site Name | Home</header><article>"
+            "<header><h1>Ferry Crews Win New Contract</h1><p>By Ada Moss</p></header>"
+            "<p>Ferry crews won a pay rise of 9% over three years.</p>"
+            "<aside><p>By the numbers: 640 crew members voted.</p></aside>"
+            "<footer><p>Correction: an earlier version gave the rise as 8%.</p></footer></article>"
+            "<aside>Most read: other stories</aside><footer>© Site Name</footer></body></html>")
+    path = tmp_path / "p.html"
+    path.write_text(page, encoding="utf-8")
+    text = read_source(path)
+    for kept in ("Ferry Crews Win New Contract", "By Ada Moss", "640 crew members", "earlier version gave the rise"):
+        assert kept in text
+    assert "Most read" not in text and "Home" not in text and "© Site Name" not in text
+
+
+def test_utf16_with_a_byte_order_mark_is_read(tmp_path: Path):
+    path = tmp_path / "u16.txt"
+    path.write_bytes("Fähre fährt um 7 Uhr.\n".encode("utf-16"))
+    assert read_source(path) == "Fähre fährt um 7 Uhr.\n"
+
+
+def test_utf8_with_a_stray_byte_stays_utf8_with_a_warning(caplog):
+    data = "Captain José Núñez sailed 40 miles – a record.".encode() + b"\xff"
+    with caplog.at_level(logging.WARNING, logger="rag.reading"):
+        text = decode(Path("stray.txt"), data)
+    assert text.startswith("Captain José Núñez sailed 40 miles – a record.") and text.endswith("\ufffd")
+    assert "not UTF-8" in caplog.text
+
+
+def test_windows_1252_and_latin1_text_is_read_not_skipped(caplog):
+    assert decode(Path("w.txt"), "Café – €5".encode("cp1252")) == "Café – €5"
+    with caplog.at_level(logging.WARNING, logger="rag.reading"):
+        assert decode(Path("l.txt"), b"Caf\xe9 \x81") == "Café \x81"  # 0x81 has no Windows-1252 meaning
+    assert "Latin-1" in caplog.text
+    with pytest.raises(CorpusError, match="binary"):
+        decode(Path("b.txt"), b"\x00\x01\x02text")
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page PDF that shows ``text`` in Helvetica."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = io.BytesIO(), []
+    out.write(b"%PDF-1.4\n")
+    for n, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % n + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % o for o in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def test_an_aes_encrypted_pdf_with_no_user_password_is_read(tmp_path: Path):
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_pdf("The pier cost 4.2 million euros."))))
+    writer.encrypt(user_password="", owner_password="owner", algorithm="AES-128")
+    path = tmp_path / "locked.pdf"
+    with path.open("wb") as f:
+        writer.write(f)
+    assert "The pier cost 4.2 million euros." in read_source(path)
+
+
+def test_a_pdf_the_reader_cannot_open_is_a_clear_error(tmp_path: Path, monkeypatch):
+    import pypdf
+    from pypdf.errors import DependencyError
+
+    def needs_a_package(*_a, **_k):
+        raise DependencyError("cryptography>=3.1 is required for AES algorithm")
+
+    monkeypatch.setattr(pypdf, "PdfReader", needs_a_package)
+    path = tmp_path / "x.pdf"
+    path.write_bytes(_pdf("Text."))
+    with pytest.raises(CorpusError, match="x.pdf: cannot decrypt"):
+        read_source(path)
+
+
+# --- folder trees ------------------------------------------------------------------------------
+
+def test_a_symlink_loop_is_read_once(tmp_path: Path, caplog):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text("The ferry sails at noon.")
+    (tmp_path / "sub" / "loop").symlink_to(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        entries = corpus_entries(tmp_path)
+    assert [source for source, _, _ in entries] == ["sub/a.txt"]
+    assert "already read" in caplog.text
+
+
+def test_an_unreadable_subfolder_is_skipped_with_a_warning(tmp_path: Path, monkeypatch, caplog):
+    (tmp_path / "ok.txt").write_text("The ferry sails at noon.")
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "b.txt").write_text("Hidden.")
+    real = os.scandir
+
+    def scandir(path):  # a permission error whatever the user (tests may run as root)
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with caplog.at_level(logging.WARNING):
+        entries = corpus_entries(tmp_path)
+    assert [source for source, _, _ in entries] == ["ok.txt"]
+    assert "locked: cannot read folder (Permission denied)" in caplog.text
+    monkeypatch.setattr(os, "scandir", lambda p: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
+    with pytest.raises(CorpusError, match="cannot read corpus folder"):
+        corpus_entries(tmp_path)
+
+
+# --- questions ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question, message", [
+    ("caf\udce9?", "not text"),  # a byte the terminal could not decode
+    ("?!", "no word"),
+    ("\U0001f642\U0001f642", "no word"),
+])
+def test_questions_that_are_not_text_or_have_no_word_are_clear_errors(question: str, message: str):
+    with pytest.raises(QuestionError, match=message):
+        check_question(question, 2000)
+
+
+def test_questions_in_other_scripts_and_with_figures_pass():
+    for q in ("¿Cuándo zarpa el ferry?", "Wann fährt die Fähre?", "Was it 5%?"):
+        assert check_question(q, 2000) == q
+
+
+# --- the terminal ------------------------------------------------------------------------------
+
+def test_escape_sequences_in_an_article_are_shown_not_obeyed(tmp_path: Path, monkeypatch):
+    from click.testing import CliRunner
+
+    import rag.cli as cli_module
+    from rag.types import Answer, Citation, Passage
+
+    retitle = "\x1b]0;PWNED\x07"
+    path = tmp_path / "esc.txt"
+    line = f"The ferry sails at noon.{retitle}"
+    path.write_text(f"Ferry Line Expands Its Winter Timetable\n\n{line}\n\nTickets are on sale.\n\n{line}\n")  # a copy: removed
+    explained = CliRunner().invoke(cli_module.cli, ["index", "--explain", str(path)])
+    assert explained.exit_code == 0 and "PWNED" in explained.output and "\x1b" not in explained.output
+
+    p = Passage("e.txt:0", "e.txt", f"Ferry{retitle}", None, f"The ferry sails at noon.{retitle}", 0, 30, 0.9)
+    answer = Answer(question="q", text=f"It sails at noon{retitle} [1].", citations=[Citation(1, p)], passages=[p],
+                    refused=False)
+
+    class Fake:
+        def stream(self, question, history=None):
+            yield answer
+
+    monkeypatch.setattr(cli_module, "_assistant", lambda *a, **k: Fake())
+    asked = CliRunner().invoke(cli_module.cli, ["ask", "When does the ferry sail?"])
+    assert asked.exit_code == 0 and asked.output.count("PWNED") == 3
+    assert "\x1b" not in asked.output and "\x07" not in asked.output

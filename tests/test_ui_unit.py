@@ -267,6 +267,9 @@ def test_check_upload(tmp_path):
     empty = tmp_path / "g.txt"
     empty.write_bytes(b"")
     assert "empty" in check_upload(empty, 1000)
+    utf16 = tmp_path / "h.txt"  # NUL bytes, but text by its byte-order mark: the library reads it
+    utf16.write_bytes("Nickel rose 2%.".encode("utf-16"))
+    assert check_upload(utf16, 1000) is None
 
 
 # --- handlers -----------------------------------------------------------------------------

@@ -26,6 +26,8 @@ def check_upload(path: str | Path, max_bytes: int) -> str | None:
         return f"{size:,} bytes is over the {max_bytes:,}-byte limit (max_file_bytes)"
     with p.open("rb") as fh:
         head = fh.read(65536)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None  # UTF-16 by its byte-order mark: the library reads it (rag.reading.decode)
     if b"\x00" in head:
         return "it is a binary file, not text"
     try:

@@ -172,3 +172,19 @@ def test_open_reads_without_the_write_lock_and_syncs_only_on_change(seeds_copy, 
     assert "new.txt" not in stale.index.files()
     synced = Assistant(corpus=seeds_copy, index_dir=idx, embedder=embedder)  # syncs the change
     assert synced.last_report.added == 1 and "new.txt" in synced.index.files()
+
+
+def test_a_file_that_turns_unreadable_keeps_its_earlier_version_and_the_index_is_current(seeds_copy, tmp_path, embedder):
+    cfg = ix.Config().replace(corpus=seeds_copy, chunk_tokens=120, chunk_overlap=25)
+    index, _ = _sync(seeds_copy, tmp_path / "idx", embedder)
+    name = sorted(index.files())[0]
+    before = index.files()[name]
+    (seeds_copy / name).write_bytes(b"\x00\xff\x00 binary junk")  # overwritten by something unreadable
+    index, report = _sync(seeds_copy, tmp_path / "idx", embedder)
+    assert [(f, "earlier version" in why) for f, why in report.skipped] == [(name, True)]
+    after = index.files()[name]
+    assert (after.sha256, after.n_chunks, after.skipped) == (before.sha256, before.n_chunks, before.skipped)
+    assert name in {d.source for d in index.documents()}  # its text is still searchable
+    assert not ix.needs_sync(cfg, index)  # not "out of date" for ever
+    index, report = _sync(seeds_copy, tmp_path / "idx", embedder)
+    assert report.unchanged == 5 and not report.skipped

@@ -198,9 +198,14 @@ def _plan_file(w: StoreWriter, path: str | Path, source: str, st: os.stat_result
     indexed_before = prev is not None and not prev.skipped
 
     def skip(reason: str, state: FileState) -> None:
-        skipped.append((source, reason))
-        if not indexed_before:  # a file indexed before stays in the index as it was: losing nothing
+        if not indexed_before:
+            skipped.append((source, reason))
             w.touch_file(state)
+            return
+        # a file indexed before keeps its earlier text in the index (losing nothing); its stamps
+        # move on, so the index is not "out of date" for a file that no later sync can read
+        skipped.append((source, f"{reason}; the index keeps its earlier version"))
+        w.touch_file(dataclasses.replace(prev, size=state.size, mtime_ns=state.mtime_ns))
 
     if st is None:
         skipped.append((source, "cannot read (stat failed)"))

@@ -73,10 +73,26 @@ def _add(text: str, s: int, e: int, out: list[tuple[int, int]]) -> None:
         out.append((s, e))
 
 
+def _split_word(text: str, s: int, e: int, max_tokens: int) -> list[tuple[int, int]]:
+    """Cut one over-long "word" (a run with no space: a hash, a table flattened by extraction)
+    at token boundaries into pieces of at most ``max_tokens``, so no chunk outgrows the budget."""
+    enc = _encoding()
+    _, offsets = enc.decode_with_offsets(enc.encode(text[s:e], disallowed_special=()))
+    step = max(1, max_tokens - 8)  # a piece re-encoded alone may take a few tokens more
+    cuts = [s + offsets[k] for k in range(step, len(offsets), step)]
+    bounds = [s, *sorted(set(c for c in cuts if s < c < e)), e]
+    return list(zip(bounds, bounds[1:]))
+
+
 def _split_long(text: str, s: int, e: int, max_tokens: int) -> list[tuple[int, int]]:
-    """Cut an over-long sentence at word boundaries into pieces of at most ``max_tokens``."""
+    """Cut an over-long sentence at word boundaries into pieces of at most ``max_tokens``
+    (a single word over the budget at token boundaries)."""
     pieces: list[tuple[int, int]] = []
-    words = [m.span() for m in re.finditer(r"\S+", text[s:e])]
+    words = []
+    for m in re.finditer(r"\S+", text[s:e]):
+        ws, we = m.start() + s, m.end() + s
+        long_word = we - ws > max_tokens and count_tokens(text[ws:we]) > max_tokens
+        words.extend((a - s, b - s) for a, b in (_split_word(text, ws, we, max_tokens) if long_word else [(ws, we)]))
     cur = None
     for ws, we in words:
         ws, we = ws + s, we + s

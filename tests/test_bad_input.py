@@ -247,3 +247,16 @@ def test_escape_sequences_in_an_article_are_shown_not_obeyed(tmp_path: Path, mon
     asked = CliRunner().invoke(cli_module.cli, ["ask", "When does the ferry sail?"])
     assert asked.exit_code == 0 and asked.output.count("PWNED") == 3
     assert "\x1b" not in asked.output and "\x07" not in asked.output
+
+
+def test_a_run_with_no_space_is_cut_to_the_chunk_budget():
+    from rag.chunking import chunk
+    from rag.types import Document
+
+    run = "".join("a7é€🙂xq"[(i * 5) % 7] for i in range(6000))  # a flattened table or a hash dump
+    text = f"The ferry sails at noon. {run} Tickets are on sale."
+    chunks = chunk(Document("r.txt", "r.txt", "T", None, text, ((0, len(text)),)), 120, 25)
+    assert len(chunks) > 10 and max(c.n_tokens for c in chunks) <= 120
+    assert all(text[c.start:c.end] == c.text for c in chunks)
+    covered = {i for c in chunks for i in range(c.start, c.end)}
+    assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())  # nothing of the run lost

@@ -104,11 +104,22 @@ def _explain_cleaning(path: Path) -> None:
 
     decisions = explain_file(path)
     removed = [d for d in decisions if not d.kept]
+    if path.suffix.lower() in (".html", ".htm"):  # what extraction dropped before cleaning saw any line
+        from .reading import decode, html_parts
+
+        blocks = html_parts(decode(path, path.read_bytes()))[1]
+        for tag, text in blocks:
+            text = text if len(text) <= 100 else text[:99] + "…"
+            click.echo(f"{'html':>6}  {'<' + tag + '>':<16}  {_safe(text)}")
+        note_html = f"; {len(blocks)} HTML blocks dropped before cleaning (page header, footer, sidebars, navigation)"
+    else:
+        note_html = ""
     for d in removed:
         text = d.text if len(d.text) <= 100 else d.text[:99] + "…"
         click.echo(f"{d.number:>6}  {d.reason:<16}  {_safe(text)}")
     note = " (every line matched a rule, so the lines are kept)" if any(d.reason == FALLBACK for d in decisions) else ""
-    click.echo(f"{path}: {len(decisions) - len(removed)} kept, {len(removed)} removed of {len(decisions)} non-blank lines{note}")
+    click.echo(f"{path}: {len(decisions) - len(removed)} kept, {len(removed)} removed of {len(decisions)} "
+               f"non-blank lines{note}{note_html}")
 
 
 @cli.command()

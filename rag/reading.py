@@ -65,16 +65,31 @@ def decode(path: Path, data: bytes) -> str:
 
 
 def _html_text(html: str) -> str:
+    return html_parts(html)[0]
+
+
+def html_parts(html: str) -> tuple[str, list[tuple[str, str]]]:
+    """(the text of an HTML page, the blocks extraction dropped as (tag, their text)): scripts,
+    navigation, forms, and headers, footers and sidebars outside the article."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "noscript", "nav", "form", "iframe"]):
+    dropped: list[tuple[str, str]] = []
+
+    def drop(tag) -> None:
+        text = " ".join(tag.get_text(" ").split())
+        if text and tag.name not in ("script", "style"):
+            dropped.append((tag.name, text))
         tag.decompose()
+
+    for tag in soup(["script", "style", "noscript", "nav", "form", "iframe"]):
+        if not tag.decomposed:
+            drop(tag)
     # a page's header, footer and sidebars are chrome; inside the article they hold its headline,
     # byline, standfirst, fact boxes and corrections
     for tag in soup(["footer", "header", "aside"]):
         if not tag.decomposed and tag.find_parent(["article", "main"]) is None:
-            tag.decompose()
+            drop(tag)
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     if soup.title:
         soup.title.decompose()
@@ -82,7 +97,7 @@ def _html_text(html: str) -> str:
     lines = [re.sub(r"[ \t\xa0]+", " ", ln).strip() for ln in body.split("\n")]
     text = "\n\n".join(ln for ln in lines if ln)
     has_h1 = soup.find("h1") is not None
-    return f"{title}\n\n{text}" if title and not has_h1 else text
+    return (f"{title}\n\n{text}" if title and not has_h1 else text), dropped
 
 
 def _pdf_text(path: Path, data: bytes) -> str:
@@ -116,4 +131,4 @@ def corpus_files(folder: Path) -> list[Path]:
     return sorted(files)
 
 
-__all__ = ["SUPPORTED_SUFFIXES", "corpus_files", "decode", "read_source"]
+__all__ = ["SUPPORTED_SUFFIXES", "corpus_files", "decode", "html_parts", "read_source"]

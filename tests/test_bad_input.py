@@ -260,3 +260,17 @@ def test_a_run_with_no_space_is_cut_to_the_chunk_budget():
     assert all(text[c.start:c.end] == c.text for c in chunks)
     covered = {i for c in chunks for i in range(c.start, c.end)}
     assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())  # nothing of the run lost
+
+
+def test_explain_shows_the_html_blocks_extraction_dropped(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from rag.cli import cli
+
+    page = tmp_path / "p.html"
+    page.write_text("<html><body><nav>Home | Ferries</nav><article><header><h1>Ferry Crews Win A New Contract</h1>"
+                    "</header><p>Crews won a rise of 9%.</p></article><footer>Site footer text</footer></body></html>")
+    result = CliRunner().invoke(cli, ["index", "--explain", str(page)])
+    assert result.exit_code == 0
+    assert "<nav>" in result.output and "Home | Ferries" in result.output and "Site footer text" in result.output
+    assert "2 HTML blocks dropped" in result.output and "Ferry Crews Win" not in result.output

@@ -25,8 +25,8 @@ from .models import MODELS, resolve_model
 from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,
                      group_by_article)
 from .reading import SUPPORTED_SUFFIXES
-from .retrieval import (BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, near_the_best,
-                        nothing_close, to_passages)
+from .retrieval import (BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, distinct,
+                        near_the_best, nothing_close, to_passages)
 from .safety import strip_links
 from .scope import pick_articles, scoped_reference, with_conversation_scope, without_reference
 from .server_llm import connect
@@ -205,17 +205,19 @@ class Assistant:
         reference = scoped_reference(q) if self.config.scope_articles else None
         searched = q
         if reference is None:
-            hits, scope = state.retriever.search(q, k), ()
+            # twice k, so that copies of one text (rag.retrieval.distinct) leave room for others
+            hits, scope = distinct(state.index, state.retriever.search(q, 2 * k), k), ()
         else:
             hits, scope, searched = self._scoped_search(state, q, reference, k)
+            hits = distinct(state.index, hits, k)
         qv = state.dense.query_vector(searched)
         return to_passages(state.index, hits, qv), scope, searched
 
     def _scoped_search(self, state: _IndexState, q: str, reference: str,
                        k: int) -> tuple[list[tuple[int, float]], tuple[str, ...], str]:
-        """The best ``k`` hits of the articles ``reference`` names (rag.scope), chosen among the
-        articles of the retrievers' candidate pool, ranked by the question without the document's
-        name; the plain search when it names none of them."""
+        """The hits of the articles ``reference`` names (rag.scope), best first (the caller keeps
+        ``k`` distinct ones), chosen among the articles of the retrievers' candidate pool, ranked by
+        the question without the document's name; the plain search when it names none of them."""
         pool_size = max(k, self.config.fusion_pool)
         pool = state.retriever.search(q, pool_size)
         chunks = state.index.chunks([key for key, _ in pool])
@@ -226,15 +228,15 @@ class Assistant:
             texts.setdefault(article[key], []).append(c.text)
         chosen = pick_articles(reference, titles, {a: " ".join(t) for a, t in texts.items()})
         if not chosen:  # the same search as an unscoped question, rare-term boost and all
-            return state.retriever.search(q, k), (), q
+            return state.retriever.search(q, 2 * k), (), q
         titles_searched = tuple(sorted(title for _, title in chosen))
         log.info("question names %r: searching %s", reference, titles_searched)
         inside = {key for key, a in article.items() if a in chosen}
         rest = without_reference(q, reference)
         ranked = [(key, score) for key, score in state.retriever.search(rest, pool_size) if key in inside]
         if len(ranked) < min(k, len(inside)):  # the rest of the question alone misses some of the article's chunks
-            return [(key, score) for key, score in pool if key in inside][:k], titles_searched, q
-        return ranked[:k], titles_searched, rest
+            return [(key, score) for key, score in pool if key in inside], titles_searched, q
+        return ranked, titles_searched, rest
 
     def select_evidence(self, question: str, passages: list[Passage]) -> list[Passage]:
         """What the model is shown of ``passages``: those near the best one (``passage_cosine_gap``,

@@ -51,7 +51,7 @@ from .words import found_in, names, word_stems
 
 FUSION_METHODS = ("rrf", "minmax", "zscore")
 __all__ = ["BM25Retriever", "DenseRetriever", "FUSION_METHODS", "FusionRetriever", "FusionSettings", "Lexicon",
-           "Retriever", "StoreLexicon", "minmax", "near_the_best", "nothing_close", "rrf", "to_passages", "tokenize",
+           "Retriever", "StoreLexicon", "distinct", "minmax", "near_the_best", "nothing_close", "rrf", "to_passages", "tokenize",
            "top_rows", "zscore"]
 
 
@@ -328,6 +328,24 @@ class FusionRetriever(Retriever):
         base = minmax(np.array([fused[r] for r in rows]))
         boosted = base + self.settings.rare_boost * self.lexicon.coverage(rows, rare)
         return {r: float(b) for r, b in zip(rows, boosted)}
+
+
+def distinct(store: Store, hits: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
+    """The first ``k`` of ``hits`` whose text no better hit has (case and spacing aside): a story
+    syndicated to several sites, or a file copied twice, fills one of the ``k`` places, not several."""
+    chunks = store.chunks([key for key, _ in hits])
+    seen: set[str] = set()
+    out = []
+    for key, score in hits:
+        c = chunks.get(key)
+        text = " ".join(c.text.lower().split()) if c is not None else None
+        if text is not None and text in seen:
+            continue
+        seen.add(text)
+        out.append((key, score))
+        if len(out) == k:
+            break
+    return out
 
 
 def to_passages(store: Store, hits: list[tuple[int, float]], query_vector: np.ndarray) -> list[Passage]:

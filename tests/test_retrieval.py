@@ -216,3 +216,23 @@ def test_a_question_whose_names_a_passage_holds_is_not_refused_for_a_low_similar
     assert nothing_close("Can you give me a recipe for sourdough bread?", [said], refuse_below=0.2)
     assert not nothing_close("How fast is the water released?", [_scored("Water flows at 40 m3/s.", 0.45)], 0.2)
     assert nothing_close("Who won the 2022 FIFA World Cup?", [], refuse_below=0.2)
+
+
+def test_copies_of_one_text_take_one_of_the_k_places(tmp_path, embedder):
+    from rag import Assistant
+
+    wire = ("Ferry Operator Adds Winter Sailings\n\nThe ferry operator added three evening sailings to Holm Island "
+            "on Tuesday. Fares stay at 12 euros.\n")
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for name in ("site-a.txt", "site-b.txt", "site-c.txt"):  # one wire story syndicated to three sites
+        (corpus / name).write_text(wire)
+    (corpus / "other.txt").write_text("Harbour Council Votes On Pier\n\nThe harbour council voted on Monday to "
+                                      "repair the old pier at Holm Island before the winter storms.\n")
+    a = Assistant(corpus=corpus, index_dir=tmp_path / "idx", embedder=embedder)
+    passages = a.retrieve("How many evening sailings were added to Holm Island?", k=2)
+    assert len(passages) == 2 and len({" ".join(p.text.split()) for p in passages}) == 2
+    assert passages[0].source.startswith("site-") and passages[1].source == "other.txt"
+    # confined to the story's title, which all three copies carry: one passage, not three
+    scoped = a.retrieve("What do fares cost, according to the Ferry Operator Adds Winter Sailings piece?", k=2)
+    assert len(scoped) == 1 and scoped[0].source.startswith("site-")

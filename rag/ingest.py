@@ -1,6 +1,7 @@
 """Clean web noise out of article text, keeping offsets into the source text.
 
-Scope: the text :mod:`rag.reading` gives of a file. Cleaning is line based:
+Scope: the text :mod:`rag.reading` gives of a file. What a single line looks like (a widget
+label, a link list's item, a date, a figure) is :mod:`rag.line_kinds`. Cleaning is line based:
 :func:`explain` labels every non-blank line kept or removed with a reason, and :func:`clean`
 builds documents from exactly those labels. A line goes only by a rule that holds across
 sites, never by one site's vocabulary: ``repeated line`` (a copy of an earlier line, or a
@@ -22,12 +23,13 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from .errors import CorpusError
 from .reading import SUPPORTED_SUFFIXES, corpus_files, read_source  # noqa: F401 (corpus_files, SUPPORTED_SUFFIXES: also read from here)
 from .types import Document
+from .line_kinds import (_ANCHOR, _AVATAR, _DATE_LINE, _URL, _is_sentence, _is_widget, _link_item, _strip_links, _words,
+                         holds_figure, is_headline, parse_date)
 
 log = logging.getLogger(__name__)
 
@@ -37,47 +39,6 @@ KEPT, REMOVED = "kept", "removed"
 TEXT, FALLBACK = "article text", "kept: every line matched a rule"
 REPEATED, WIDGET, LINK_LIST = "repeated line", "widget text", "link list"
 DATE_STAMP, AUTHOR_BIO, NO_WORDS = "date stamp", "author bio", "punctuation only"
-
-# Widget labels, matched against a whole segment of a short line, never searched inside prose.
-_WIDGET = re.compile(
-    r"""(?:
-        share(?:\ this(?:\ \w+)?|\ on\ \w+)?|tweet|print|e-?mail|\d*\ ?comments?|no\ comments(?:\ yet)?
-      | add\ a\ (?:public\ )?comment|leave\ a\ (?:reply|comment)|(?:view|show|load)\ (?:all\ |more\ )?comments
-      | subscribe(?:\ now|\ today)?|sign\ up(?:\ now|\ today)?|(?:subscribe\ to|sign\ up\ for)\ (?:our|the)\ newsletter
-      | (?:\S+\ ){0,2}newsletter|read\ more|continue\ reading|see\ also|related(?:\ articles|\ stories|\ posts)?
-      | advertisement|sponsored(?:\ content)?|follow\ us(?:\ on\ .{1,60})?|all\ rights\ reserved
-      | (?:copyright\ )?©\ ?.{0,80}|copyright\ \d{4}.{0,80}
-      | your\ email\ address\ will\ not\ be\ published|required\ fields\ are\ marked
-      | (?:author\ )?(?:avatar|photo|headshot)|speaker\ \d+|about\ the\ author|click\ here
-    )""",
-    re.IGNORECASE | re.VERBOSE,
-)
-_AVATAR = re.compile(r"(?:author\ )?avatar|author\ (?:photo|headshot)", re.IGNORECASE)  # not any photo
-_SEGMENT = re.compile(r"(?<=[.!?])\s+|\s+[|·•]\s+")
-_CLICK_HERE = re.compile(r"^click\s+here\b|click\s*here\W*$", re.IGNORECASE)  # a link's anchor text
-_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/\S*", re.IGNORECASE)
-_MD_LINK = re.compile(r"\[([^\]]*)\]\(\s*[^)\s]+\s*\)")
-_EXPLICIT_LINK = re.compile(r"https?://|www\.|\]\(", re.IGNORECASE)  # a URL or a markdown link, not a bare domain
-_ANCHOR = re.compile(r"\(\s*([A-Za-z]+)\s*\)\s*$")  # "(Source)" ending a link list item
-_BULLET = re.compile(r"^\s*(?:[•·▪‣◦*-]|\d+[.)])\s+")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
-_INNER_SENTENCE = re.compile(r"\b[a-z]{2,}[.!?][\"'”’)\]]*\s+[\"'“‘(]?[A-Z]")
-
-_MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_DATE = rf"(?:{_MONTHS}\s*\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTHS}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{4}})"
-_DATE_PATTERNS = [
-    (re.compile(rf"\b({_MONTHS})\s*(\d{{1,2}}),?\s+(\d{{4}})\b"), "mdy_name"),
-    (re.compile(rf"\b(\d{{1,2}})\s+({_MONTHS})\s+(\d{{4}})\b"), "dmy_name"),
-    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), "iso"),
-    (re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b"), "mdy_num"),
-]
-_DATE_LINE = re.compile(
-    rf"^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s*)?{_DATE}"
-    r"(?:[\s,]+\d{1,2}:\d{2}\s*(?:am|pm)?(?:\s*[A-Z]{2,4})?)?(?:\s*\d+\s*min\s*read)?\s*$",
-    re.IGNORECASE,
-)
-_LEAD_DATE = re.compile(rf"^{_DATE}\s*[-–—:|]?\s*", re.IGNORECASE)
-
 
 @dataclass(frozen=True)
 class LineDecision:
@@ -121,132 +82,6 @@ def _lines(text: str) -> list[_Line]:
             out.append(_Line(number, pos + lead, pos + lead + len(stripped), stripped))
         pos += len(raw) + 1
     return out
-
-
-def _words(s: str) -> list[str]:
-    return re.findall(r"[A-Za-z0-9][\w.'’&-]*", s)
-
-
-_SMALL = {"a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "at", "by", "as", "with", "vs", "from", "after", "while", "into"}
-
-
-def _caps_share(words: list[str]) -> float:
-    content = [w for w in words if w.lower() not in _SMALL]
-    return sum(1 for w in content if w[0].isupper() or w[0].isdigit()) / len(content) if content else 0.0
-
-
-def is_headline(line: str) -> bool:
-    """A short title-cased line without closing punctuation."""
-    words = _words(line)
-    if not (3 <= len(words) <= 30) or len(line) > 220 or line.endswith((".", ":", "?", "!", ",", ";")):
-        return False
-    return _caps_share(words) >= 0.6
-
-
-def _is_sentence(t: str) -> bool:
-    """Prose: ends like a sentence or holds a sentence boundary."""
-    return bool(_SENTENCE_END.search(t) or _INNER_SENTENCE.search(t))
-
-
-def parse_date(text: str) -> str | None:
-    """First date in ``text`` as ISO ``YYYY-MM-DD`` (numeric dates read month first)."""
-    for pattern, kind in _DATE_PATTERNS:
-        m = pattern.search(text)
-        if not m:
-            continue
-        g = m.groups()
-        try:
-            if kind == "mdy_name":
-                dt = datetime.strptime(f"{g[0][:3]} {g[1]} {g[2]}", "%b %d %Y")
-            elif kind == "dmy_name":
-                dt = datetime.strptime(f"{g[1][:3]} {g[0]} {g[2]}", "%b %d %Y")
-            elif kind == "iso":
-                dt = datetime(int(g[0]), int(g[1]), int(g[2]))
-            else:
-                dt = datetime(int(g[2]), int(g[0]), int(g[1]))
-        except ValueError:
-            continue
-        return dt.date().isoformat()
-    return None
-
-
-_NUMBER = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?(?:\s?(?:%|per\s?cent|percent))?")
-_YEAR = re.compile(r"(?:1[5-9]|20)\d\d")
-_COUNT_LABEL = re.compile(r"\d+\ ?(?:comments?|replies|shares|likes|views)", re.IGNORECASE)
-_FREE_TAIL = re.compile(r"^(?:copyright\b\W*|©\W*)(?:\d{4}(?:\s*[-–]\s*\d{4})?\W*)?|^follow\s+us\s+on\s+", re.IGNORECASE)
-# words that join the parts of an owner's or a network's name ("Smith & Sons", "the Post")
-_NAME_GLUE = frozenset("and & of the all rights reserved inc ltd llc co corp plc gmbh media social group".split())
-
-
-def holds_figure(t: str) -> bool:
-    """Whether ``t`` states a figure: an amount, a share, or a number of two or more digits that
-    is not a year, outside any date. Widget labels and link lists carry none (a comment count
-    aside); a line that does states a fact, so no boilerplate rule may remove it."""
-    t = re.sub(_DATE, " ", t, flags=re.IGNORECASE)
-    for m in _NUMBER.finditer(t):
-        number = m.group()
-        if _YEAR.fullmatch(number):
-            continue
-        currency = m.start() > 0 and t[m.start() - 1] in "$€£¥"
-        if currency or len(re.sub(r"\D", "", number)) >= 2 or not number.isdigit():  # "4.1", "5%", "1,000"
-            return True
-    return False
-
-
-def _name_like(text: str) -> bool:
-    """Every word capitalised, a number, a web address or a joining word: a name, not prose."""
-    words = re.findall(r"[^\s,;:()]+", text)
-    return all(w[0].isupper() or w[0].isdigit() or "." in w.strip(".") or w.lower().strip(".") in _NAME_GLUE
-               for w in words)
-
-
-def _widget_segment(s: str) -> bool:
-    if _COUNT_LABEL.fullmatch(s):
-        return True
-    if holds_figure(s) or not _WIDGET.fullmatch(s):
-        return False
-    # "© 2025 Acme Corp" and "Follow us on Instagram" are labels; "Copyright 2024 lawsuit ends ..." is news
-    tail = _FREE_TAIL.match(s)
-    return tail is None or _name_like(s[tail.end():])
-
-
-def _is_widget(t: str) -> bool:
-    """A short line made entirely of widget labels, or a "click here" prompt, stating no figure."""
-    n = len(_words(t))
-    if n <= 25 and _CLICK_HERE.search(t):
-        return not holds_figure(t)
-    if n > 12:
-        return False
-    segments = [s.strip(" .:!*…-–—|·•") for s in _SEGMENT.split(t)]
-    return all(_widget_segment(s) for s in segments if s)
-
-
-def _strip_links(t: str, anchors: set[str]) -> tuple[int, str]:
-    """(number of links, the text left without links, bullet, leading date and separators)."""
-    s, n = _MD_LINK.subn(r"\1", _BULLET.sub("", t))  # a markdown link counts; its anchor text stays
-    s, k = _URL.subn(" ", s)
-    n += k
-    m = _ANCHOR.search(s)
-    if m and m.group(1).lower() in anchors:
-        s, n = s[:m.start()], n + 1
-    s = _LEAD_DATE.sub("", s.strip())
-    return n, s.strip(" \t-–—|:•·,;")
-
-
-def _link_item(t: str, anchors: set[str]) -> str | None:
-    """"pure" for a line of links only, "item" for a list entry that is a link's anchor
-    text (title-like, not a sentence), None for anything else, such as prose with a URL."""
-    n_links, rest = _strip_links(t, anchors)
-    if not n_links or _is_sentence(rest):
-        return None
-    labelled = (m := _ANCHOR.search(t)) is not None and m.group(1).lower() in anchors
-    if holds_figure(rest) and not _EXPLICIT_LINK.search(t) and not labelled:
-        return None  # a figure with a bare web address as its source ("52,000 in 2020, census.gov/...") is a fact
-    words = _words(rest)
-    if len(words) <= 3:  # a label's "(Source)" alone is no link: such a line counts only in a run
-        return "pure" if _EXPLICIT_LINK.search(t) or _URL.search(t) else "item"
-    listed = _BULLET.match(t) or _LEAD_DATE.match(_BULLET.sub("", t))
-    return "item" if listed or _caps_share(words) >= 0.6 else None
 
 
 def explain(text: str) -> list[LineDecision]:

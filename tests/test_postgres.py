@@ -59,6 +59,14 @@ def test_mask_dsn_hides_passwords_in_every_form():
     assert mask_dsn("postgresql://rag@db/news") == "postgresql://rag@db/news"
 
 
+def test_a_dsn_psycopg_cannot_parse_is_quoted_without_its_password():
+    from rag.store.postgres import StoreUnavailable, connect
+
+    with pytest.raises(StoreUnavailable) as caught:  # psycopg's own message quotes the whole DSN
+        connect("postgresql://rag:s3cret@[::1/news")
+    assert "s3cret" not in str(caught.value) and "rag:***@" in str(caught.value)
+
+
 def test_schema_is_named_after_the_index_folder():
     assert schema_for(Config()) == "rag_index"
     assert schema_for(Config().replace(index_dir="/x/corpora/My News-1a2b3c4d")) == "rag_my_news_1a2b3c4d"

@@ -49,7 +49,9 @@ class StoreUnavailable(RagError):
 
 
 def _one_line(err: BaseException) -> str:
-    return "; ".join(part.strip() for part in str(err).splitlines() if part.strip()) or type(err).__name__
+    """psycopg's message on one line, with any password in it masked: psycopg quotes a DSN it
+    cannot parse whole, password included."""
+    return mask_dsn("; ".join(part.strip() for part in str(err).splitlines() if part.strip()) or type(err).__name__)
 
 
 def schema_for(config) -> str:

@@ -15,7 +15,7 @@ from . import evidence
 from .chunking import count_tokens
 from .citations import is_refusal, parse_citations, strip_markers
 from .grounding import check_answer, render
-from .config import Config, index_dir_for, load_config
+from .config import MAX_K, Config, index_dir_for, load_config
 from .decompose import check_question, needs_context, split_question
 from .embedding import Embedder
 from .errors import CorpusError, ModelError, QuestionError
@@ -199,8 +199,8 @@ class Assistant:
         searched: without the name of the document it was confined to)."""
         q = self._check_question(question)
         k = k or self.config.k
-        if k < 1:
-            raise QuestionError(f"k={k}: ask for at least one passage")
+        if not 1 <= k <= MAX_K:
+            raise QuestionError(f"k={k}: ask for 1 to {MAX_K} passages")
         state = self._state  # read once: a reindex in another thread swaps it whole
         reference = scoped_reference(q) if self.config.scope_articles else None
         searched = q

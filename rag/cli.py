@@ -224,8 +224,6 @@ def ask(question, corpus, index_dir, model, k, as_json):
 @_fail_cleanly
 def chat(corpus, index_dir, model, k):
     """Multi-turn chat in the terminal (empty line or Ctrl-D to quit)."""
-    from .errors import QuestionError
-
     assistant = _assistant(corpus, index_dir, model, k)
     history: list[dict[str, str]] = []
     click.echo("Ask about the articles. Empty line to quit.")
@@ -238,7 +236,7 @@ def chat(corpus, index_dir, model, k):
             break
         try:
             answer = _checked_answer(assistant.stream(question, history=history or None))
-        except QuestionError as err:
+        except RagError as err:  # a bad question, a server or store that failed: this turn only, the chat goes on
             click.echo(f"error: {err}", err=True)
             continue
         if answer.standalone_question and answer.standalone_question != question:

@@ -14,6 +14,7 @@ from typing import Any
 
 from .errors import RagError
 
+MAX_K = 100  # passages a question may ask for: more overflow any context, and a huge k exhausts memory
 JUDGES = ("answerable", "focused", "continue", "both", "off")  # how the support check asks the model (rag.support)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = "rag.toml"
@@ -105,12 +106,41 @@ class Config:
         for name in ("passage_cosine_gap", "passage_fused_gap"):
             if not getattr(self, name) >= 0:  # NaN too
                 raise RagError(f"config setting {name}={getattr(self, name)!r} must be 0 or more (inf shows all k passages)")
-        if self.llm_timeout <= 0:
-            raise RagError(f"config setting llm_timeout={self.llm_timeout!r} must be a positive number of seconds")
+        for name, low, high, what in _RANGES:
+            value = getattr(self, name)
+            if value is not None and not low <= value <= high:  # NaN fails both
+                raise RagError(f"config setting {name}={value!r} must be {what}")
+        if not self.chunk_overlap < self.chunk_tokens:
+            raise RagError(f"config setting chunk_overlap={self.chunk_overlap!r} must be less than "
+                           f"chunk_tokens={self.chunk_tokens!r}")
 
     def replace(self, **changes: Any) -> "Config":
         return dataclasses.replace(self, **_coerce(changes))
 
+
+_INF = float("inf")
+# (setting, lowest, highest, what the error says it must be): values that would fail later with a
+# traceback, or silently do something else (a negative temperature, a threshold above 1)
+_RANGES = (
+    ("k", 1, MAX_K, f"a number of passages from 1 to {MAX_K}"),
+    ("chunk_tokens", 16, 8192, "a number of tokens from 16 to 8192"),
+    ("chunk_overlap", 0, 8192, "0 or more tokens"),
+    ("candidates", 1, 10_000, "1 or more passages"),
+    ("n_ctx", 256, 1_048_576, "a context of at least 256 tokens"),
+    ("max_tokens", 1, 1_048_576, "1 or more tokens"),
+    ("temperature", 0.0, 5.0, "from 0 to 5"),
+    ("n_threads", 1, 4096, "1 or more threads (or unset: all cores)"),
+    ("judge_threshold", 0.0, 1.0, "a probability from 0 to 1"),
+    ("judge_covered_threshold", 0.0, 1.0, "a probability from 0 to 1"),
+    ("coverage_words", 0.0, 1.0, "a share from 0 to 1"),
+    ("refuse_below", -1.0, 1.0, "a cosine similarity from -1 to 1"),
+    ("min_score", -1.0, 1.0, "a cosine similarity from -1 to 1"),
+    ("max_question_chars", 1, 10_000_000, "1 or more characters"),
+    ("max_file_bytes", 1, 1 << 40, "1 or more bytes"),
+    ("max_upload_files", 1, 100_000, "1 or more files"),
+    ("model_wait", 0.0, 1e9, "0 or more seconds"),
+    ("llm_timeout", 1e-3, 1e9, "a positive number of seconds"),
+)
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 _FIELDS = {f.name: f for f in dataclasses.fields(Config)}
@@ -133,16 +163,27 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
                     if word not in _TRUE + _FALSE:
                         raise ValueError(word)  # "ture" is a typo, not false
                     value = word in _TRUE
-            elif isinstance(default, int) and value is not None:
+            elif (isinstance(default, int) or name == "n_threads") and value not in (None, ""):
+                if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                    raise ValueError(value)  # k = true, k = 4.7: not a count
                 value = int(value)
             elif isinstance(default, float) or "float" in str(_FIELDS[name].type):
+                if isinstance(value, bool):
+                    raise ValueError(value)
                 value = float(value)
-            elif name == "n_threads" and value not in (None, ""):
-                value = int(value)
+            elif "str" in str(_FIELDS[name].type) and not isinstance(value, str):
+                raise ValueError(value)  # model = 5, llm_url = 5
         except (TypeError, ValueError) as err:
-            raise RagError(f"config setting {name}={value!r} is not a valid {type(default).__name__}") from err
+            raise RagError(f"config setting {name}={value!r} is not a valid {_kind(name)}") from err
         out[name] = value
     return out
+
+
+def _kind(name: str) -> str:
+    """What a setting's value must be, in words: its type without the None."""
+    kind = str(_FIELDS[name].type).replace(" | None", "")
+    return {"str": "string", "bool": "boolean (true or false)", "int": "whole number", "float": "number",
+            "Path": "path"}.get(kind, kind)
 
 
 def index_dir_for(corpus: Path) -> Path:
@@ -163,14 +204,18 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
     ``RAG_LLM_MODEL`` is accepted as an alias of ``RAG_MODEL``.
     """
     values: dict[str, Any] = {}
-    file = Path(path or os.environ.get("RAG_CONFIG") or DEFAULT_CONFIG_FILE)
+    named = path or os.environ.get("RAG_CONFIG")  # a file asked for by name must exist
+    file = Path(named or DEFAULT_CONFIG_FILE)
     if file.is_file():
         try:
             values.update(tomllib.loads(file.read_text(encoding="utf-8")))
         except tomllib.TOMLDecodeError as err:
             raise RagError(f"config file {file} is not valid TOML: {err}") from err
-    elif path is not None:
-        raise RagError(f"config file {file} does not exist")
+        except (UnicodeDecodeError, OSError) as err:
+            raise RagError(f"config file {file} cannot be read as UTF-8 text: {err}") from err
+    elif named:
+        where = "" if path else " (RAG_CONFIG)"
+        raise RagError(f"config file {file}{where} does not exist" + (" (it is a folder)" if file.is_dir() else ""))
     for name in _FIELDS:
         env = os.environ.get(f"RAG_{name.upper()}")
         if env is not None and env != "":

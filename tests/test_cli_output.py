@@ -111,3 +111,22 @@ def test_on_a_terminal_the_draft_is_shown_then_replaced(tmp_path):
     assert shown.count("Copper rose 5% on Monday [1].") == 1, screen.display
     assert "UNCHECKED-TAIL" not in shown and "draft" not in shown and "[9]" not in shown
     assert "Sources:" in shown
+
+
+def test_chat_goes_on_after_a_turn_that_fails(monkeypatch):
+    import rag.cli as c
+    from rag.errors import ModelError
+
+    class FailsOnce(_Fake):
+        calls = 0
+
+        def stream(self, question, history=None):
+            FailsOnce.calls += 1
+            if FailsOnce.calls == 1:
+                raise ModelError("LLM server http://127.0.0.1:9/v1: connection refused")
+            yield from super().stream(question, history)
+
+    monkeypatch.setattr(c, "_assistant", lambda *a, **k: FailsOnce())
+    result = CliRunner().invoke(c.cli, ["chat"], input="First?\nWhat happened to copper?\n\n")
+    assert result.exit_code == 0, result.output
+    assert "error: LLM server" in result.output and result.output.count(CHECKED) == 1

@@ -1,5 +1,7 @@
 """Config precedence and errors; the system prompt setting reaches the prompt."""
 
+import re
+
 import pytest
 
 from rag.config import Config, load_config
@@ -91,3 +93,52 @@ def test_a_custom_system_prompt_without_its_own_judge_threshold_is_logged(tmp_pa
     with caplog.at_level("WARNING", logger="rag.assistant"):
         Assistant(corpus=corpus, index_dir=tmp_path / "idx", embedder=embedder)
     assert not any("judge_threshold" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("setting, value, message", [
+    ("k", 1_000_000_000, "k=1000000000 must be a number of passages from 1 to 100"),
+    ("k", True, "k=True is not a valid whole number"),
+    ("k", 4.7, "k=4.7 is not a valid whole number"),
+    ("chunk_tokens", 5, "chunk_tokens=5 must be"),
+    ("chunk_overlap", 500, "chunk_overlap=500 must be less than chunk_tokens=150"),
+    ("n_ctx", 0, "n_ctx=0 must be"),
+    ("max_tokens", -1, "max_tokens=-1 must be"),
+    ("temperature", -1, "temperature=-1.0 must be"),
+    ("judge_threshold", 2, "judge_threshold=2.0 must be a probability"),
+    ("refuse_below", float("nan"), "refuse_below=nan must be"),
+    ("llm_timeout", float("nan"), "llm_timeout=nan must be a positive number of seconds"),
+    ("n_threads", "abc", "n_threads='abc' is not a valid whole number"),
+    ("n_threads", -3, "n_threads=-3 must be"),
+    ("model_wait", -1, "model_wait=-1.0 must be"),
+    ("model", 5, "model=5 is not a valid string"),
+    ("llm_url", 5, "llm_url=5 is not a valid string"),
+    ("system_prompt", 5, "system_prompt=5 is not a valid string"),
+])
+def test_a_value_out_of_range_or_of_the_wrong_type_is_an_error_naming_it(setting, value, message):
+    with pytest.raises(RagError, match=re.escape(message)):
+        load_config(**{setting: value})
+
+
+def test_a_config_file_named_but_missing_or_not_text_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_CONFIG", str(tmp_path / "nope.toml"))
+    with pytest.raises(RagError, match=r"nope.toml \(RAG_CONFIG\) does not exist"):
+        load_config()
+    monkeypatch.setenv("RAG_CONFIG", str(tmp_path))
+    with pytest.raises(RagError, match="it is a folder"):
+        load_config()
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes("system_prompt = 'caf\xe9'\n".encode("latin-1"))
+    with pytest.raises(RagError, match="cannot be read as UTF-8"):
+        load_config(latin)
+
+
+def test_a_question_may_not_ask_for_more_passages_than_the_limit(tmp_path, embedder):
+    from rag import Assistant
+    from rag.errors import QuestionError
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Ferry Line Adds Sailings\n\nThe ferry line added three sailings on Tuesday.\n")
+    a = Assistant(corpus=corpus, index_dir=tmp_path / "idx", embedder=embedder)
+    with pytest.raises(QuestionError, match="k=1000000000: ask for 1 to 100 passages"):
+        a.retrieve("How many sailings?", k=1_000_000_000)

@@ -117,7 +117,11 @@ def _verify(path: Path, spec: ModelSpec, marker: Path) -> None:
 def ensure_model(spec: ModelSpec, cache_dir: Path) -> Path:
     """Return a verified GGUF path for ``spec``, assembling split parts into ``cache_dir`` once."""
     parts = [_part_path(module, rel, spec) for module, rel in spec.parts]
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # a file of that name, a missing or read-only mount
+        raise ModelError(f"cannot use model cache folder {cache_dir} ({err.strerror or err}); set model_cache "
+                         "(RAG_MODEL_CACHE) to a folder you can write") from None
     marker = cache_dir / f"{spec.filename}.verified"
     if len(parts) == 1:  # shipped whole: use it in place
         _verify(parts[0], spec, marker)

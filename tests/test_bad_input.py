@@ -274,3 +274,36 @@ def test_explain_shows_the_html_blocks_extraction_dropped(tmp_path: Path):
     assert result.exit_code == 0
     assert "<nav>" in result.output and "Home | Ferries" in result.output and "Site footer text" in result.output
     assert "2 HTML blocks dropped" in result.output and "Ferry Crews Win" not in result.output
+
+
+# --- settings that point at the wrong place ----------------------------------------------------
+
+def test_an_index_folder_that_cannot_be_used_is_a_clear_error(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from rag.cli import cli
+
+    taken = tmp_path / "taken"
+    taken.write_text("a file where the index folder should be")
+    result = CliRunner().invoke(cli, ["index", str(tmp_path), "--index-dir", str(taken)])
+    assert result.exit_code == 1 and f"cannot use index folder {taken}" in result.output
+    assert not isinstance(result.exception, OSError)
+
+
+def test_a_manifest_that_is_not_the_index_settings_is_a_clear_error(tmp_path: Path):
+    from rag.errors import IndexMismatchError
+    from rag.store.embedded import read_manifest
+
+    (tmp_path / "manifest.json").write_text("[1, 2]")
+    with pytest.raises(IndexMismatchError, match="holds list, not the index's settings; rebuild"):
+        read_manifest(tmp_path)
+
+
+def test_a_model_cache_that_is_a_file_is_a_clear_error(tmp_path: Path):
+    from rag.errors import ModelError
+    from rag.models import MODELS, ensure_model
+
+    cache = tmp_path / "cache"
+    cache.write_text("not a folder")
+    with pytest.raises(ModelError, match="cannot use model cache folder .*set model_cache"):
+        ensure_model(MODELS["qwen2.5-1.5b"], cache)

@@ -84,8 +84,13 @@ def fsync_dir(directory: Path) -> None:
 
 @contextlib.contextmanager
 def file_lock(path: Path, shared: bool) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as fh:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(path, "a")
+    except OSError as err:  # a folder that is a file, on a read-only or missing mount, not ours
+        raise IndexMismatchError(f"cannot use index folder {path.parent} ({err.strerror or err}); "
+                                 "pass another with --index-dir or the index_dir setting") from None
+    with fh:
         fcntl.flock(fh, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield
@@ -98,10 +103,14 @@ def read_manifest(directory: Path) -> dict | None:
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise IndexMismatchError(
             f"index manifest {path} is unreadable ({err}); rebuild it with: rag index --rebuild") from err
+    if not isinstance(manifest, dict):
+        raise IndexMismatchError(f"index manifest {path} holds {type(manifest).__name__}, not the index's "
+                                 "settings; rebuild it with: rag index --rebuild")
+    return manifest
 
 
 def check_manifest(manifest: dict, directory: Path, embedder_name: str) -> None:

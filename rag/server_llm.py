@@ -76,9 +76,14 @@ class ServerModel(ChatModel):
             while cause.__cause__ is not None:  # the socket error under the HTTP library's wrappers
                 cause = cause.__cause__
             problem = f"connection failed ({_one_line(cause) or type(cause).__name__}); is the server running?"
+            if isinstance(cause, ConnectionResetError) or "disconnect" in str(cause).lower():
+                # llama.cpp's server drops a request longer than its context instead of answering 400
+                problem += f" It took the request and hung up: is its context at least n_ctx={self.n_ctx}?"
         elif isinstance(err, o.APIStatusError):
             detail = re.sub(r"^Error code: \d+ - ", "", str(err.message))  # the client's prefix repeats the code
             problem = f"HTTP {err.status_code}: {_one_line(detail)}"
+            if err.status_code in (404, 405, 501):
+                problem += "; is it an OpenAI-compatible server, and does llm_url end in /v1?"
         else:
             problem = _one_line(err) or type(err).__name__
         return ModelError(f"LLM server {self.url}: {problem}")
@@ -156,11 +161,12 @@ class ServerModel(ChatModel):
 
     def stream(self, messages, *, max_tokens, temperature, seed, stop=None):
         args = self._request(messages, max_tokens=max_tokens, temperature=temperature, seed=seed, stop=stop)
-        pieces, usage = 0, None
+        pieces, usage, events = 0, None, 0
         try:
             with self._client.chat.completions.create(
                     stream=True, stream_options={"include_usage": True}, **args) as chunks:
                 for chunk in chunks:
+                    events += 1
                     usage = chunk.usage or usage
                     piece = chunk.choices[0].delta.content if chunk.choices else None
                     if piece:
@@ -168,6 +174,9 @@ class ServerModel(ChatModel):
                         yield piece
         except self._openai.OpenAIError as err:
             raise self._error(err) from None
+        if not events:  # an HTTP 200 with no event stream: not an answer, and never to be shown as a refusal
+            raise ModelError(f"LLM server {self.url}: the reply to a streamed chat completion held no events; "
+                             "is it an OpenAI-compatible server?")
         if usage is not None:
             self.last_usage = (usage.prompt_tokens or 0, usage.completion_tokens or 0)
         else:  # servers that send no usage: llama.cpp's streams one token a piece

@@ -235,6 +235,34 @@ def test_http_500_is_one_clear_error(stub):
         model.judge(MESSAGES)
 
 
+def test_a_server_that_is_not_openai_compatible_is_named_as_such(stub):
+    # HTTP 200 but no event stream: never an empty answer (which would read as a refusal)
+    url = stub({"/v1/models": MODELS_OK, "/v1/chat/completions#stream": (200, {"page": "<html>hello</html>"}, 0, 0)})
+    with pytest.raises(ModelError, match="held no events; is it an OpenAI-compatible server"):
+        list(ServerModel(url).stream(MESSAGES, max_tokens=8, temperature=0.0, seed=1))
+    url = stub({"/v1/models": MODELS_OK, "/v1/chat/completions": (501, {"detail": "Unsupported method"}, 0, 0)})
+    with pytest.raises(ModelError, match="HTTP 501: .*is it an OpenAI-compatible server, and does llm_url end in /v1"):
+        list(ServerModel(url).stream(MESSAGES, max_tokens=8, temperature=0.0, seed=1))
+
+
+def test_a_server_that_hangs_up_on_a_request_points_at_its_context():
+    class HangsUp(_Stub):  # as llama.cpp's server does with a prompt longer than its context
+        routes = {"/v1/models": MODELS_OK}
+
+        def do_POST(self):
+            self.close_connection = True
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HangsUp)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        model = ServerModel(f"http://127.0.0.1:{server.server_address[1]}/v1", n_ctx=512)
+        with pytest.raises(ModelError, match="hung up: is its context at least n_ctx=512"):
+            list(model.stream(MESSAGES, max_tokens=8, temperature=0.0, seed=1))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_judge_falls_back_to_the_first_word_without_logprobs(stub):
     """A server that ignores logprobs, or refuses them (HTTP 400): the judgement reads the reply."""
     plain = (200, {"id": "1", "object": "chat.completion", "created": 0, "model": "m",

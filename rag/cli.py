@@ -245,6 +245,18 @@ def chat(corpus, index_dir, model, k):
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """One error line, before the index and model load, when ``port`` is taken."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as err:
+        raise RagError(f"cannot serve on {host}:{port} ({err.strerror or err}); pass another --port") from None
+
+
 def _parse_auth(value: str | None) -> tuple[str, str] | None:
     if not value:
         return None
@@ -257,7 +269,7 @@ def _parse_auth(value: str | None) -> tuple[str, str] | None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to serve on; anything but loopback needs --auth.")
-@click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--auth", envvar="RAG_UI_AUTH", default=None, metavar="USER:PASSWORD",
               help="Require this login (also RAG_UI_AUTH); needed to serve beyond this machine.")
 @corpus_option
@@ -270,6 +282,7 @@ def ui(host, port, auth, corpus, index_dir, model):
 
     login = _parse_auth(auth)
     check_serving(host, login)  # before the index and model load
+    _check_port_free(host, port)
     assistant = _assistant(corpus, index_dir, model)
     launch(host=host, port=port, assistant=assistant, auth=login)
 

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import RagError
 
@@ -99,8 +100,13 @@ class Config:
     def __post_init__(self) -> None:
         if self.judge not in JUDGES:
             raise RagError(f"config setting judge={self.judge!r} is not one of {', '.join(JUDGES)}")
-        if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
-            raise RagError(f"config setting llm_url={self.llm_url!r} is not an http:// or https:// URL")
+        if self.llm_url:
+            try:
+                host = urlsplit(self.llm_url).hostname
+            except ValueError:  # "http://[::1/v1": an unclosed IPv6 bracket
+                host = None
+            if not self.llm_url.startswith(("http://", "https://")) or not host:
+                raise RagError(f"config setting llm_url={self.llm_url!r} is not an http:// or https:// URL with a host")
         if not self.trim_below >= 0:  # NaN too
             raise RagError(f"config setting trim_below={self.trim_below!r} must be 0 or more (0 shows passages whole)")
         for name in ("passage_cosine_gap", "passage_fused_gap"):
@@ -227,13 +233,17 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
     return Config(**_coerce(values))
 
 
+_WARNED: set[str] = set()
+
+
 def _warn_misspelt_env() -> None:
     """Log a ``RAG_*`` variable that is no setting but is spelt like one (``RAG_CHUNK_TOKEN``):
     it would otherwise be ignored without a word. Variables of other parts (``RAG_UI_AUTH``)
     are not close to any setting and pass silently."""
     known = [f"RAG_{name.upper()}" for name in _FIELDS] + ["RAG_CONFIG", "RAG_LLM_MODEL"]
     for var in sorted(os.environ):
-        if var.startswith("RAG_") and var not in known:
+        if var.startswith("RAG_") and var not in known and var not in _WARNED:
+            _WARNED.add(var)  # once a process: the config is read more than once a question
             close = difflib.get_close_matches(var, known, n=1, cutoff=0.85)
             if close:
                 log.warning("environment variable %s is not a setting and is ignored; did you mean %s?",

@@ -307,3 +307,21 @@ def test_a_model_cache_that_is_a_file_is_a_clear_error(tmp_path: Path):
     cache.write_text("not a folder")
     with pytest.raises(ModelError, match="cannot use model cache folder .*set model_cache"):
         ensure_model(MODELS["qwen2.5-1.5b"], cache)
+
+
+def test_a_ui_port_that_is_taken_or_out_of_range_fails_before_anything_loads(monkeypatch):
+    import socket
+
+    from click.testing import CliRunner
+
+    import rag.cli as cli_module
+
+    monkeypatch.setattr(cli_module, "_assistant", lambda *a, **k: pytest.fail("loaded the index first"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli_module.cli, ["ui", "--port", str(port)])
+    assert result.exit_code == 1 and f"cannot serve on 127.0.0.1:{port}" in result.output
+    result = CliRunner().invoke(cli_module.cli, ["ui", "--port", "99999"])
+    assert result.exit_code == 2 and "99999" in result.output

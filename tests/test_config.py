@@ -72,6 +72,8 @@ def test_a_misspelt_setting_in_the_environment_is_logged_by_name(monkeypatch, ca
     assert cfg.chunk_tokens == Config().chunk_tokens
     warned = [r.getMessage() for r in caplog.records]
     assert len(warned) == 1 and "RAG_CHUNK_TOKEN " in warned[0] and "RAG_CHUNK_TOKENS" in warned[0]
+    load_config()  # read again for the next question: not warned again
+    assert len(caplog.records) == 1
 
 
 def test_a_custom_system_prompt_without_its_own_judge_threshold_is_logged(tmp_path, embedder, caplog):
@@ -113,6 +115,8 @@ def test_a_custom_system_prompt_without_its_own_judge_threshold_is_logged(tmp_pa
     ("model", 5, "model=5 is not a valid string"),
     ("llm_url", 5, "llm_url=5 is not a valid string"),
     ("system_prompt", 5, "system_prompt=5 is not a valid string"),
+    ("llm_url", "http://", "llm_url='http://' is not an http:// or https:// URL with a host"),
+    ("llm_url", "http://[::1/v1", "is not an http:// or https:// URL with a host"),
 ])
 def test_a_value_out_of_range_or_of_the_wrong_type_is_an_error_naming_it(setting, value, message):
     with pytest.raises(RagError, match=re.escape(message)):

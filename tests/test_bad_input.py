@@ -325,3 +325,17 @@ def test_a_ui_port_that_is_taken_or_out_of_range_fails_before_anything_loads(mon
     assert result.exit_code == 1 and f"cannot serve on 127.0.0.1:{port}" in result.output
     result = CliRunner().invoke(cli_module.cli, ["ui", "--port", "99999"])
     assert result.exit_code == 2 and "99999" in result.output
+
+
+def test_an_index_without_its_manifest_is_rebuilt_with_a_warning(tmp_path: Path, embedder, caplog):
+    from rag import Assistant
+    from rag.store.embedded import EmbeddedStore
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Ferry Line Adds Sailings\n\nThe ferry line added three sailings on Tuesday.\n")
+    Assistant(corpus=corpus, index_dir=tmp_path / "idx", embedder=embedder)
+    (tmp_path / "idx" / "manifest.json").unlink()
+    with caplog.at_level(logging.WARNING):
+        assert EmbeddedStore.load(tmp_path / "idx", embedder.name) is None
+    assert "has data files but no manifest.json" in caplog.text

@@ -162,6 +162,9 @@ class EmbeddedStore:
         with file_lock(directory / ".swap.lock", shared=True):
             manifest = read_manifest(directory)
             if manifest is None:
+                if any(directory.glob("vectors-*.faiss")) or (directory / "store.sqlite").exists():
+                    log.warning("index %s has data files but no %s: it will be built again from the corpus",
+                                directory, MANIFEST)
                 return None
             if manifest.get("format_version") == 1:
                 log.info("index %s has the old format 1: it will be rebuilt", directory)

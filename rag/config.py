@@ -124,7 +124,6 @@ class Config:
         return dataclasses.replace(self, **_coerce(changes))
 
 
-_INF = float("inf")
 # (setting, lowest, highest, what the error says it must be): values that would fail later with a
 # traceback, or silently do something else (a negative temperature, a threshold above 1)
 _RANGES = (

@@ -339,3 +339,22 @@ def test_an_index_without_its_manifest_is_rebuilt_with_a_warning(tmp_path: Path,
     with caplog.at_level(logging.WARNING):
         assert EmbeddedStore.load(tmp_path / "idx", embedder.name) is None
     assert "has data files but no manifest.json" in caplog.text
+
+
+def test_a_manifest_whose_vector_size_disagrees_with_the_vectors_is_damage(tmp_path: Path, embedder):
+    import json
+
+    from rag import Assistant
+    from rag.errors import IndexMismatchError
+    from rag.store.embedded import EmbeddedStore
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Ferry Line Adds Sailings\n\nThe ferry line added three sailings on Tuesday.\n")
+    Assistant(corpus=corpus, index_dir=tmp_path / "idx", embedder=embedder)
+    path = tmp_path / "idx" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["embedder"]["dim"] = 768  # edited by hand: the vectors hold 384
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match="damaged .*384-dimensional vectors, the manifest says 768"):
+        EmbeddedStore.load(tmp_path / "idx", embedder.name)

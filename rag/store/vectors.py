@@ -165,6 +165,9 @@ class VectorReader:
         base = directory / data["base"] if data.get("base") else None
         self.base = open_base(base, _graph_bytes(base, data, dim)) if base is not None else None
         self.delta = faiss.read_index(str(directory / data["delta"])) if data.get("delta") else None
+        for index in (self.base, self.delta):
+            if index is not None and getattr(index, "d", dim) != dim:  # the EmbeddedStore calls this damage
+                raise ValueError(f"vector file holds {index.d}-dimensional vectors, the manifest says {dim}")
         self._tombstones = np.asarray(sorted(tombstones), dtype=np.int64)
         self._params = self._search_params()
 

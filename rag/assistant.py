@@ -16,7 +16,7 @@ from .chunking import count_tokens
 from .citations import is_refusal, parse_citations, strip_markers
 from .grounding import check_answer, render
 from .config import MAX_K, Config, index_dir_for, load_config
-from .decompose import check_question, needs_context, split_question
+from .decompose import check_history, check_question, needs_context, split_question
 from .embedding import Embedder
 from .errors import CorpusError, ModelError, QuestionError
 from .ingest import load_file
@@ -74,6 +74,7 @@ class Assistant:
         self.embedder = embedder or Embedder(self.config.embedder)
         self._llm = llm
         self._sync_lock = threading.Lock()
+        self._files_lock = threading.Lock()  # the corpus folder's files, while add_files/remove_document move them
         if uncalibrated_judge(self.config):
             log.warning("system_prompt is set: the support check's judgement is asked under it, and its p(Yes) "
                         "thresholds were measured under the default system prompt; measure yours on a gold set "
@@ -134,6 +135,8 @@ class Assistant:
         Every file is read and cleaned first, so a bad one is refused before anything is
         copied; a file with the name of a document replaces it (an update), and the old file
         is kept under ``<corpus>/.removed/``."""
+        if isinstance(paths, (str, Path)):
+            raise CorpusError(f"add_files takes a list of paths, not the single path {str(paths)!r}; pass [{str(paths)!r}]")
         for p in map(Path, paths):
             if p.name.startswith("."):
                 raise CorpusError(f"{p.name}: hidden files (names starting with a dot) are never indexed")
@@ -145,19 +148,26 @@ class Assistant:
                 raise CorpusError(f"{p.name}: {p.stat().st_size:,} bytes is over the {self.config.max_file_bytes:,}-byte limit")
             load_file(p, p.name)  # raises CorpusError for binary, unreadable or empty files
         self.config.corpus.mkdir(parents=True, exist_ok=True)
-        for p in map(Path, paths):
-            target = self.config.corpus / p.name
-            if target.is_file():
-                log.info("%s replaces the document of that name; the old one is kept as %s", p.name, self._set_aside(target))
-            shutil.copyfile(p, target)
+        with self._files_lock:
+            for p in map(Path, paths):
+                target = self.config.corpus / p.name
+                if target.is_file() and target.resolve() == p.resolve():
+                    continue  # the corpus's own file: it is there already, and setting it aside would lose it
+                if target.is_file():
+                    log.info("%s replaces the document of that name; the old one is kept as %s", p.name,
+                             self._set_aside(target))
+                shutil.copyfile(p, target)
         return self.reindex(progress=progress)
 
     def remove_document(self, source: str) -> IndexReport:
         """Take a file out of the index. The file is moved to ``<corpus>/.removed/``, not deleted."""
+        if not isinstance(source, str) or not source:
+            raise CorpusError(f"remove_document takes a document's source name, such as 'a.txt', not {source!r}")
         path = (self.config.corpus / source).resolve()
-        if self.config.corpus.resolve() not in path.parents or not path.is_file():
-            raise CorpusError(f"no document {source!r} in {self.config.corpus}")
-        self._set_aside(path)
+        with self._files_lock:  # checked and moved as one step: two removals of one file never both move it
+            if self.config.corpus.resolve() not in path.parents or not path.is_file():
+                raise CorpusError(f"no document {source!r} in {self.config.corpus}")
+            self._set_aside(path)
         return self.reindex()
 
     def _set_aside(self, path: Path) -> Path:
@@ -282,7 +292,7 @@ class Assistant:
     def condense(self, question: str, history: list[dict[str, str]] | None, model: str | None = None) -> str:
         """Rewrite a follow-up into a standalone question using the conversation."""
         q = self._check_question(question)
-        turns = [t for t in (history or []) if str(t.get("content", "")).strip()]
+        turns = [t for t in check_history(history) if t["content"].strip()]
         if not turns:
             return q
         llm = self._model(model)
@@ -303,6 +313,8 @@ class Assistant:
                temperature: float | None = None, model: str | None = None) -> Iterator[str | Answer]:
         """Yield answer text pieces as they are generated, then the final :class:`Answer`."""
         q = self._check_question(question)
+        # a refusal says nothing a follow-up could refer to: the search must not see "The articles do not say."
+        history = [t for t in check_history(history) if not (t["role"] == "assistant" and is_refusal(t["content"]))]
         t0 = time.perf_counter()
         rewrite = bool(history) and needs_context(q)
         if self._llm is None and not rewrite:  # the first question: load the model while retrieving

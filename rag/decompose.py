@@ -37,6 +37,21 @@ def check_question(question: object, max_chars: int) -> str:
     return q
 
 
+def check_history(history: object) -> list[dict[str, str]]:
+    """``history`` as a list of ``{"role": "user"|"assistant", "content": str}`` turns, or
+    QuestionError naming the first bad turn; None is no history."""
+    if history is None:
+        return []
+    if not isinstance(history, (list, tuple)):
+        raise QuestionError(f"history must be a list of {{'role', 'content'}} turns, not {type(history).__name__}")
+    for i, turn in enumerate(history):
+        if not isinstance(turn, dict) or turn.get("role") not in ("user", "assistant") \
+                or not isinstance(turn.get("content"), str):
+            raise QuestionError(f"history[{i}] = {str(turn)[:80]!r} is not a turn: "
+                                "{'role': 'user' or 'assistant', 'content': '...'}")
+    return [{"role": t["role"], "content": t["content"]} for t in history]
+
+
 _AUX = frozenset("is are was were be been do does did has have had will would shall should can could may might must"
                  .split())
 _WH = frozenset("what who whom whose which when where why how".split())

@@ -358,3 +358,86 @@ def test_a_manifest_whose_vector_size_disagrees_with_the_vectors_is_damage(tmp_p
     path.write_text(json.dumps(manifest))
     with pytest.raises(IndexMismatchError, match="damaged .*384-dimensional vectors, the manifest says 768"):
         EmbeddedStore.load(tmp_path / "idx", embedder.name)
+
+
+# --- the Python API ----------------------------------------------------------------------------
+
+def _ferry_assistant(tmp_path: Path, embedder, llm=None):
+    from rag import Assistant
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Ferry Line Adds Sailings\n\nThe ferry line added three sailings on Tuesday.\n")
+    (corpus / "b.txt").write_text("Pier Repairs Begin\n\nRepairs to the old pier began on Monday at a cost of $2 million.\n")
+    return Assistant(corpus=corpus, index_dir=tmp_path / "idx", embedder=embedder, llm=llm, support_check=False)
+
+
+def test_adding_a_file_that_is_already_the_corpus_file_loses_nothing(tmp_path: Path, embedder):
+    a = _ferry_assistant(tmp_path, embedder)
+    a.add_files([tmp_path / "c" / "a.txt"])  # the corpus's own file, picked again
+    assert (tmp_path / "c" / "a.txt").is_file() and not (tmp_path / "c" / ".removed").exists()
+    assert {d.source for d in a.documents()} == {"a.txt", "b.txt"}
+
+
+def test_api_arguments_of_the_wrong_kind_are_clear_errors(tmp_path: Path, embedder):
+    from rag.errors import CorpusError, QuestionError
+
+    a = _ferry_assistant(tmp_path, embedder)
+    with pytest.raises(CorpusError, match="takes a list of paths"):
+        a.add_files(str(tmp_path / "c" / "a.txt"))
+    with pytest.raises(CorpusError, match="source name"):
+        a.remove_document(None)
+    for history, bad in ([("hi")], "history\\[0\\]"), ([{"content": "x"}], "history\\[0\\]"), \
+            ([{"role": "system", "content": "x"}], "history\\[0\\]"), (5, "not int"):
+        with pytest.raises(QuestionError, match=bad):
+            a.ask("And what about it?", history=history)
+
+
+def test_two_threads_removing_one_document_move_it_once(tmp_path: Path, embedder):
+    import threading
+
+    from rag.errors import CorpusError
+
+    a = _ferry_assistant(tmp_path, embedder)
+    outcomes: list[str] = []
+
+    def remove() -> None:
+        try:
+            a.remove_document("a.txt")
+            outcomes.append("removed")
+        except CorpusError:
+            outcomes.append("no such document")
+
+    threads = [threading.Thread(target=remove) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["no such document"] * 5 + ["removed"]
+    assert [p.name for p in (tmp_path / "c" / ".removed").iterdir()] == ["a.txt"]
+
+
+def test_a_refusal_in_the_conversation_is_not_searched_with(tmp_path: Path, embedder, monkeypatch):
+    from rag import Assistant
+    from rag.llm import ChatModel
+
+    class Rewrites(ChatModel):
+        def stream(self, messages, *, max_tokens, temperature, seed, stop=None):
+            yield "The articles do not say."
+
+    a = _ferry_assistant(tmp_path, embedder, llm=Rewrites())
+    seen = {}
+    real = Assistant.condense
+
+    def condense(self, question, history, model=None):
+        seen["history"] = history
+        return real(self, question, history, model)
+
+    monkeypatch.setattr(Assistant, "condense", condense)
+    history = [{"role": "user", "content": "What did the ferry line add?"},
+               {"role": "assistant", "content": "The ferry line added three sailings [1]."},
+               {"role": "user", "content": "What is the price of bananas on Mars?"},
+               {"role": "assistant", "content": "The articles do not say."}]
+    answer = a.ask("And when did it add them?", history=history)
+    assert seen["history"] == history[:3]
+    assert "do not say" not in (answer.standalone_question or "")

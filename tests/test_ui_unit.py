@@ -287,6 +287,9 @@ def test_accept_rejects_empty_and_huge_questions(fake):
     assert chat[0] == {"role": "user", "content": "Why &lt;did&gt; aluminum rise?"}
     assert chat[1]["role"] == "assistant" and "Searching" in chat[1]["content"]
     assert "Rewriting" in h.accept("and copper?", chat, [{"role": "user", "content": "q"}])[1][-1]["content"]
+    # markdown in a question is shown as typed: no image the browser would fetch from outside
+    _, chat, _, _ = h.accept("Why? ![p](http://127.0.0.1:9/track.png)", [], [])
+    assert "![" not in chat[0]["content"] and "](" not in chat[0]["content"] and "track.png" in chat[0]["content"]
 
 
 def test_answer_streams_then_renders_citations_and_sources(fake):
@@ -375,6 +378,14 @@ def test_upload_add_list_and_remove(fake, tmp_path):
     assert reset is None and ("zorblax.txt" in str(dropdown.choices))
     assert any(desc == "embedding" for _, desc in seen)
     assert "photo.txt" not in fake.texts
+    # a file the library cannot read once loaded (whitespace only) is named; the good one beside it is added
+    blank, other = tmp_path / "blank.txt", tmp_path / "other.txt"
+    blank.write_text("   \n\n  ")
+    other.write_text("Other Metals\n\nThe smelter cast 1,200 tonnes of tin.", encoding="utf-8")
+    with pytest.warns(UserWarning, match="blank.txt: empty file"):
+        status, *_ = h.add_files([str(other), str(blank)], progress)
+    assert "Added other.txt" in status and str(tmp_path) not in status
+    h.remove("other.txt")
 
     assert "48,700" in h.open_article("zorblax.txt")
     status, docs_html, _, article = h.remove("zorblax.txt")
@@ -421,3 +432,10 @@ def test_app_serves_ask_api_with_gradio_client(fake):
         assert list(api["named_endpoints"]) == ["/ask"]  # the UI events are not part of the API
     finally:
         demo.close()
+
+
+def test_a_model_not_offered_is_refused_not_loaded(fake):
+    h = Handlers(fake)
+    with pytest.warns(UserWarning, match="not one of the models offered"):
+        last = list(h.answer("How much did aluminum climb?", [], [], [], model="/srv/index/store.sqlite"))[-1]
+    assert "not one of the models offered" in last[0][-1]["content"] and not fake.calls

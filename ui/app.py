@@ -25,7 +25,7 @@ from rag.types import Answer  # noqa: E402
 
 from . import render  # noqa: E402
 from .serving import check_serving  # noqa: E402
-from .uploads import UPLOAD_SUFFIXES, check_upload, upload_paths  # noqa: E402
+from .uploads import UPLOAD_SUFFIXES, check_upload, unreadable, upload_paths  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class Handlers:
             _warn(f"{str(err)[:1].upper()}{str(err)[1:]}.")
             return gr.skip(), gr.skip(), "", gr.skip()
         chat = list(chat or []) + [
-            {"role": "user", "content": html.escape(text, quote=False)},
+            {"role": "user", "content": render.render_question(text)},
             {"role": "assistant", "content": REWRITING if history else SEARCHING},
         ]
         return gr.Textbox(value="", interactive=False), chat, text, gr.Button(interactive=False)
@@ -112,6 +112,8 @@ class Handlers:
         if temperature not in (None, "") and float(temperature) != float(cfg.temperature):
             out["temperature"] = float(temperature)
         if model and model != cfg.model:
+            if str(model) not in _model_choices(self.assistant):  # never a path on the server typed into the page
+                raise QuestionError(f"model {str(model)[:60]!r} is not one of the models offered")
             out["model"] = str(model)
         return out
 
@@ -216,7 +218,7 @@ class Handlers:
         max_bytes = int(cfg.max_file_bytes)
         good, bad = [], []
         for p in paths:
-            reason = check_upload(p, max_bytes)
+            reason = check_upload(p, max_bytes) or unreadable(p)
             (bad if reason else good).append((p, reason))
         lines = []
         if bad:
@@ -327,7 +329,7 @@ def create_app(assistant: Any, *, examples: Sequence[str] | None = None,
                                 temperature = gr.Slider(0.0, 1.5, value=float(cfg.temperature), step=0.05,
                                                         label="Temperature", elem_id="temperature")
                                 model = gr.Dropdown(_model_choices(assistant), value=str(cfg.model),
-                                                    label="Model", elem_id="model", allow_custom_value=True)
+                                                    label="Model", elem_id="model")
                     with gr.Column(scale=2, min_width=340):
                         gr.Markdown("### Sources")
                         sources = gr.HTML(render.render_sources([], lambda s: None), elem_id="sources")

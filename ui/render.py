@@ -52,6 +52,13 @@ def _escape_markdown_text(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def render_question(text: str) -> str:
+    """The user's question in the chat: shown as typed, never rendered. HTML is escaped, and
+    markdown's own syntax too, so "![x](http://...)" in a question is text, not an image the
+    browser fetches from outside."""
+    return re.sub(r"([\\`*_\[\]()!#|~<>])", r"\\\1", html.escape(text, quote=False))
+
+
 def render_streaming(text: str) -> str:
     """A partial answer while tokens arrive: escaped, markers styled but not linked yet, and no
     image or link (the draft is not checked yet; the final answer keeps those the passages have)."""

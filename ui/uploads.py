@@ -54,3 +54,16 @@ def upload_paths(files: Any) -> list[str]:
         elif getattr(f, "path", None) or getattr(f, "name", None):
             out.append(str(getattr(f, "path", None) or f.name))
     return out
+
+
+def unreadable(path: str | Path) -> str | None:
+    """Why the library cannot index the file (binary, empty, not text once read), or None: asked
+    of each file before an upload adds any, so one bad file never costs the others."""
+    from rag.errors import CorpusError
+    from rag.ingest import load_file
+
+    try:
+        load_file(Path(path), Path(path).name)
+    except CorpusError as err:
+        return str(err).split(": ", 1)[-1]  # the reason, without the server's temporary path
+    return None

@@ -208,7 +208,9 @@ class Assistant:
         """(passages, titles of the articles the search was confined to or (), the question as
         searched: without the name of the document it was confined to)."""
         q = self._check_question(question)
-        k = k or self.config.k
+        k = self.config.k if k is None else k
+        if isinstance(k, bool) or not isinstance(k, int):
+            raise QuestionError(f"k={k!r}: a whole number of passages")
         if not 1 <= k <= MAX_K:
             raise QuestionError(f"k={k}: ask for 1 to {MAX_K} passages")
         state = self._state  # read once: a reindex in another thread swaps it whole

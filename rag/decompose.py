@@ -22,7 +22,9 @@ from .words import stem as _stem
 def check_question(question: object, max_chars: int) -> str:
     """``question`` with its whitespace collapsed, or QuestionError naming what is wrong: the
     one check every entry point (library, CLI, UI) applies."""
-    if not isinstance(question, str) or not question.strip():
+    if question is not None and not isinstance(question, str):
+        raise QuestionError(f"the question must be text (str), not {type(question).__name__}")
+    if not question or not question.strip():
         raise QuestionError("the question is empty; type a question about the articles")
     q = " ".join(question.split())
     try:

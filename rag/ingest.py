@@ -219,7 +219,8 @@ def clean(text: str, source: str) -> list[Document]:
     for n, first in enumerate(starts):
         last = starts[n + 1] if n + 1 < len(starts) else len(decisions)
         head = decisions[first]
-        title_line = head.text if is_headline(head.text) else None
+        # a markdown heading's "#" marks are markup, not part of the title
+        title_line = re.sub(r"^#{1,6}\s+", "", head.text) if is_headline(head.text) else None
         body = [i for i in range(first, last) if decisions[i].kept and not (title_line and i == first)] or [first]
         spans: list[tuple[int, int]] = []
         for k, i in enumerate(body):

@@ -441,3 +441,19 @@ def test_a_refusal_in_the_conversation_is_not_searched_with(tmp_path: Path, embe
     answer = a.ask("And when did it add them?", history=history)
     assert seen["history"] == history[:3]
     assert "do not say" not in (answer.standalone_question or "")
+
+
+def test_k_and_questions_of_the_wrong_type_are_clear_errors_and_k_zero_is_not_the_default(tmp_path: Path, embedder):
+    from rag.errors import QuestionError
+
+    a = _ferry_assistant(tmp_path, embedder)
+    for k in ("3", 2.5, True, 0):
+        with pytest.raises(QuestionError, match=f"k={k!r}"):
+            a.retrieve("How many sailings?", k=k)
+    with pytest.raises(QuestionError, match="must be text \\(str\\), not bytes"):
+        a.retrieve(b"sailings")
+
+
+def test_a_markdown_headings_marks_are_not_part_of_the_title():
+    (doc,) = clean("## Ferry Line Adds Winter Sailings\n\nThe ferry line added three sailings on Tuesday.\n", "f.md")
+    assert doc.title == "Ferry Line Adds Winter Sailings"

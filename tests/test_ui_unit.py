@@ -386,6 +386,13 @@ def test_upload_add_list_and_remove(fake, tmp_path):
         status, *_ = h.add_files([str(other), str(blank)], progress)
     assert "Added other.txt" in status and str(tmp_path) not in status
     h.remove("other.txt")
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    (twin / "other.txt").write_text("Other Metals\n\nA second text of the same name.", encoding="utf-8")
+    with pytest.warns(UserWarning, match="another file of this name is in the same upload"):
+        status, *_ = h.add_files([str(other), str(twin / "other.txt")], progress)
+    assert "Added other.txt" in status and "other.txt, other.txt" not in status
+    h.remove("other.txt")
 
     assert "48,700" in h.open_article("zorblax.txt")
     status, docs_html, _, article = h.remove("zorblax.txt")

@@ -217,8 +217,12 @@ class Handlers:
             return render.render_error(msg), docs_html, dropdown, None
         max_bytes = int(cfg.max_file_bytes)
         good, bad = [], []
+        names: set[str] = set()
         for p in paths:
             reason = check_upload(p, max_bytes) or unreadable(p)
+            if not reason and Path(p).name in names:
+                reason = "another file of this name is in the same upload; add it on its own to replace the first"
+            names.add(Path(p).name)
             (bad if reason else good).append((p, reason))
         lines = []
         if bad:

@@ -8,6 +8,7 @@ files and exit codes.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,25 @@ def _secs(value: Any) -> str:
     return "-" if value is None else f"{value:.2f}s"
 
 
+def _check_outputs(gold: Path, baseline: Path | None, json_out: Path | None, report_out: Path | None) -> None:
+    """RagError, before the run, for an output file that could not be written or would overwrite
+    an input or the other output."""
+    inputs = {Path(p).resolve(): flag for p, flag in ((gold, "--gold"), (baseline, "--baseline")) if p}
+    outputs: dict[Path, str] = {}
+    for path, flag in ((json_out, "--json"), (report_out, "--report")):
+        if path is None:
+            continue
+        where = Path(path).resolve()
+        if where in inputs or where in outputs:
+            raise RagError(f"{flag} {path} is the same file as {inputs.get(where) or outputs[where]}; "
+                           "the run would overwrite it")
+        if not where.parent.is_dir():
+            raise RagError(f"{flag} {path}: folder {where.parent} does not exist")
+        if not os.access(where.parent, os.W_OK) or (where.exists() and not os.access(where, os.W_OK)):
+            raise RagError(f"{flag} {path}: cannot write there")
+        outputs[where] = flag
+
+
 def summary_table(summary: dict[str, Any], settings: dict[str, Any]) -> str:
     """Compact plain-text table of the main figures, overall and per type."""
     groups = [("overall", summary["overall"])] + list(summary.get("by_type", {}).items())
@@ -63,6 +83,9 @@ def summary_table(summary: dict[str, Any], settings: dict[str, Any]) -> str:
         if o.get("tokens_per_second") is not None:
             latency.append(f"{o['tokens_per_second']:.1f} tokens/s")
     lines.append("latency: " + "; ".join(latency))
+    if o.get("n_errors"):
+        lines.append(f"errors: {o['n_errors']} of {o['n']} questions were rejected by the assistant (verdict "
+                     "'error' in the JSON): counted as not answered, left out of retrieval and latency")
     return "\n".join(lines)
 
 
@@ -70,6 +93,12 @@ def _baseline_lines(diff: dict[str, Any]) -> list[str]:
     from rag.evals import FIGURES, PERCENT_FIGURES, RATIO_FIGURES
 
     out = ["against baseline:"]
+    unlike = [f"{key} {v['baseline']!r} -> {v['current']!r}" for key, v in diff.get("settings_changed", {}).items()]
+    if diff.get("added") or diff.get("removed"):
+        unlike.append(f"{len(diff.get('added') or [])} questions only in this run, "
+                      f"{len(diff.get('removed') or [])} only in the baseline")
+    if unlike:
+        out.append("  not like for like: " + "; ".join(unlike))
     for name, label in FIGURES:
         d = diff["overall"][name]
         if name not in RATIO_FIGURES or d["delta"] is None:
@@ -117,6 +146,7 @@ def eval_command(gold_path: Path | None, k: int | None, model: str | None, retri
     try:
         gold = load_gold(gold_path or DEFAULT_GOLD)
         baseline = load_run(baseline_path) if baseline_path else None
+        _check_outputs(gold_path or DEFAULT_GOLD, baseline_path, json_out, report_out)  # before minutes of answering
         from rag.assistant import Assistant
 
         overrides = {name: value for name, value in
@@ -132,9 +162,9 @@ def eval_command(gold_path: Path | None, k: int | None, model: str | None, retri
 
             run = run_eval(assistant, gold, k=k, retrieval_only=retrieval_only, progress=progress)
         run = dataclasses.replace(run, settings={**run.settings, "gold": str(gold_path or DEFAULT_GOLD)})
-        diff = compare(run, baseline) if baseline is not None else None
-        if json_out:
+        if json_out:  # saved first: nothing after it may cost the run
             run.to_json(json_out)
+        diff = compare(run, baseline) if baseline is not None else None
         if report_out:
             report_out.write_text(render_report(run.summary, run.results, diff, settings=run.settings),
                                   encoding="utf-8")

@@ -473,7 +473,8 @@ def test_run_eval_end_to_end_json_round_trip_as_baseline(tmp_path):
     assert o["answer_accuracy"] == pytest.approx(2 / 3)
     assert o["refusal_rate"] == 1.0
     assert (o["citation_precision"], o["citation_recall"]) == (1.0, 1.0)
-    assert o["mrr"] == pytest.approx((0.5 + 0.5 + 0) / 3)
+    # the rejected question counts against the answers but was never searched: not a retrieval miss
+    assert o["mrr"] == pytest.approx((0.5 + 0.5) / 2) and o["n_errors"] == 1
     assert o["tokens_per_second"] == pytest.approx(20.0)
     s = run.settings
     assert (s["model"], s["k"], s["temperature"], s["retrieval_only"]) == ("fake-model", 2, 0.0, False)

@@ -99,9 +99,12 @@ def parse_gold_line(obj: Any, where: str = "gold") -> GoldItem:
             if not isinstance(pattern, str) or not pattern.strip():
                 raise bad(f"must[{i}][{j}]", "must be a non-empty string")
             try:
-                alternatives.append(_compile(pattern))
-            except re.error as err:
-                raise bad(f"must[{i}][{j}]", f"is not a valid regular expression {pattern!r}: {err}") from None
+                compiled = _compile(pattern)
+            except (re.error, RecursionError, OverflowError) as err:
+                raise bad(f"must[{i}][{j}]", f"is not a valid regular expression {pattern[:80]!r}: {err}") from None
+            if compiled.search(""):  # "2,?902|" matches nothing at all, so every answer would pass
+                raise bad(f"must[{i}][{j}]", f"{pattern[:80]!r} matches the empty string, so it would accept any answer")
+            alternatives.append(compiled)
         must.append(tuple(alternatives))
 
     sources_raw = obj.get("sources", [])
@@ -137,14 +140,15 @@ def load_gold(path: str | Path) -> list[GoldItem]:
     """Read a gold JSONL file. Blank lines are skipped; errors name file, line and field."""
     path = Path(path)
     try:
-        content = path.read_text(encoding="utf-8")
+        content = path.read_text(encoding="utf-8-sig")  # a byte-order mark from an editor is no error
     except FileNotFoundError:
         raise GoldError(f"gold file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as err:
         raise GoldError(f"gold file {path} cannot be read: {err}") from None
     items: list[GoldItem] = []
     seen: dict[str, int] = {}
-    for lineno, line in enumerate(content.splitlines(), start=1):
+    # JSON lines end at "\n" only: str.splitlines would also cut at U+2028 inside a string
+    for lineno, line in enumerate(content.split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{path}:{lineno}"
@@ -152,6 +156,8 @@ def load_gold(path: str | Path) -> list[GoldItem]:
             obj = json.loads(line)
         except json.JSONDecodeError as err:
             raise GoldError(f"{where}: not valid JSON: {err.msg} (column {err.colno})") from None
+        except RecursionError:
+            raise GoldError(f"{where}: not valid JSON: nested too deeply") from None
         item = parse_gold_line(obj, where)
         if item.id in seen:
             raise GoldError(f"{where}: field 'id' {item.id!r} repeats the id on line {seen[item.id]}")

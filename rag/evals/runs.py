@@ -60,6 +60,13 @@ def load_run(path: str | Path) -> EvalRun:
         raise RagError(f"baseline file {path} is not a readable eval JSON file: {err}") from None
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         raise RagError(f"baseline file {path} is not an eval run (no 'results' list)")
+    summary = data.get("summary", {})
+    by_type = summary.get("by_type", {}) if isinstance(summary, dict) else None
+    if (not isinstance(summary, dict) or not isinstance(summary.get("overall", {}), dict)
+            or not isinstance(by_type, dict) or not all(isinstance(v, dict) for v in by_type.values())):
+        raise RagError(f"baseline file {path} is not an eval run ('summary' is not figures by type)")
+    if not all(isinstance(r, dict) for r in data["results"]):
+        raise RagError(f"baseline file {path} has malformed results: each must be an object")
     try:
         return EvalRun.from_dict(data)
     except (TypeError, ValueError) as err:
@@ -114,15 +121,21 @@ def run_eval(assistant: Any, gold: Sequence[GoldItem] | str | Path, *, k: int | 
     for done, item in enumerate(gold, start=1):
         if retrieval_only:
             started = time.perf_counter()
-            if hasattr(assistant, "shown"):  # score what the model would be shown
-                passages = assistant.shown(item.question, k=k_used)
+            try:
+                if hasattr(assistant, "shown"):  # score what the model would be shown
+                    passages = assistant.shown(item.question, k=k_used)
+                else:
+                    passages = assistant.retrieve(item.question, k=k_used)
+            except QuestionError as err:  # recorded, as a full run records it; the run goes on
+                results.append(QuestionResult(
+                    id=item.id, type=item.type, question=item.question, verdict="error",
+                    gold_sources=item.sources, has_evidence=bool(item.evidence), error=str(err)))
             else:
-                passages = assistant.retrieve(item.question, k=k_used)
-            elapsed = time.perf_counter() - started
-            results.append(QuestionResult(
-                id=item.id, type=item.type, question=item.question, verdict="skipped",
-                gold_sources=item.sources, has_evidence=bool(item.evidence), retrieval_s=elapsed,
-                **_retrieval_fields(item, passages, k_used)))
+                elapsed = time.perf_counter() - started
+                results.append(QuestionResult(
+                    id=item.id, type=item.type, question=item.question, verdict="skipped",
+                    gold_sources=item.sources, has_evidence=bool(item.evidence), retrieval_s=elapsed,
+                    **_retrieval_fields(item, passages, k_used)))
         else:
             try:
                 answer = assistant.ask(item.question, history=[dict(t) for t in item.history] or None, k=k_used)

@@ -210,18 +210,22 @@ def _group_summary(results: Sequence[QuestionResult]) -> dict[str, Any]:
     n_cit = sum(r.n_citations for r in answered)
     n_sup = sum(r.n_supporting for r in answered)
 
-    with_sources = [r for r in results if r.gold_sources]
-    with_evidence = [r for r in results if r.has_evidence]
+    # a question the assistant rejected (verdict "error") counts against the answers, but it was
+    # never searched or timed: it stays out of the retrieval and latency figures
+    ran = [r for r in results if r.verdict != "error"]
+    with_sources = [r for r in ran if r.gold_sources]
+    with_evidence = [r for r in ran if r.has_evidence]
     generated = [r for r in scored if r.completion_tokens > 0]
     gen_seconds = sum(max(r.total_s - r.first_token_s - r.check_s, 0.0) for r in generated)
-    ret50, ret95 = _percentiles([r.retrieval_s for r in results])
+    ret50, ret95 = _percentiles([r.retrieval_s for r in ran])
     ft50, ft95 = _percentiles([r.first_token_s for r in generated])
-    tot50, tot95 = _percentiles([r.total_s for r in scored])
+    tot50, tot95 = _percentiles([r.total_s for r in scored if r.verdict != "error"])
     chk50, chk95 = _percentiles([r.check_s for r in generated])
     return {
         "n": len(results),
         "n_answerable": sum(1 for r in results if r.answerable),
         "n_unanswerable": sum(1 for r in results if not r.answerable),
+        "n_errors": len(results) - len(ran),
         "verdicts": count,
         "answer_accuracy": _share(count["correct"], len(answerable)),
         "false_refusal_rate": _share(count["false_refusal"], len(answerable)),

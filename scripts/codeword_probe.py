@@ -288,7 +288,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("-k", type=int, default=4)
-    parser.add_argument("--variants", nargs="*", default=list(VARIANTS), help=f"any of: {', '.join(VARIANTS)}")
+    parser.add_argument("--variants", nargs="*", default=list(VARIANTS),
+                        help=f"any of: {', '.join(VARIANTS)}".replace("%", "%%"))  # argparse formats help with %
     parser.add_argument("--workdir", type=Path, default=None,
                         help="keep the corpus and its index here and reuse them (default: a temporary folder)")
     args = parser.parse_args(argv)

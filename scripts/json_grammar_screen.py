@@ -75,12 +75,23 @@ class JsonAnswers:
         yield f"{text} [{n}]" if isinstance(n, int) and n > 0 and f"[{n}]" not in text else text
 
 
-gold = [g for i, g in enumerate(load_gold(sys.argv[1])) if i % int(sys.argv[2]) == 0]
-corpus = sys.argv[4] if len(sys.argv) > 4 else None
-base = Assistant(corpus=corpus) if corpus else Assistant()
-assistant = Assistant(corpus=corpus, llm=JsonAnswers(base.llm), embedder=base.embedder, system_prompt=JSON_SYSTEM) if corpus \
-    else Assistant(llm=JsonAnswers(base.llm), embedder=base.embedder, system_prompt=JSON_SYSTEM)
-run = run_eval(assistant, gold)
-run.to_json(sys.argv[3])
-json.dump({k: v for k, v in QUOTES.items()}, open(sys.argv[3] + ".quotes.json", "w"), indent=1)
-print(run.summary["overall"]["verdicts"])
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("gold", type=Path)
+    ap.add_argument("every", type=int, help="every EVERY-th question (1 or more)")
+    ap.add_argument("out", type=Path, help="the run's JSON; the model's objects go beside it")
+    ap.add_argument("corpus", nargs="?", type=Path)
+    args = ap.parse_args()
+    if args.every < 1:
+        ap.error(f"EVERY must be 1 or more, not {args.every}")
+    gold = [g for i, g in enumerate(load_gold(args.gold)) if i % args.every == 0]
+    corpus = args.corpus
+    base = Assistant(corpus=corpus) if corpus else Assistant()
+    assistant = Assistant(corpus=corpus, llm=JsonAnswers(base.llm), embedder=base.embedder, system_prompt=JSON_SYSTEM) \
+        if corpus else Assistant(llm=JsonAnswers(base.llm), embedder=base.embedder, system_prompt=JSON_SYSTEM)
+    run = run_eval(assistant, gold)
+    run.to_json(args.out)
+    json.dump({k: v for k, v in QUOTES.items()}, open(str(args.out) + ".quotes.json", "w"), indent=1)
+    print(run.summary["overall"]["verdicts"])

@@ -70,7 +70,7 @@ def table(rows: dict[str, dict[str, Any]], corpora: Sequence[str], k: int) -> st
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", nargs="*", default=list(probe.VARIANTS),
-                        help=f"any of: {', '.join(probe.VARIANTS)}")
+                        help=f"any of: {', '.join(probe.VARIANTS)}".replace("%", "%%"))
     parser.add_argument("-k", type=int, default=4)
     parser.add_argument("--external", type=Path, default=EXTERNAL,
                         help="a folder with corpus/ and gold.jsonl (default: ../shared/external/squad2)")

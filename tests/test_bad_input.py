@@ -457,3 +457,14 @@ def test_k_and_questions_of_the_wrong_type_are_clear_errors_and_k_zero_is_not_th
 def test_a_markdown_headings_marks_are_not_part_of_the_title():
     (doc,) = clean("## Ferry Line Adds Winter Sailings\n\nThe ferry line added three sailings on Tuesday.\n", "f.md")
     assert doc.title == "Ferry Line Adds Winter Sailings"
+
+
+def test_every_script_prints_its_help():
+    import subprocess
+    import sys
+
+    scripts = sorted((Path(__file__).resolve().parent.parent / "scripts").glob("*.py"))
+    assert len(scripts) >= 10
+    for script in scripts:
+        done = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and "usage" in done.stdout.lower(), f"{script.name}: {done.stderr[-300:]}"

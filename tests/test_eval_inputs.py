@@ -84,3 +84,15 @@ def test_the_printed_comparison_says_when_runs_are_not_like_for_like(tmp_path: P
     assert any("not like for like" in line and "retrieval_only False -> True" in line
                and "2 only in the baseline" in line for line in lines)
     assert not any("not like for like" in line for line in _baseline_lines(compare(full, full)))
+
+
+def test_gold_sources_the_corpus_does_not_hold_are_named_in_a_warning(tmp_path: Path, caplog):
+    from types import SimpleNamespace
+
+    class Lists(FakeAssistant):
+        def documents(self):
+            return [SimpleNamespace(source="000_alu.txt"), SimpleNamespace(source="001_other.txt")]
+
+    with caplog.at_level("WARNING", logger="rag.evals.runs"):
+        run_eval(Lists(), load_gold(write(tmp_path, fake_gold_lines())), retrieval_only=True)
+    assert "1 gold source(s) are not in the corpus" in caplog.text and "002_third.txt" in caplog.text

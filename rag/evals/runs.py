@@ -6,6 +6,7 @@ import dataclasses
 import datetime as _dt
 import hashlib
 import json
+import logging
 import os
 import platform
 import time
@@ -18,6 +19,8 @@ from rag.errors import QuestionError, RagError
 from .gold import GOOD_VERDICTS, QUESTION_TYPES, SCHEMA_VERSION, GoldItem, Progress, load_gold
 from .report import render_report
 from .scoring import FIGURES, QuestionResult, _retrieval_fields, score_answer, summarize
+
+log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- runs
 
@@ -98,6 +101,19 @@ def _gold_fingerprint(gold: Sequence[GoldItem]) -> str:
     return h.hexdigest()[:16]
 
 
+def _warn_unknown_sources(assistant: Any, gold: Sequence[GoldItem]) -> None:
+    """Log the gold sources the corpus does not hold: their questions would score a retrieval
+    miss whatever the retriever does (a renamed file, a gold set meant for another corpus)."""
+    try:
+        held = {d.source for d in assistant.documents()}
+    except (AttributeError, RagError):  # a stand-in assistant, or no index to list
+        return
+    missing = sorted({s for item in gold for s in item.sources if s not in held})
+    if missing and held:
+        log.warning("%d gold source(s) are not in the corpus, so their questions cannot be retrieved: %s",
+                    len(missing), ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else ""))
+
+
 def run_eval(assistant: Any, gold: Sequence[GoldItem] | str | Path, *, k: int | None = None,
              retrieval_only: bool = False, progress: Progress | None = None) -> EvalRun:
     """Ask (or, with ``retrieval_only``, only retrieve for) every gold question, in file order.
@@ -112,6 +128,7 @@ def run_eval(assistant: Any, gold: Sequence[GoldItem] | str | Path, *, k: int | 
     else:
         gold_path = None
     config = _config_settings(assistant)
+    _warn_unknown_sources(assistant, gold)
     k_used = k if k is not None else config.get("k")
     stage = "retrieving" if retrieval_only else "answering"
     results: list[QuestionResult] = []

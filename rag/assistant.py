@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,15 +15,14 @@ from .chunking import count_tokens
 from .citations import is_refusal, parse_citations, strip_markers
 from .grounding import check_answer, render
 from .config import MAX_K, Config, index_dir_for, load_config
+from .corpus_files import copy_in, set_aside_document
 from .decompose import check_history, check_question, needs_context, split_question
 from .embedding import Embedder
 from .errors import CorpusError, ModelError, QuestionError
-from .ingest import load_file
 from .llm import ChatModel, in_background, load_model
 from .models import MODELS, resolve_model
 from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,
                      group_by_article)
-from .reading import SUPPORTED_SUFFIXES
 from .retrieval import (BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, distinct,
                         near_the_best, nothing_close, to_passages)
 from .safety import strip_links
@@ -130,56 +128,18 @@ class Assistant:
         return self._state.index
 
     def add_files(self, paths: list[str | Path], progress: Progress | None = None) -> IndexReport:
-        """Copy article files into the corpus folder and index them incrementally.
-
-        Every file is read and cleaned first, so a bad one is refused before anything is
-        copied; a file with the name of a document replaces it (an update), and the old file
-        is kept under ``<corpus>/.removed/``."""
-        if isinstance(paths, (str, Path)):
-            raise CorpusError(f"add_files takes a list of paths, not the single path {str(paths)!r}; pass [{str(paths)!r}]")
-        for p in map(Path, paths):
-            if p.name.startswith("."):
-                raise CorpusError(f"{p.name}: hidden files (names starting with a dot) are never indexed")
-            if p.suffix.lower() not in SUPPORTED_SUFFIXES:
-                raise CorpusError(f"{p.name}: unsupported file type {p.suffix!r} (use {', '.join(SUPPORTED_SUFFIXES)})")
-            if not p.is_file():
-                raise CorpusError(f"{p}: no such file")
-            if p.stat().st_size > self.config.max_file_bytes:
-                raise CorpusError(f"{p.name}: {p.stat().st_size:,} bytes is over the {self.config.max_file_bytes:,}-byte limit")
-            load_file(p, p.name)  # raises CorpusError for binary, unreadable or empty files
-        self.config.corpus.mkdir(parents=True, exist_ok=True)
+        """Copy article files into the corpus folder and index them incrementally
+        (:func:`rag.corpus_files.copy_in`: every file is read first, a bad one refuses them all;
+        a file with the name of a document replaces it, the old one kept in ``<corpus>/.removed/``)."""
         with self._files_lock:
-            for p in map(Path, paths):
-                target = self.config.corpus / p.name
-                if target.is_file() and target.resolve() == p.resolve():
-                    continue  # the corpus's own file: it is there already, and setting it aside would lose it
-                if target.is_file():
-                    log.info("%s replaces the document of that name; the old one is kept as %s", p.name,
-                             self._set_aside(target))
-                shutil.copyfile(p, target)
+            copy_in(self.config.corpus, paths, self.config.max_file_bytes)
         return self.reindex(progress=progress)
 
     def remove_document(self, source: str) -> IndexReport:
         """Take a file out of the index. The file is moved to ``<corpus>/.removed/``, not deleted."""
-        if not isinstance(source, str) or not source:
-            raise CorpusError(f"remove_document takes a document's source name, such as 'a.txt', not {source!r}")
-        path = (self.config.corpus / source).resolve()
         with self._files_lock:  # checked and moved as one step: two removals of one file never both move it
-            if self.config.corpus.resolve() not in path.parents or not path.is_file():
-                raise CorpusError(f"no document {source!r} in {self.config.corpus}")
-            self._set_aside(path)
+            set_aside_document(self.config.corpus, source)
         return self.reindex()
-
-    def _set_aside(self, path: Path) -> Path:
-        """Move a corpus file into ``<corpus>/.removed/``, never over an earlier one kept there."""
-        trash = self.config.corpus / ".removed"
-        trash.mkdir(exist_ok=True)
-        target, n = trash / path.name, 1
-        while target.exists():
-            n += 1
-            target = trash / f"{path.stem}.{n}{path.suffix}"
-        shutil.move(str(path), target)
-        return target
 
     def documents(self) -> list[DocumentInfo]:
         return self._state.index.documents()

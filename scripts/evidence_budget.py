@@ -42,6 +42,8 @@ def main() -> None:
     ap.add_argument("--split", action="store_true", help="search each part of a multi-part question on its own")
     ap.add_argument("--misses", action="store_true", help="list the questions whose answer is not shown")
     args = ap.parse_args()
+    if args.every < 1 or (args.k is not None and args.k < 1):
+        ap.error(f"--every and --k must be 1 or more (got --every {args.every}, --k {args.k})")
 
     from rag import Assistant
     from rag.chunking import count_tokens
@@ -51,7 +53,7 @@ def main() -> None:
 
     items = [g for g in load_gold(args.gold) if g.answerable][:: args.every]
     assistant = Assistant(corpus=args.corpus)
-    k = args.k or assistant.config.k
+    k = args.k if args.k is not None else assistant.config.k
     parts = {g.id: split_question(g.question) if args.split else [g.question] for g in items}
     with_evidence = [g for g in items if g.evidence]
     print(f"{args.gold}: {len(items)} answerable questions, k={k}")

@@ -236,8 +236,11 @@ def main() -> None:
     unknown = set(args.signals.split(",")) - known if args.signals else set()
     if unknown:
         ap.error(f"--signals {','.join(sorted(unknown))}: not a signal; choose from {', '.join(sorted(known))}")
-    data = json.loads(args.load.read_text()) if args.load else collect(args.run, args.limit, args.lexical_only,
-                                                                    set(args.signals.split(",")) if args.signals else None)
+    try:
+        data = json.loads(args.load.read_text()) if args.load else collect(
+            args.run, args.limit, args.lexical_only, set(args.signals.split(",")) if args.signals else None)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        ap.error(f"{args.load or args.run}: not an `rag eval --json` run of the full pipeline ({type(err).__name__}: {err})")
     if args.out:
         args.out.write_text(json.dumps(data))
     curves(data, [float(x) for x in args.grid.split(",")])

@@ -41,6 +41,8 @@ def main() -> None:
     ap.add_argument("--weights", type=float, nargs="+", default=[0.25, 0.5, 0.75, 1.0],
                     help="the best sentence's share of the rerank score")
     args = ap.parse_args()
+    if args.candidates < 1:
+        ap.error(f"--candidates must be 1 or more, not {args.candidates}")
 
     from rag import Assistant
     from rag.chunking import split_sentences

@@ -58,7 +58,10 @@ def main() -> None:
     ap.add_argument("runs", nargs="+", type=Path, help="eval --json files recorded with the check accepting all")
     ap.add_argument("--grid", default="0,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9", help="p(Yes) thresholds")
     args = ap.parse_args()
-    runs = {p.stem: json.loads(p.read_text())["results"] for p in args.runs}
+    try:
+        runs = {p.stem: json.loads(p.read_text())["results"] for p in args.runs}
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        ap.error(f"each run must be an `rag eval --json` file ({type(err).__name__}: {err})")
     grid = [float(x) for x in args.grid.split(",")]
     names = list(runs)
     head = "signal | rule | " + " | ".join(f"{n} acc | {n} FR | {n} refused" for n in names)

@@ -86,7 +86,10 @@ if __name__ == "__main__":
     args = ap.parse_args()
     if args.every < 1:
         ap.error(f"EVERY must be 1 or more, not {args.every}")
-    gold = [g for i, g in enumerate(load_gold(args.gold)) if i % args.every == 0]
+    try:
+        gold = [g for i, g in enumerate(load_gold(args.gold)) if i % args.every == 0]
+    except (OSError, ValueError) as err:  # GoldError is a ValueError naming the line
+        ap.error(str(err))
     corpus = args.corpus
     base = Assistant(corpus=corpus) if corpus else Assistant()
     assistant = Assistant(corpus=corpus, llm=JsonAnswers(base.llm), embedder=base.embedder, system_prompt=JSON_SYSTEM) \

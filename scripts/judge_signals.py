@@ -241,6 +241,8 @@ def main() -> None:
             args.run, args.limit, args.lexical_only, set(args.signals.split(",")) if args.signals else None)
     except (OSError, ValueError, KeyError, TypeError) as err:
         ap.error(f"{args.load or args.run}: not an `rag eval --json` run of the full pipeline ({type(err).__name__}: {err})")
+    if not data["signals"]:
+        ap.error(f"{args.load or args.run}: no answer in it could be judged (a --retrieval-only run?): nothing to score")
     if args.out:
         args.out.write_text(json.dumps(data))
     curves(data, [float(x) for x in args.grid.split(",")])

@@ -104,7 +104,10 @@ def main() -> None:
     ap.add_argument("--clean", action="store_true", help="remove the worktrees afterwards")
     ap.add_argument("--json", type=Path, default=None, help="write every answer's timings here")
     args = ap.parse_args()
-    gold = [json.loads(ln) for ln in args.gold.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    try:
+        gold = [json.loads(ln) for ln in args.gold.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    except (OSError, ValueError) as err:
+        ap.error(f"--gold {args.gold}: {err}")
     picked = gold[::max(1, len(gold) // args.questions)][:args.questions]
     corpus = str(args.corpus.resolve()) if args.corpus else ""
     work = Path(tempfile.gettempdir())

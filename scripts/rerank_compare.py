@@ -84,4 +84,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from rag.errors import RagError
+
+    try:
+        main()
+    except RagError as err:  # a bad gold file: its line, not a traceback
+        sys.exit(f"error: {err}")

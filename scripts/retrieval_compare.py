@@ -123,4 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from rag.errors import RagError
+
+    try:
+        sys.exit(main())
+    except RagError as err:  # a bad gold file: its line, not a traceback
+        sys.exit(f"error: {err}")

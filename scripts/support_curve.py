@@ -62,6 +62,10 @@ def main() -> None:
         runs = {p.stem: json.loads(p.read_text())["results"] for p in args.runs}
     except (OSError, ValueError, KeyError, TypeError) as err:
         ap.error(f"each run must be an `rag eval --json` file ({type(err).__name__}: {err})")
+    for name, results in runs.items():
+        if not any(r.get("support") for r in results):
+            ap.error(f"{name}: no answer in it was checked (a --retrieval-only run, or the check was off): "
+                     "nothing to score")
     grid = [float(x) for x in args.grid.split(",")]
     names = list(runs)
     head = "signal | rule | " + " | ".join(f"{n} acc | {n} FR | {n} refused" for n in names)

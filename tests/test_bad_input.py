@@ -468,3 +468,28 @@ def test_every_script_prints_its_help():
     for script in scripts:
         done = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0 and "usage" in done.stdout.lower(), f"{script.name}: {done.stderr[-300:]}"
+
+
+def test_scripts_name_a_bad_gold_line_and_a_run_with_nothing_to_score(tmp_path):
+    """A bad gold file is one error line naming it, not a traceback; a retrieval-only run is
+    refused by the scripts that score answers, instead of printing nan%."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent / "scripts"
+    bad = tmp_path / "gold.jsonl"
+    bad.write_text('{"id": "a", "question": "Where is the ferry?", "type": "fact", "answer": "x"}\n{not json\n')
+    for script, extra in (("evidence_budget.py", ["--gold", str(bad)]), ("rerank_compare.py", ["--gold", str(bad)]),
+                          ("json_grammar_screen.py", [str(bad), "1", str(tmp_path / "o.json")]),
+                          ("latency_ab.py", ["--gold", str(bad)])):
+        done = subprocess.run([sys.executable, str(root / script), *extra], capture_output=True, text=True, timeout=300)
+        assert done.returncode != 0, script
+        assert "Traceback" not in done.stderr and "gold" in done.stderr.lower(), f"{script}: {done.stderr[-400:]}"
+    run = tmp_path / "retrieval.json"
+    run.write_text(json.dumps({"settings": {"retrieval_only": True, "config": {}}, "summary": {},
+                               "results": [{"id": "a", "type": "fact", "verdict": None, "refused": False,
+                                            "support": None}]}))
+    done = subprocess.run([sys.executable, str(root / "support_curve.py"), str(run)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode != 0 and "nothing to score" in done.stderr and "nan" not in done.stdout

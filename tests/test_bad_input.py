@@ -341,6 +341,26 @@ def test_an_index_without_its_manifest_is_rebuilt_with_a_warning(tmp_path: Path,
     assert "has data files but no manifest.json" in caplog.text
 
 
+def test_an_index_that_lost_its_database_is_built_again_once_and_whole(tmp_path: Path, embedder, caplog):
+    from rag import Assistant
+    from rag.errors import CorpusError
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Ferry Line Adds Sailings\n\nThe ferry line added three sailings on Tuesday.\n")
+    first = Assistant(corpus=corpus, index_dir=tmp_path / "idx", embedder=embedder).last_report.n_chunks
+    for f in (tmp_path / "idx").glob("store.sqlite*"):
+        f.unlink()
+    with pytest.raises(CorpusError, match="rag index"):  # read-only: says how to build it, creates no empty file
+        Assistant.open(corpus, tmp_path / "idx", embedder=embedder)
+    assert not (tmp_path / "idx" / "store.sqlite").exists()
+    with caplog.at_level(logging.WARNING):
+        again = Assistant(corpus=corpus, index_dir=tmp_path / "idx", embedder=embedder)
+    assert "lost store.sqlite" in caplog.text
+    # the old vectors are not kept beside the new ones: every chunk once
+    assert again.last_report.n_chunks == first and len(again.retrieve("ferry sailings")) == first
+
+
 def test_a_manifest_whose_vector_size_disagrees_with_the_vectors_is_damage(tmp_path: Path, embedder):
     import json
 

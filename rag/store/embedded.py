@@ -63,6 +63,8 @@ _ALIVE = "gen_added <= :g AND (gen_removed IS NULL OR gen_removed > :g)"
 
 
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    if readonly and not path.exists():  # sqlite would create an empty file, which reads as damage next time
+        raise sqlite3.OperationalError(f"no such file: {path.name}")
     con = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=FULL")  # a committed transaction survives a power cut
@@ -170,6 +172,11 @@ class EmbeddedStore:
                 log.info("index %s has the old format 1: it will be rebuilt", directory)
                 return None
             check_manifest(manifest, directory, embedder_name)
+            db = directory / str(manifest.get("db", ""))
+            if manifest.get("db") and not db.exists():
+                # the chunks' database is derived from the corpus, as the manifest is: build it again
+                log.warning("index %s lost %s: it will be built again from the corpus", directory, db.name)
+                return None
             try:
                 return cls(directory, manifest, vectors)
             except (OSError, KeyError, TypeError, ValueError, RuntimeError, sqlite3.Error) as err:

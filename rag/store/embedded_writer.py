@@ -41,6 +41,8 @@ class EmbeddedWriter:
         self.directory, self.embedder_name, self.vsettings = directory, embedder_name, vsettings
         manifest = read_manifest(directory)
         self.manifest = manifest if manifest and manifest.get("format_version") == FORMAT_VERSION else None
+        if self.manifest and not (directory / DB).exists():
+            self.manifest = None  # the chunks' rows are lost: the vectors match nothing, so start afresh
         self.published = int(self.manifest["generation"]) if self.manifest else 0
         self.gen = self.published + 1
         self.db = connect(directory / DB)

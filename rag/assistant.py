@@ -6,13 +6,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from . import evidence
 from .chunking import count_tokens
-from .citations import is_refusal, parse_citations, strip_markers
+from .citations import is_refusal, parse_citations, refusal_sentence, strip_markers
 from .grounding import check_answer, render
 from .config import MAX_K, Config, index_dir_for, load_config
 from .corpus_files import copy_in, set_aside_document
@@ -25,7 +25,7 @@ from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prom
                      group_by_article)
 from .retrieval import (BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, distinct,
                         near_the_best, nothing_close, to_passages)
-from .safety import strip_links
+from .safety import mask_fake_turns, strip_links
 from .scope import pick_articles, scoped_reference, with_conversation_scope, without_reference
 from .server_llm import connect
 from .store import DocumentInfo, IndexReport, Store, backend_for
@@ -343,16 +343,19 @@ class Assistant:
         refused = is_refusal(raw)
         support = None
         if refused:
-            text, citations = (strip_markers(raw) or REFUSAL), []
+            # only the sentence that refuses: what follows it is checked by nothing, so it is not shown
+            text, citations = (refusal_sentence(raw) or REFUSAL), []
         elif cfg.verify_citations:
             text, _ = parse_citations(raw, passages)  # normalise markers, drop those that point nowhere
-            checks = check_answer(text, passages, asked)
+            # no answer is backed by a fake chat turn, which the prompt never showed the model
+            seen = [replace(p, text=mask_fake_turns(p.text)) for p in passages]
+            checks = check_answer(text, seen, asked)
             text, citations = render(checks, passages)
             if not any(c.supported for c in checks):
                 log.info("answer %r is not backed by any passage: refused", raw)
                 text, citations, refused = REFUSAL, [], True
             elif cfg.support_check:
-                support = self._support(asked, checks, passages, messages, raw, llm)
+                support = self._support(asked, checks, seen, messages, raw, llm)
                 if not support.accepted:
                     log.info("answer %r fails the support check (%s): refused", raw, support)
                     text, citations, refused = REFUSAL, [], True

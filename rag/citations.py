@@ -56,15 +56,37 @@ def parse_citations(text: str, passages: list[Passage]) -> tuple[str, list[Citat
     return clean, [Citation(marker=n, passage=passages[n - 1]) for n in cited]
 
 
+# what makes a refusal say so of the articles, or of the speaker: "the passages do not say", "I do not know"
+# ("documents" and "sources" are left out: "the documents do not contain evidence of fraud [1]" is news)
+_ABOUT_SOURCES = re.compile(r"\b(?:articles?|passages?|context|(?:given|provided) texts?|information (?:provided|given))\b"
+                            r"|\b(?:I|we)\b|^(?:do not|don[’']t)\s+know\b", re.IGNORECASE)
+
+
 def is_refusal(text: str) -> bool:
-    """True when the answer says the passages do not answer the question."""
+    """True when the answer says the passages do not answer the question.
+
+    Its first sentence must say so. A sentence that only *sounds* like one ("Investigators were
+    unable to determine the cause", "no data were released") is news when the model cites a
+    passage for it: it is a refusal only when it names the articles or the speaker ("the passages
+    do not say", "I cannot determine"), or cites nothing."""
     head = text.strip()
     if not head:
         return True
-    first = re.split(r"(?<=[.!?])\s", head, maxsplit=1)[0]  # a refusal leads; a caveat later is not one
-    return bool(_REFUSAL.search(first[:300]))
+    first, *rest = re.split(r"(?<=[.!?])\s", head, maxsplit=1)  # a refusal leads; a caveat later is not one
+    first, rest = first[:300], (rest[0] if rest else "")
+    if not _REFUSAL.search(first):
+        return False
+    cited = MARKER.search(first) or MARKER.match(rest.lstrip())  # "... on Friday. [1]": the marker after the stop
+    return not cited or bool(_ABOUT_SOURCES.search(first))
 
 
 def strip_markers(text: str | None) -> str:
     """``text`` without citation markers in any form :data:`MARKER` reads ([1], [1, 2], [Passage 3])."""
     return _SPACED_MARKER.sub("", text or "").strip()
+
+
+def refusal_sentence(text: str | None) -> str:
+    """The first sentence of a refusal, on one line and without markers: the rest of a reply
+    that opens by refusing is checked against no passage, so it is never shown."""
+    head = " ".join(strip_markers(text).split())
+    return re.split(r"(?<=[.!?])\s", head, maxsplit=1)[0] if head else ""

@@ -50,12 +50,13 @@ class ChatModel(ABC):
 
 
 def _control_tokens(llm) -> list[str]:
-    """The text of every token llama.cpp's tokenizer reads as a control token (with special
-    tokens on), from the model's vocabulary: <|im_end|>, <start_of_turn>, <unused0>..."""
+    """The text of every token llama.cpp's tokenizer reads as a special token (with special
+    tokens on), from the model's vocabulary: <|im_end|>, <start_of_turn>, <unused0>, and the
+    user-defined ones (<tool_call>, Gemma's [multimodal]), which it parses from text as well."""
     import llama_cpp as C
 
     vocab = C.llama_model_get_vocab(llm.model)
-    flags = C.LLAMA_TOKEN_ATTR_CONTROL | C.LLAMA_TOKEN_ATTR_UNKNOWN
+    flags = C.LLAMA_TOKEN_ATTR_CONTROL | C.LLAMA_TOKEN_ATTR_UNKNOWN | C.LLAMA_TOKEN_ATTR_USER_DEFINED
     return [C.llama_vocab_get_text(vocab, i).decode("utf-8", "replace")
             for i in range(C.llama_vocab_n_tokens(vocab)) if C.llama_vocab_get_attr(vocab, i) & flags]
 

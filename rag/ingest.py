@@ -33,7 +33,7 @@ from .line_kinds import (_ANCHOR, _AVATAR, _DATE_LINE, _URL, _is_sentence, _is_w
 
 log = logging.getLogger(__name__)
 
-CLEANER_VERSION = 3  # bump when cleaning changes, so indexes re-chunk
+CLEANER_VERSION = 4  # bump when cleaning changes, so indexes re-chunk
 
 KEPT, REMOVED = "kept", "removed"
 TEXT, FALLBACK = "article text", "kept: every line matched a rule"
@@ -131,7 +131,10 @@ def _mark_link_lists(lines: list[_Line], reasons: list[str | None]) -> None:
         if j - i >= 2 or (j > i and kinds[i] == "pure"):
             for k in range(i, j):
                 reasons[k] = LINK_LIST
-            if i > 0 and reasons[i - 1] is None and lines[i - 1].text.endswith(":") and len(_words(lines[i - 1].text)) <= 12:
+            head = lines[i - 1].text if i > 0 else ""
+            # "More coverage:" introduces the list; "The Nasdaq fell 3.1%, dragged down by:" states a figure
+            if i > 0 and reasons[i - 1] is None and head.endswith(":") and len(_words(head)) <= 12 \
+                    and not holds_figure(head):
                 reasons[i - 1] = LINK_LIST
         i = max(j, i + 1)
 

@@ -143,7 +143,10 @@ def _is_widget(t: str) -> bool:
     """A short line made entirely of widget labels, or a "click here" prompt, stating no figure."""
     n = len(_words(t))
     if n <= 25 and _CLICK_HERE.search(t):
-        return not holds_figure(t)
+        # a clause of its own beside the prompt ("The state certified the result on Friday; for the
+        # breakdown click here") states something: the line stays
+        clauses = [c for c in re.split(r"[;:,.!?]\s+|\s+[|·•–—-]\s+", t) if c.strip() and not _CLICK_HERE.search(c.strip(" .!"))]
+        return not holds_figure(t) and len(_words(" ".join(clauses))) < 6
     if n > 12:
         return False
     segments = [s.strip(" .:!*…-–—|·•") for s in _SEGMENT.split(t)]
@@ -168,11 +171,18 @@ def _link_item(t: str, anchors: set[str]) -> str | None:
     n_links, rest = _strip_links(t, anchors)
     if not n_links or _is_sentence(rest):
         return None
+    dated = _LEAD_DATE.match(_BULLET.sub("", t))
+    # a figure is a fact, whether its source is a link, a bare web address or a label; a dated
+    # entry ("Oct 28, 2025 – US strikes $80 billion deal (Source)") is another story's headline
+    if holds_figure(rest) and not dated:
+        return None
+    listed = _BULLET.match(t) or dated
+    # a "(Source)" ending is a link's label in a list of links, bulleted or dated; in "Ashby: Jane
+    # Smith (Labour)" the repeated ending is what the line states
     labelled = (m := _ANCHOR.search(t)) is not None and m.group(1).lower() in anchors
-    if holds_figure(rest) and not _EXPLICIT_LINK.search(t) and not labelled:
-        return None  # a figure with a bare web address as its source ("52,000 in 2020, census.gov/...") is a fact
+    if labelled and n_links == 1 and not listed:
+        return None
     words = _words(rest)
     if len(words) <= 3:  # a label's "(Source)" alone is no link: such a line counts only in a run
         return "pure" if _EXPLICIT_LINK.search(t) or _URL.search(t) else "item"
-    listed = _BULLET.match(t) or _LEAD_DATE.match(_BULLET.sub("", t))
     return "item" if listed or _caps_share(words) >= 0.6 else None

@@ -68,6 +68,44 @@ def _html_text(html: str) -> str:
     return html_parts(html)[0]
 
 
+# elements that start a line of their own; every other element (a link, bold, <time>, <span>)
+# is part of the line it sits in, as a browser shows it
+_BLOCKS = frozenset("""address article aside blockquote body caption dd details dialog div dl dt fieldset figcaption
+figure footer h1 h2 h3 h4 h5 h6 header hgroup hr li main ol p pre section summary table tbody td tfoot th thead tr
+ul""".split())
+
+
+def _block_text(soup) -> str:
+    """The page's text with a line per block: a paragraph is one line however many links and
+    dates it holds, and a table row one line with its cells between " | " (as a markdown row).
+    Splitting at every tag instead made "Maria Lopez" of a linked name, or the "2" of a score
+    cell, a line of its own, which the line rules then removed as a frame or a copy."""
+    from bs4 import NavigableString
+
+    for text in soup.find_all(string=True):
+        if text.find_parent("pre") is None and type(text) is NavigableString:
+            text.replace_with(re.sub(r"\s+", " ", str(text)))  # HTML whitespace, a line break included, is a space
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    for row in soup.find_all("tr"):
+        for cell in row.find_all(["td", "th"], recursive=False)[1:]:
+            cell.insert_before(" | ")
+    joined: set[int] = set()  # a <dt> and the <dd> after it share a line: "Polling day: May 4, 2025"
+    for dd in soup.find_all("dd"):
+        term = dd.find_previous_sibling()
+        if term is not None and term.name == "dt":
+            dd.insert_before(": ")
+            joined |= {id(term), id(dd)}
+    for tag in soup.find_all(_BLOCKS):
+        if tag.name in ("td", "th"):
+            continue  # a cell stays on its row's line
+        if tag.name != "dd" or id(tag) not in joined:
+            tag.insert_before("\n")
+        if tag.name != "dt" or id(tag) not in joined:
+            tag.insert_after("\n")
+    return soup.get_text("")
+
+
 def html_parts(html: str) -> tuple[str, list[tuple[str, str]]]:
     """(the text of an HTML page, the blocks extraction dropped as (tag, their text)): scripts,
     navigation, forms, and headers, footers and sidebars outside the article."""
@@ -93,8 +131,7 @@ def html_parts(html: str) -> tuple[str, list[tuple[str, str]]]:
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     if soup.title:
         soup.title.decompose()
-    body = soup.get_text("\n")
-    lines = [re.sub(r"[ \t\xa0]+", " ", ln).strip() for ln in body.split("\n")]
+    lines = [re.sub(r"[ \t\xa0]+", " ", ln).strip() for ln in _block_text(soup).split("\n")]
     text = "\n\n".join(ln for ln in lines if ln)
     has_h1 = soup.find("h1") is not None
     return (f"{title}\n\n{text}" if title and not has_h1 else text), dropped

@@ -85,6 +85,59 @@ def test_a_figure_with_a_bare_web_address_as_its_source_is_kept_but_link_lists_g
     assert [_reasons(_story(*links))[f] for f in links] == [LINK_LIST, LINK_LIST]
 
 
+def test_figures_whose_source_is_a_link_are_kept():
+    facts = ["- Ridership: [41,000 a week](https://ferry.example/stats), up 6%",
+             "- Fares rose 4.5% in May (https://ferry.example/fares)"]
+    assert [_reasons(_story(*facts))[f] for f in facts] == [TEXT, TEXT]
+    # a dated list of other stories' headlines is still a link list, figures or not
+    news = ["• May 2, 2025 – Harbour fees rise 12% (Source)", "• May 1, 2025 – New pier opens (Source)",
+            "• April 30, 2025 – Crew talks resume (Source)"]
+    assert [_reasons(_story(*news))[f] for f in news] == [LINK_LIST] * 3
+
+
+def test_results_ending_in_the_same_word_are_not_a_link_list():
+    wards = ["Ashby: Ruth Cole (Liberal)", "Brookfield: Tom Hale (Liberal)", "Castleton: Ina Park (Liberal)",
+             "Women's 10,000m: Ada Moss (Liberal)"]
+    assert [_reasons(_story(*wards))[w] for w in wards] == [TEXT] * 4
+
+
+def test_a_line_that_states_a_figure_is_no_link_lists_heading():
+    lines = ["Ferry shares fell 3.1%, dragged down by:", "- [Fuel costs](https://ferry.example/fuel)",
+             "- [Crew pay](https://ferry.example/pay)"]
+    reasons = _reasons(_story(*lines))
+    assert reasons[lines[0]] == TEXT and reasons[lines[1]] == LINK_LIST
+
+
+@pytest.mark.parametrize("line", [
+    "The council approved the timetable on Friday; for the full list of sailings click here.",
+    "The harbour master called the plan overdue. Click here",
+])
+def test_a_statement_beside_click_here_is_kept(line: str):
+    assert _reasons(_story(line))[line] == TEXT
+
+
+def test_click_here_prompts_alone_still_go():
+    for line in ("Click here to subscribe", "For more information, click here."):
+        assert _reasons(_story(line))[line] == WIDGET
+
+
+def test_html_inline_elements_stay_in_their_line(tmp_path: Path):
+    page = ("<html><body><article><h1>Ferry Operator Charged</h1>"
+            "<p><a href='/p/ada'>Ada Moss</a> denied the charges at a hearing on Monday, her lawyer said.</p>"
+            "<p>The trial is set to begin on <time>June 12, 2025</time>, the judge said.</p>"
+            "<dl><dt>Crew members</dt><dd>640</dd></dl>"
+            "<table><tr><th>Route</th><th>Sailings</th></tr><tr><td>Ashby</td><td>2</td></tr>"
+            "<tr><td>Brook</td><td>2</td></tr></table>"
+            "<p>Her lawyer said <a href='/p/ada'>Ada Moss</a> would fight the charges.</p></article></body></html>")
+    path = tmp_path / "p.html"
+    path.write_text(page, encoding="utf-8")
+    (doc,) = clean(read_source(path), "p.html")
+    body = doc.clean_text
+    assert "Ada Moss denied the charges" in body and "said Ada Moss would fight" in body
+    assert "begin on June 12, 2025, the judge" in body and doc.date is None  # a date in a sentence dates nothing
+    assert "Crew members: 640" in body and "Ashby | 2" in body and "Brook | 2" in body
+
+
 # --- HTML, encodings, PDFs ---------------------------------------------------------------------
 
 def test_html_keeps_the_articles_own_header_aside_and_footer(tmp_path: Path):

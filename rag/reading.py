@@ -106,6 +106,29 @@ def _block_text(soup) -> str:
     return soup.get_text("")
 
 
+_CHROME = frozenset(("header", "footer", "aside", "nav"))
+
+
+def _story_block(soup):
+    """On a page with no <article> or <main>: the innermost element that holds most (60%) of
+    the page's paragraph text, which is where the story is, or None when the page has no
+    paragraphs or they are spread over the page."""
+    def paragraph_chars(tag) -> int:
+        return sum(len(p.get_text(" ", strip=True)) for p in tag.find_all("p"))
+
+    root = soup.body or soup
+    total = paragraph_chars(root)
+    if not total:
+        return None
+    block = root
+    while True:
+        inner = next((c for c in block.find_all(True, recursive=False)
+                      if c.name not in _CHROME and paragraph_chars(c) >= 0.6 * total), None)
+        if inner is None:
+            return None if block is root else block
+        block = inner
+
+
 def html_parts(html: str) -> tuple[str, list[tuple[str, str]]]:
     """(the text of an HTML page, the blocks extraction dropped as (tag, their text)): scripts,
     navigation, forms, and headers, footers and sidebars outside the article."""
@@ -125,8 +148,12 @@ def html_parts(html: str) -> tuple[str, list[tuple[str, str]]]:
             drop(tag)
     # a page's header, footer and sidebars are chrome; inside the article they hold its headline,
     # byline, standfirst, fact boxes and corrections
+    story = soup.find(["article", "main"]) or _story_block(soup)
     for tag in soup(["footer", "header", "aside"]):
-        if not tag.decomposed and tag.find_parent(["article", "main"]) is None:
+        if tag.decomposed:
+            continue
+        inside = tag.find_parent(["article", "main"]) is not None or (story is not None and story in tag.parents)
+        if not inside:
             drop(tag)
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     if soup.title:

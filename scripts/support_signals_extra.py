@@ -20,6 +20,12 @@ the passages the model was shown, re-checks the recorded draft to find its evide
   the three first tokens.
 * ``choice`` (``--choice``): the evidence as numbered sentences plus "0. None of these"; "which
   sentence states the answer?"; 1 - p(0) among the digits.
+* ``missing`` (``--missing``): the answerable judgement told which of the question's words the
+  evidence lacks ("The passage does not have these words of the question: ..."); the recorded
+  p(Yes) where it lacks none.
+* ``reverse`` (``--reverse``): the same judgement asked the other way round, "is the answer
+  missing from the passage?"; 1 - p(Yes). A small model's lean towards Yes pulls the two apart.
+* ``qfirst`` (``--qfirst``): the answerable judgement with the question before the passage.
 
 Prints each signal's area under the ROC curve (right answers above wrong answers and answers to
 unanswerable questions), alone and added to the recorded p(Yes). Prints only; asserts nothing::
@@ -49,7 +55,7 @@ from rag.models import resolve_model  # noqa: E402
 from rag.prompt import SYSTEM_PROMPT, fit_passages, group_by_article  # noqa: E402
 from rag.chunking import word_sentences  # noqa: E402
 from rag.support import _one_line, answerable_messages, evidence_of  # noqa: E402
-from rag.words import stem  # noqa: E402
+from rag.words import content_words, found_in, stem, word_stems  # noqa: E402
 
 _WORD = re.compile(r"[A-Za-z0-9][\w'’.-]*")
 
@@ -170,6 +176,38 @@ def choice_messages(question: str, evidence: str) -> tuple[list[dict[str, str]],
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}], len(sentences)
 
 
+def missing_words(question: str, evidence: str) -> list[str]:
+    """The question's content words (as written) that the evidence lacks."""
+    stems = word_stems(evidence)
+    seen, out = set(), []
+    for w in _WORD.findall(question):
+        st = stem(w.rstrip("."))
+        if len(w) > 2 and st in content_words(w) and not found_in(st, stems) and st not in seen:
+            seen.add(st)
+            out.append(w.rstrip(".?"))
+    return out
+
+
+def missing_messages(question: str, evidence: str, lacking: list[str]) -> list[dict[str, str]]:
+    listed = ", ".join(f'"{w}"' for w in lacking)
+    user = (f"Passage:\n<<<\n{_one_line(evidence)}\n>>>\n\nQuestion: {question}\n\nThe passage does not have "
+            f"these words of the question: {listed}. Does the passage still state the answer to this exact "
+            "question? Reply Yes or No.")
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def reverse_messages(question: str, evidence: str) -> list[dict[str, str]]:
+    user = (f"Passage:\n<<<\n{_one_line(evidence)}\n>>>\n\nQuestion: {question}\n\n"
+            "Is the answer to this exact question missing from the passage? Reply Yes or No.")
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def qfirst_messages(question: str, evidence: str) -> list[dict[str, str]]:
+    user = (f"Question: {question}\n\nPassage:\n<<<\n{_one_line(evidence)}\n>>>\n\n"
+            "Does the passage state the answer to this exact question? Reply Yes or No.")
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path)
@@ -179,6 +217,9 @@ def main() -> None:
     ap.add_argument("--fewshot", action="store_true", help="the judgement after worked examples (slow: uncached)")
     ap.add_argument("--nli3", action="store_true", help="the claim as a statement: True, False or Not stated")
     ap.add_argument("--choice", action="store_true", help="which numbered evidence sentence answers, or none")
+    ap.add_argument("--missing", action="store_true", help="the judgement told the question's words the passage lacks")
+    ap.add_argument("--reverse", action="store_true", help="the judgement asked the other way round")
+    ap.add_argument("--qfirst", action="store_true", help="the judgement with the question before the passage")
     ap.add_argument("--save", type=Path, help="write every row's signals to this JSON file")
     ap.add_argument("--limit", type=int)
     args = ap.parse_args()
@@ -221,6 +262,20 @@ def main() -> None:
             messages, n = choice_messages(row["q"], row["near"])
             row["choice"] = 1 - first_token_probs(llm, messages, {str(d): (str(d),) for d in range(n + 1)})["0"]
         signals += ["choice"]
+    if args.missing:
+        for row in rows:
+            lacking = missing_words(row["q"], row["near"])
+            row["n_missing"] = len(lacking)
+            row["missing"] = llm.judge(missing_messages(row["q"], row["near"], lacking)) if lacking else row["p"]
+        signals += ["missing"]
+    if args.reverse:
+        for row in rows:
+            row["reverse"] = 1 - llm.judge(reverse_messages(row["q"], row["near"]))
+        signals += ["reverse"]
+    if args.qfirst:
+        for row in rows:
+            row["qfirst"] = llm.judge(qfirst_messages(row["q"], row["near"]))
+        signals += ["qfirst"]
     if args.save:
         args.save.write_text(json.dumps(rows, indent=1))
     good, bad = [r for r in rows if r["good"]], [r for r in rows if not r["good"]]

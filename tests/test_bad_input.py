@@ -155,6 +155,22 @@ def test_html_keeps_the_articles_own_header_aside_and_footer(tmp_path: Path):
     assert "Most read" not in text and "Home" not in text and "© Site Name" not in text
 
 
+def test_html_without_an_article_element_keeps_the_storys_own_header_aside_and_footer(tmp_path: Path):
+    page = ("<html><head><title>Harbour Herald</title></head><body><header>Harbour Herald | Home</header>"
+            "<div class='story'><header><h1>Ferry Crews Win New Contract</h1><p>By Ada Moss</p></header>"
+            "<p>Ferry crews won a pay rise of 9% over three years, the union said.</p>"
+            "<aside><p>By the numbers: 640 crew members voted.</p></aside>"
+            "<p>The contract starts in June and covers every route.</p>"
+            "<footer><p>Correction: an earlier version gave the rise as 8%.</p></footer></div>"
+            "<aside>Most read: other stories</aside><footer>© Harbour Herald</footer></body></html>")
+    path = tmp_path / "p.html"
+    path.write_text(page, encoding="utf-8")
+    text = read_source(path)
+    for kept in ("Ferry Crews Win New Contract", "By Ada Moss", "640 crew members", "earlier version gave the rise"):
+        assert kept in text
+    assert "Most read" not in text and "Home" not in text and "© Harbour Herald" not in text
+
+
 def test_utf16_with_a_byte_order_mark_is_read(tmp_path: Path):
     path = tmp_path / "u16.txt"
     path.write_bytes("Fähre fährt um 7 Uhr.\n".encode("utf-16"))

@@ -84,26 +84,39 @@ def _lines(text: str) -> list[_Line]:
     return out
 
 
+def _new_value(text: str, below: str, first_below: str) -> bool:
+    """A short line (five words or fewer) whose next line differs from its first copy's: a
+    value in a list of results or answers, not a copy."""
+    return len(_words(text)) <= 5 and below != first_below
+
+
 def explain(text: str) -> list[LineDecision]:
     """Label each non-blank line of ``text`` kept or removed, with the reason. Pure."""
     lines = _lines(text)
     reasons: list[str | None] = []
     before: dict[str, str] = {}  # a line -> the line above its first copy
     keys = [" ".join(ln.text.lower().split()) for ln in lines]
+    first_below: dict[str, str] = {}  # a line -> the line below its first copy
     for i, (ln, key) in enumerate(zip(lines, keys)):
         above = keys[i - 1] if i else ""
+        below = keys[i + 1] if i + 1 < len(keys) else ""
         if not re.search(r"[^\W_]", ln.text):
             reasons.append(NO_WORDS)
         elif _DATE_LINE.match(ln.text):
             reasons.append(DATE_STAMP)
         elif _is_widget(ln.text):
             reasons.append(WIDGET)
-        elif key in before and (before[key] == above or _is_sentence(ln.text) or not holds_figure(ln.text)):
-            # a copy goes; but a figure under another label ("$4 million" under "Q2 revenue") is a new fact
+        elif key in before and (before[key] == above or _is_sentence(ln.text) and len(_words(ln.text)) > 5
+                                or not (holds_figure(ln.text) or _new_value(ln.text, below, first_below[key]))):
+            # a copy goes; but under another label a figure ("$4 million" under "Q2 revenue") is a
+            # new fact, and so is a short value between other lines ("A: Yes." for another
+            # question, "Labour hold" for another ward). A longer line repeated (a headline, a
+            # tagline) is the page's furniture, and a label with its value repeated is a copy.
             reasons.append(REPEATED)
         else:
             reasons.append(None)
         before.setdefault(key, above)
+        first_below.setdefault(key, below)
     _keep_timeline(lines, reasons)
     _mark_link_lists(lines, reasons)
     _mark_page_frame(lines, reasons)

@@ -63,6 +63,16 @@ def test_a_repeated_figure_under_another_label_is_kept_and_a_true_copy_is_not():
                               ("Route A fare", REPEATED), ("$12", REPEATED)]
 
 
+def test_a_short_value_repeated_for_another_question_or_place_is_kept():
+    lines = ["Q: Will the pier reopen in May?", "A: Yes.", "Q: Will fares rise?", "A: No.",
+             "Q: Will the night sailing return?", "A: Yes.", "Q: Will crews strike?", "A: No."]
+    decisions = [(d.text, d.reason) for d in explain(_story(*lines))]
+    assert [r for t, r in decisions if t in ("A: Yes.", "A: No.")] == [TEXT] * 4
+    wards = ["Ashby", "Liberal gain from Green", "Brook", "Liberal gain from Green", "Castle", "Green hold"]
+    decisions = [(d.text, d.reason) for d in explain(_story(*wards))]
+    assert [r for t, r in decisions if t == "Liberal gain from Green"] == [TEXT, TEXT]
+
+
 def test_a_figure_framing_the_page_keeps_its_first_copy():
     line = "passengers this year: 1.2 million"  # neither a headline nor a sentence
     text = "\n\n".join([line, _story(), line])

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import CorpusError
@@ -91,7 +91,21 @@ def _new_value(text: str, below: str, first_below: str) -> bool:
 
 
 def explain(text: str) -> list[LineDecision]:
-    """Label each non-blank line of ``text`` kept or removed, with the reason. Pure."""
+    """Label each non-blank line of ``text`` kept or removed, with the reason; in a file of
+    several articles, each article's lines on their own. Pure."""
+    return _decide(text)[0]
+
+
+def _decide(text: str) -> tuple[list[LineDecision], list[int]]:
+    """(every line's decision, the indexes where articles start)."""
+    decisions = _explain_lines(text)
+    fallback = any(d.reason == FALLBACK for d in decisions)
+    starts = _split_articles(decisions)[:1] if fallback else _split_articles(decisions)
+    return _each_article_alone(text, decisions, starts), starts
+
+
+def _explain_lines(text: str) -> list[LineDecision]:
+    """Label each non-blank line of ``text``, the whole text as one page."""
     lines = _lines(text)
     reasons: list[str | None] = []
     before: dict[str, str] = {}  # a line -> the line above its first copy
@@ -222,18 +236,37 @@ def _split_articles(decisions: list[LineDecision]) -> list[int]:
     return starts
 
 
+def _each_article_alone(text: str, decisions: list[LineDecision], starts: list[int]) -> list[LineDecision]:
+    """``decisions`` with each article of a file of several decided on its own text: a byline,
+    a date line or a quote the second article shares with the first is its own, not a copy of
+    the first's. The articles and their lines stay where the whole file's pass found them."""
+    if len(starts) < 2:
+        return decisions
+    cuts = [0] + [text.rfind("\n", 0, decisions[i].start) + 1 for i in starts[1:]] + [len(text)]
+    out: list[LineDecision] = []
+    for n, (a, b) in enumerate(zip(cuts, cuts[1:])):
+        last = starts[n + 1] if n + 1 < len(starts) else len(decisions)
+        own = decisions[starts[n] if n else 0:last]
+        alone = _explain_lines(text[a:b])
+        lines_before = text.count("\n", 0, a)
+        if len(alone) != len(own) or any(d.reason == FALLBACK for d in alone):
+            out.extend(own)  # (not expected) keep the whole file's decisions for this article
+            continue
+        out.extend(replace(d, number=d.number + lines_before, start=d.start + a, end=d.end + a) for d in alone)
+    return out if len(out) == len(decisions) else decisions
+
+
 def clean(text: str, source: str) -> list[Document]:
     """Split ``text`` (the source text of file ``source``) into cleaned documents, keeping
     the lines :func:`explain` keeps. Empty only when ``text`` has no non-blank line."""
-    decisions = explain(text)
-    fallback = any(d.reason == FALLBACK for d in decisions)
-    if fallback:
+    decisions, starts = _decide(text)
+    if any(d.reason == FALLBACK for d in decisions):
         log.warning("%s: every line looked like boilerplate; kept its lines as one document", source)
-    dates = [parse_date(d.text) for d in decisions if d.reason == DATE_STAMP]
-    starts = _split_articles(decisions)[:1] if fallback else _split_articles(decisions)
     docs: list[Document] = []
     for n, first in enumerate(starts):
         last = starts[n + 1] if n + 1 < len(starts) else len(decisions)
+        # each article's first date stamp dates it (the first one's may sit above its headline)
+        dates = [parse_date(d.text) for d in decisions[0 if n == 0 else first:last] if d.reason == DATE_STAMP]
         head = decisions[first]
         # a markdown heading's "#" marks are markup, not part of the title
         title_line = re.sub(r"^#{1,6}\s+", "", head.text) if is_headline(head.text) else None
@@ -246,8 +279,7 @@ def clean(text: str, source: str) -> list[Document]:
             else:
                 spans.append((decisions[i].start, decisions[i].end))
         title = title_line or _fallback_title(text[spans[0][0]:spans[0][1]], _masthead(decisions[:first]) if n == 0 else None)
-        # the page's first date stamp dates its first article only
-        date = parse_date(title_line or "") or (next((d for d in dates if d), None) if n == 0 else None)
+        date = parse_date(title_line or "") or next((d for d in dates if d), None)
         doc_id = source if n == 0 else f"{source}#{n + 1}"
         docs.append(Document(source=source, doc_id=doc_id, title=title, date=date, text=text, spans=tuple(spans)))
     return docs

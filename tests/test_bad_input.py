@@ -73,6 +73,25 @@ def test_a_short_value_repeated_for_another_question_or_place_is_kept():
     assert [r for t, r in decisions if t == "Liberal gain from Green"] == [TEXT, TEXT]
 
 
+def test_the_second_article_of_a_file_keeps_its_own_byline_date_and_quote():
+    def article(headline: str, date: str, lead: str) -> str:
+        body = " ".join([lead, "The operator said the change follows a year of talks with the crews and the port.",
+                         "Passenger numbers have grown every month since the spring, the harbour office said.",
+                         "The new timetable will be reviewed again at the end of the season by the council.",
+                         "Local businesses on the islands had asked for later services for several years.",
+                         "Fares will not change this winter, and season tickets bought before March stay valid.",
+                         "The operator will publish the full list of times on its website next week."])
+        return (f"{headline}\n\nBy Ada Moss\n{date}\n\n{body}\n"
+                "\"We want every island to have a daily sailing,\" the harbour master said on the quay.\n")
+    text = (article("Ferry Line Adds Three Evening Sailings to the Winter Timetable", "March 1, 2025",
+                    "The ferry line added three evening sailings on Tuesday, its operator said.") + "\n"
+            + article("Island Bus Service Extends Its Hours Through the Winter Season", "March 2, 2025",
+                      "The island bus service will run until midnight from Monday, the council said."))
+    first, second = clean(text, "two.txt")
+    assert second.date == "2025-03-02" and first.date == "2025-03-01"
+    assert "By Ada Moss" in second.clean_text and "daily sailing" in second.clean_text
+
+
 def test_a_figure_framing_the_page_keeps_its_first_copy():
     line = "passengers this year: 1.2 million"  # neither a headline nor a sentence
     text = "\n\n".join([line, _story(), line])

@@ -33,17 +33,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rag import Assistant  # noqa: E402
-from rag.prompt import SYSTEM_PROMPT, build_prompt, fit_passages, group_by_article  # noqa: E402
+from rag.prompt import SYSTEM_PROMPT, build_prompt  # noqa: E402
 from rag.words import STOP_WORDS, stem  # noqa: E402
+from support_signals_extra import auc, shown_passages  # noqa: E402  (this folder)
 
 _MARKER = re.compile(r"\[\d+\]")
 _LETTERS = re.compile(r"[A-Za-z0-9]+")
-
-
-def auc(pos: list[float], neg: list[float]) -> float:
-    if not pos or not neg:
-        return float("nan")
-    return sum((p > q) + 0.5 * (p == q) for p in pos for q in neg) / (len(pos) * len(neg))
 
 
 def draft_logprobs(raw, render, messages: list[dict[str, str]], draft: str) -> list[tuple[str, float, int]]:
@@ -108,11 +103,7 @@ def main() -> None:
         if p_yes is None:
             continue
         asked = r["standalone_question"] or r["question"]
-        retrieved, _, searched = assistant._retrieve(asked, None)
-        shown = assistant.select_evidence(searched, retrieved)
-        passages = fit_passages(asked, shown, llm.count_tokens, llm.n_ctx, cfg["max_tokens"], system=SYSTEM_PROMPT)
-        if cfg["group_titles"]:
-            passages = group_by_article(passages)
+        passages = shown_passages(assistant, cfg, asked)
         messages = llm.guard(build_prompt(asked, passages, SYSTEM_PROMPT, grouped=cfg["group_titles"]))
         draft = r["draft"] or r["answer"]
         toks = draft_logprobs(raw, render, messages, draft)

@@ -75,6 +75,15 @@ def share(part: set, whole: set) -> float:
     return len(part & whole) / len(part) if part else 1.0
 
 
+def shown_passages(assistant, cfg: dict, asked: str) -> list:
+    """The passages the run's model was shown for ``asked``, rebuilt as the run built them."""
+    llm = assistant.llm
+    retrieved, _, searched = assistant._retrieve(asked, None)
+    shown = assistant.select_evidence(searched, retrieved)
+    passages = fit_passages(asked, shown, llm.count_tokens, llm.n_ctx, cfg["max_tokens"], system=SYSTEM_PROMPT)
+    return group_by_article(passages) if cfg["group_titles"] else passages
+
+
 def evidence_rows(run: dict) -> list[dict]:
     """(question, claim, evidence, verdict, recorded p(Yes)) of every judged answer."""
     cfg = run["settings"]["config"]
@@ -86,11 +95,7 @@ def evidence_rows(run: dict) -> list[dict]:
         if p_yes is None:
             continue
         asked = r["standalone_question"] or r["question"]
-        retrieved, _, searched = assistant._retrieve(asked, None)
-        shown = assistant.select_evidence(searched, retrieved)
-        passages = fit_passages(asked, shown, llm.count_tokens, llm.n_ctx, cfg["max_tokens"], system=SYSTEM_PROMPT)
-        if cfg["group_titles"]:
-            passages = group_by_article(passages)
+        passages = shown_passages(assistant, cfg, asked)
         text, _ = parse_citations(r["draft"] or r["answer"], passages)
         checks = check_answer(text, passages, asked)
         if not any(c.supported for c in checks):

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rag import Assistant  # noqa: E402
 from rag.prompt import SYSTEM_PROMPT, build_prompt  # noqa: E402
 from rag.words import STOP_WORDS, stem  # noqa: E402
-from support_signals_extra import auc, shown_passages  # noqa: E402  (this folder)
+from support_signals_extra import auc, judged, shown_passages  # noqa: E402  (this folder)
 
 _MARKER = re.compile(r"\[\d+\]")
 _LETTERS = re.compile(r"[A-Za-z0-9]+")
@@ -98,11 +98,7 @@ def main() -> None:
                                  eos_token=model.token_get_text(model.token_eos()),
                                  bos_token=model.token_get_text(model.token_bos()))
     rows = []
-    for r in run["results"]:
-        p_yes = (r.get("support") or {}).get("p_yes_answerable")
-        if p_yes is None:
-            continue
-        asked = r["standalone_question"] or r["question"]
+    for r, p_yes, asked in judged(run):
         passages = shown_passages(assistant, cfg, asked)
         messages = llm.guard(build_prompt(asked, passages, SYSTEM_PROMPT, grouped=cfg["group_titles"]))
         draft = r["draft"] or r["answer"]

@@ -84,17 +84,21 @@ def shown_passages(assistant, cfg: dict, asked: str) -> list:
     return group_by_article(passages) if cfg["group_titles"] else passages
 
 
+def judged(run: dict):
+    """(result, its recorded p(Yes), the question searched) of every answer the run judged."""
+    for r in run["results"]:
+        p_yes = (r.get("support") or {}).get("p_yes_answerable")
+        if p_yes is not None:
+            yield r, p_yes, r["standalone_question"] or r["question"]
+
+
 def evidence_rows(run: dict) -> list[dict]:
     """(question, claim, evidence, verdict, recorded p(Yes)) of every judged answer."""
     cfg = run["settings"]["config"]
     assistant = Assistant.open(cfg["corpus"], cfg["index_dir"], group_titles=cfg["group_titles"])
     llm = assistant.llm
     rows = []
-    for r in run["results"]:
-        p_yes = (r.get("support") or {}).get("p_yes_answerable")
-        if p_yes is None:
-            continue
-        asked = r["standalone_question"] or r["question"]
+    for r, p_yes, asked in judged(run):
         passages = shown_passages(assistant, cfg, asked)
         text, _ = parse_citations(r["draft"] or r["answer"], passages)
         checks = check_answer(text, passages, asked)

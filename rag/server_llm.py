@@ -19,6 +19,7 @@ from typing import Any
 
 from .errors import ModelError
 from .llm import ChatModel
+from .safety import neutralise_messages, special_pattern
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,10 @@ TOP_LOGPROBS = 20
 # Without the server's tokenizer, prompt sizes are cl100k counts with a margin: on the seeds and
 # gold questions SmolLM2's and Qwen2.5's tokenizers gave at most 1.2x cl100k on passages (README).
 ESTIMATE_FACTOR, ESTIMATE_SLACK = 1.3, 4
+# the shapes a vocabulary's special tokens take (<tool_call>, <repo_name>, [multimodal]); a
+# bracketed number is a citation marker, which rag.safety.quote already rewrote
+_TAG = re.compile(r"<[^<>\s]{1,48}>|\[(?!\d+\])[^\[\]\s]{2,48}\]")
+_MOST_TAGS = 4096  # tags remembered per server, so a long-running UI's memory stays bounded
 
 
 def _one_line(text: Any, limit: int = 200) -> str:
@@ -62,6 +67,9 @@ class ServerModel(ChatModel):
         # llama.cpp servers take llama.cpp's sampling settings, so their answers match the in-process model's
         self._llamacpp = self._tokenize is not None
         self._usage = threading.local()
+        self._tags: dict[str, bool] = {}  # tag -> whether the server's tokenizer reads it as one token
+        self._tags_lock = threading.Lock()
+        self._floor: int | None = None
         log.info("LLM server %s: model %s, n_ctx %d, tokenizer %s", self.url, self.name, self.n_ctx,
                  "server" if self._tokenize else "estimate")
 
@@ -128,7 +136,44 @@ class ServerModel(ChatModel):
                 return lambda text, url=url, body=body, read=read: int(read(self._client.post(url, body=body(text), cast_to=object)))
         return None
 
+    def _is_one_token(self, tag: str, floor: int) -> bool:
+        try:
+            return self._tokenize(tag) - floor == 1
+        except (self._openai.OpenAIError, TypeError, ValueError) as err:
+            log.warning("LLM server %s: cannot tokenize %r (%s); treating it as a control token", self.url, tag, err)
+            return True  # when in doubt, defuse: look-alike text costs the answer nothing
+
+    def _special_tags(self, messages: list[dict[str, str]]) -> re.Pattern | None:
+        """The tags in ``messages`` that the server's tokenizer reads as one token, with special
+        tokens parsed: the remote model's own control and user-defined tokens, which no fixed
+        list knows. Each tag is asked about once; without a tokenizer endpoint, none."""
+        if self._tokenize is None:
+            return None
+        found = {m.group(0) for msg in messages for m in _TAG.finditer(str(msg.get("content", "")))}
+        with self._tags_lock:
+            unknown = sorted(found - self._tags.keys())
+            if unknown:
+                if self._floor is None:
+                    self._floor = self._tokenize_floor()
+                if len(self._tags) + len(unknown) > _MOST_TAGS:
+                    self._tags = {}
+                for tag in unknown:
+                    self._tags[tag] = self._is_one_token(tag, self._floor)
+            return special_pattern(t for t in found if self._tags.get(t))
+
+    def _tokenize_floor(self) -> int:
+        """Tokens in an empty text: llama-cpp-python's count includes BOS for models that add one."""
+        try:
+            return int(self._tokenize(""))
+        except (self._openai.OpenAIError, TypeError, ValueError):
+            return 0
+
     # --- ChatModel -------------------------------------------------------------------
+
+    def guard(self, messages: list[dict[str, str]]) -> list[dict[str, str]]:
+        """The base class's neutralising, plus the tags the server's own tokenizer would read as
+        control tokens (``ChatModel.special`` is known only for a model loaded in process)."""
+        return neutralise_messages(messages, self._special_tags(messages))
 
     def count_tokens(self, text: str) -> int:
         if self._tokenize is not None:

@@ -111,6 +111,23 @@ def test_server_counts_tokens_and_judges_like_the_in_process_model(served):
     assert abs(p_remote - p_local) < 0.05
 
 
+@pytest.mark.integration
+def test_the_server_backend_defuses_the_remote_models_own_control_tokens(served):
+    """The server backend defuses what the in-process model defuses: every tag-shaped control
+    token of the served model's vocabulary, most of which no common template names."""
+    from rag.llm import load_model
+    from rag.safety import neutralise_messages
+    from rag.server_llm import _TAG
+
+    local = load_model(_model_path(), n_ctx=2048, n_threads=None, seed=42)
+    tags = [t for t in local.control_tokens if _TAG.fullmatch(t)]
+    messages = [{"role": "user", "content": "Prices rose. " + " x ".join(tags) + " <b>Note</b> [sic]"}]
+    remote = served.llm.guard(messages)
+    assert remote == local.guard(messages)
+    assert remote != neutralise_messages(messages)  # the common templates' list alone misses some
+    assert "<b>Note</b> [sic]" in remote[0]["content"]
+
+
 # --- stub servers: down, slow, failing -------------------------------------------------------
 
 def _chunk(text: str) -> dict:
@@ -131,6 +148,8 @@ class _Stub(BaseHTTPRequestHandler):
         key = self.path + ("#stream" if request.get("stream") else "")
         status, body, delay, stall = self.routes.get(key, self.routes.get(self.path, (404, {"detail": "Not Found"}, 0, 0)))
         time.sleep(delay)
+        if callable(body):  # a reply that depends on the request
+            status, body = body(request)
         if isinstance(body, list):
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
@@ -272,6 +291,38 @@ def test_judge_falls_back_to_the_first_word_without_logprobs(stub):
         url = stub({"/v1/models": MODELS_OK, "/v1/chat/completions": reply,
                     "/v1/chat/completions#stream": (200, [_chunk("Yes"), _chunk(", it is.")], 0, 0)})
         assert ServerModel(url).judge(MESSAGES) == 1.0
+
+
+def test_tags_the_servers_tokenizer_reads_as_one_token_are_defused(stub):
+    """A remote model's own control tokens are unknown to any fixed list: each tag in the
+    messages is asked of the server's tokenizer once, and a tag it reads as one token is sent
+    as look-alike text. A failing tokenizer call defuses the tag too."""
+    asked, sent = [], []
+    special = {"<secret_turn>", "[ctrl]"}
+
+    def count(request):
+        text = request["input"]
+        asked.append(text)
+        if text == "<broken>":
+            return 500, {"error": {"message": "boom"}}
+        return 200, {"count": 1 + (1 if text in special else 0 if text == "" else 4)}  # this model adds a BOS
+
+    def chat(request):
+        sent.append(request["messages"])
+        return 200, [_chunk("ok")]
+
+    url = stub({"/v1/models": MODELS_OK, "/extras/tokenize/count": (200, count, 0, 0),
+                "/v1/chat/completions#stream": (200, chat, 0, 0)})
+    model = ServerModel(url)
+    text = "Read <secret_turn> then [ctrl], <b>bold</b> [sic] [3] and <broken>."
+    for _ in range(2):
+        assert "".join(model.stream([{"role": "user", "content": text}], max_tokens=4, temperature=0, seed=1)) == "ok"
+    content = sent[-1][0]["content"]
+    assert "‹secret_turn›" in content and "⟦ctrl⟧" in content and "‹broken›" in content
+    assert "<secret_turn>" not in content and "[ctrl]" not in content
+    assert "<b>bold</b> [sic] [3]" in content  # ordinary tags, and the citation marker, untouched
+    tags = [t for t in asked if t.startswith(("<", "["))]  # not the probe's "a b", nor the usage count
+    assert sorted(tags) == sorted(set(tags))  # each tag asked about once, not once per request
 
 
 def test_a_server_context_smaller_than_the_setting_bounds_the_prompt(stub):

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from rag.errors import QuestionError, RagError
 from rag.evals import GoldError, compare, load_gold, load_run, run_eval
 
-from test_evals import GOOD, FakeAssistant, fake_gold_lines, write
+from eval_cases import GOOD, FakeAssistant, fake_gold_lines, write
 
 
 def test_gold_lines_with_a_line_separator_inside_a_string_and_a_bom_load(tmp_path: Path):

@@ -14,26 +14,28 @@ and no rule removes a line that states a figure (:func:`holds_figure`) for looki
 
 A file with text is never skipped whole: when every line would go, its lines are kept and a
 warning is logged. Kept lines form spans of the untouched source text, so any chunk of a
-span slices back exactly. A file that holds several articles is split at headline-like lines.
+span slices back exactly. A file that holds several articles is split at headline-like lines,
+and a page at the <article> elements that hold a story of their own (:class:`rag.reading.Layout`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import CorpusError
-from .reading import SUPPORTED_SUFFIXES, corpus_files, read_source  # noqa: F401 (corpus_files, SUPPORTED_SUFFIXES: also read from here)
+from .reading import SUPPORTED_SUFFIXES, Layout, corpus_files, read_source, read_with_layout  # noqa: F401 (corpus_files, SUPPORTED_SUFFIXES, read_source: also read from here)
 from .types import Document
 from .line_kinds import (_ANCHOR, _AVATAR, _DATE_LINE, _URL, _is_sentence, _is_widget, _link_item, _strip_links, _words,
-                         holds_figure, is_headline, parse_date)
+                         holds_figure, is_headline, numeric_day_first, parse_date)
 
 log = logging.getLogger(__name__)
 
-CLEANER_VERSION = 4  # bump when cleaning changes, so indexes re-chunk
+CLEANER_VERSION = 5  # bump when cleaning changes, so indexes re-chunk
 
 KEPT, REMOVED = "kept", "removed"
 TEXT, FALLBACK = "article text", "kept: every line matched a rule"
@@ -66,10 +68,10 @@ class _Line:
 
 def explain_file(path: Path) -> list[LineDecision]:
     """:func:`explain` for a file; CorpusError if it is unreadable, binary or empty."""
-    text = read_source(path)
+    text, layout = read_with_layout(path)
     if not text.strip():
         raise CorpusError(f"{path}: empty file (no text)")
-    return explain(text)
+    return explain(text, layout)
 
 
 def _lines(text: str) -> list[_Line]:
@@ -90,18 +92,56 @@ def _new_value(text: str, below: str, first_below: str) -> bool:
     return len(_words(text)) <= 5 and below != first_below
 
 
-def explain(text: str) -> list[LineDecision]:
+def explain(text: str, layout: Layout | None = None) -> list[LineDecision]:
     """Label each non-blank line of ``text`` kept or removed, with the reason; in a file of
-    several articles, each article's lines on their own. Pure."""
-    return _decide(text)[0]
+    several articles, each article's lines on their own. ``layout``: what the file's markup
+    says (:func:`rag.reading.read_with_layout`), such as where each <article> starts. Pure."""
+    return _decide(text, layout or Layout())[0]
 
 
-def _decide(text: str) -> tuple[list[LineDecision], list[int]]:
-    """(every line's decision, the indexes where articles start)."""
+def _decide(text: str, layout: Layout) -> tuple[list[LineDecision], list[list[int]], list[int]]:
+    """(every line's decision, each article's decision indexes in file order, the index of
+    each article's first line of its own: its headline, if it has one)."""
     decisions = _explain_lines(text)
-    fallback = any(d.reason == FALLBACK for d in decisions)
-    starts = _split_articles(decisions)[:1] if fallback else _split_articles(decisions)
-    return _each_article_alone(text, decisions, starts), starts
+    if any(d.reason == FALLBACK for d in decisions):
+        return decisions, [list(range(len(decisions)))], [next(i for i, d in enumerate(decisions) if d.kept)]
+    articles: list[list[int]] = []
+    heads: list[int] = []
+    for story, own_from in _stories(decisions, layout):
+        starts = _split_articles([decisions[i] for i in story], own_from)
+        heads.extend(story[a] for a in starts)
+        starts[0] = 0  # the lines above the first article's head are its header
+        articles.extend(story[a:b] for a, b in zip(starts, starts[1:] + [len(story)]))
+    return _each_article_alone(decisions, articles), articles, heads
+
+
+def _stories(decisions: list[LineDecision], layout: Layout) -> list[tuple[list[int], int]]:
+    """Each story the markup marks (each <article> of a page of several), in file order, as
+    (its decision indexes, where in them its own lines start); all lines as one when it marks
+    none. Text outside the stories that is no story (a list's label) frames the story before
+    it, or heads the first. A story with no kept line is none: it joins the story before."""
+    if not layout.stories or not decisions:
+        return [(list(range(len(decisions))), 0)] if decisions else []
+    offsets = [at for at, _ in layout.stories]
+    own = [layout.stories[max(bisect_right(offsets, d.start) - 1, 0)][1] for d in decisions]
+    joins = list(own)
+    if not layout.outside_is_story:
+        for i, story in enumerate(own):
+            joins[i] = story or (joins[i - 1] if i else next((s for s in own if s), 0))
+    by_story: dict[int, list[int]] = {}
+    for i, story in enumerate(joins):
+        by_story.setdefault(story, []).append(i)
+
+    def has_text(group: list[int]) -> bool:
+        return any(decisions[i].kept for i in group)
+
+    out: list[tuple[list[int], int]] = []
+    for story, group in by_story.items():
+        if out and not (has_text(group) and has_text(out[-1][0])):
+            out[-1] = (sorted(out[-1][0] + group), out[-1][1])
+        else:
+            out.append((group, next(k for k, i in enumerate(group) if own[i] == story)))
+    return out
 
 
 def _explain_lines(text: str) -> list[LineDecision]:
@@ -213,64 +253,74 @@ def _mark_author_block(lines: list[_Line], reasons: list[str | None]) -> None:
                 reasons[k] = reasons[k] or AUTHOR_BIO
 
 
-def _split_articles(decisions: list[LineDecision]) -> list[int]:
-    """Indexes of decisions that start an article: the first kept line, then any long
-    headline standing alone (blank or removed lines around it) after enough body text."""
+def _split_articles(decisions: list[LineDecision], own_from: int = 0) -> list[int]:
+    """Indexes of decisions that start an article: the first kept line (from ``own_from`` on:
+    the lines above are the page's frame), then any headline after a blank or removed line with
+    a date line under it (a byline may sit between), or a long one standing alone after enough
+    body text. A subheading within a story has no date line of its own, and is seldom long
+    after a short paragraph."""
     def joined(a: int, b: int) -> bool:  # adjacent source lines, both kept
         return decisions[a].kept and decisions[b].kept and decisions[b].number == decisions[a].number + 1
+
+    def dated(i: int) -> bool:  # a date line under line i, or under a short line under it
+        below = [d.text for d in decisions[i + 1:i + 3]]
+        return bool(below) and (bool(_DATE_LINE.match(below[0])) or len(below) == 2 and bool(_DATE_LINE.match(below[1]))
+                                and len(_words(below[0])) <= 5 and not _is_sentence(below[0]))
 
     starts: list[int] = []
     body_since = 0
     for i, d in enumerate(decisions):
-        if not d.kept:
+        if not d.kept or not starts and i < own_from:
             continue
         if not starts:
             starts.append(i)
             continue
-        alone = not joined(i - 1, i) and (i + 1 >= len(decisions) or not joined(i, i + 1))
-        if alone and body_since >= 600 and is_headline(d.text) and len(_words(d.text)) >= 9:
+        after_blank = not joined(i - 1, i)
+        alone = after_blank and (i + 1 >= len(decisions) or not joined(i, i + 1))
+        if is_headline(d.text) and (after_blank and body_since and dated(i)
+                                    or alone and body_since >= 600 and len(_words(d.text)) >= 9):
             starts.append(i)
             body_since = 0
         else:
             body_since += len(d.text)
+    if not starts and own_from:  # the story's own lines all go: its frame's first kept line heads it
+        return _split_articles(decisions)
     return starts
 
 
-def _each_article_alone(text: str, decisions: list[LineDecision], starts: list[int]) -> list[LineDecision]:
+def _each_article_alone(decisions: list[LineDecision], articles: list[list[int]]) -> list[LineDecision]:
     """``decisions`` with each article of a file of several decided on its own text: a byline,
     a date line or a quote the second article shares with the first is its own, not a copy of
     the first's. The articles and their lines stay where the whole file's pass found them."""
-    if len(starts) < 2:
+    if len(articles) < 2:
         return decisions
-    cuts = [0] + [text.rfind("\n", 0, decisions[i].start) + 1 for i in starts[1:]] + [len(text)]
-    out: list[LineDecision] = []
-    for n, (a, b) in enumerate(zip(cuts, cuts[1:])):
-        last = starts[n + 1] if n + 1 < len(starts) else len(decisions)
-        own = decisions[starts[n] if n else 0:last]
-        alone = _explain_lines(text[a:b])
-        lines_before = text.count("\n", 0, a)
-        if len(alone) != len(own) or any(d.reason == FALLBACK for d in alone):
-            out.extend(own)  # (not expected) keep the whole file's decisions for this article
-            continue
-        out.extend(replace(d, number=d.number + lines_before, start=d.start + a, end=d.end + a) for d in alone)
-    return out if len(out) == len(decisions) else decisions
+    out = list(decisions)
+    for article in articles:
+        alone = _explain_lines("\n".join(decisions[i].text for i in article))
+        if len(alone) != len(article) or any(d.reason == FALLBACK for d in alone):
+            continue  # (not expected) keep the whole file's decisions for this article
+        for i, d in zip(article, alone):
+            out[i] = replace(decisions[i], label=d.label, reason=d.reason)
+    return out
 
 
-def clean(text: str, source: str) -> list[Document]:
+def clean(text: str, source: str, layout: Layout | None = None) -> list[Document]:
     """Split ``text`` (the source text of file ``source``) into cleaned documents, keeping
-    the lines :func:`explain` keeps. Empty only when ``text`` has no non-blank line."""
-    decisions, starts = _decide(text)
+    the lines :func:`explain` keeps. ``layout``: what the file's markup says (where each
+    <article> starts, the page's language). Empty only when ``text`` has no non-blank line."""
+    layout = layout or Layout()
+    decisions, articles, heads = _decide(text, layout)
     if any(d.reason == FALLBACK for d in decisions):
         log.warning("%s: every line looked like boilerplate; kept its lines as one document", source)
+    day_first = numeric_day_first(text, layout.lang)  # one file writes its dates one way
     docs: list[Document] = []
-    for n, first in enumerate(starts):
-        last = starts[n + 1] if n + 1 < len(starts) else len(decisions)
-        # each article's first date stamp dates it (the first one's may sit above its headline)
-        dates = [parse_date(d.text) for d in decisions[0 if n == 0 else first:last] if d.reason == DATE_STAMP]
+    for n, (article, first) in enumerate(zip(articles, heads)):
+        # each article's first date stamp dates it (one may sit above its headline)
+        dates = [parse_date(decisions[i].text, day_first) for i in article if decisions[i].reason == DATE_STAMP]
         head = decisions[first]
         # a markdown heading's "#" marks are markup, not part of the title
         title_line = re.sub(r"^#{1,6}\s+", "", head.text) if is_headline(head.text) else None
-        body = [i for i in range(first, last) if decisions[i].kept and not (title_line and i == first)] or [first]
+        body = [i for i in article if decisions[i].kept and not (title_line and i == first)] or [first]
         spans: list[tuple[int, int]] = []
         for k, i in enumerate(body):
             # a run of kept lines separated only by blank lines is one span
@@ -278,8 +328,9 @@ def clean(text: str, source: str) -> list[Document]:
                 spans[-1] = (spans[-1][0], decisions[i].end)
             else:
                 spans.append((decisions[i].start, decisions[i].end))
-        title = title_line or _fallback_title(text[spans[0][0]:spans[0][1]], _masthead(decisions[:first]) if n == 0 else None)
-        date = parse_date(title_line or "") or next((d for d in dates if d), None)
+        title = title_line or _fallback_title(text[decisions[first].start:decisions[first].end],
+                                              _masthead(decisions[:first]) if n == 0 else None)
+        date = parse_date(title_line or "", day_first) or next((d for d in dates if d), None)
         doc_id = source if n == 0 else f"{source}#{n + 1}"
         docs.append(Document(source=source, doc_id=doc_id, title=title, date=date, text=text, spans=tuple(spans)))
     return docs
@@ -306,8 +357,8 @@ def _fallback_title(first_text: str, masthead: str | None = None) -> str:
 def load_file(path: Path, source: str) -> tuple[str, list[Document]]:
     """Read and clean one file: (source text, documents). Only an unreadable, binary or
     empty (whitespace-only) file is an error: cleaning never drops a file with text."""
-    text = read_source(path)
-    docs = clean(text, source)
+    text, layout = read_with_layout(path)
+    docs = clean(text, source, layout)
     if not docs:
         raise CorpusError(f"{path}: empty file (no text); skipped")
     return text, docs

@@ -1,5 +1,5 @@
 """What one line of an article looks like: a sentence, a headline, a date, widget labels, a
-link list's item, a figure.
+link list's item, a figure; and which order a file writes its numeric dates in.
 
 Scope: pure predicates on a single line of text, and the patterns behind them, for
 :mod:`rag.ingest`, which decides what to remove by looking at the lines together. Nothing here
@@ -38,11 +38,12 @@ _INNER_SENTENCE = re.compile(r"\b[a-z]{2,}[.!?][\"'”’)\]]*\s+[\"'“‘(]?[A
 
 _MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _DATE = rf"(?:{_MONTHS}\s*\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTHS}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{4}})"
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
 _DATE_PATTERNS = [
     (re.compile(rf"\b({_MONTHS})\s*(\d{{1,2}}),?\s+(\d{{4}})\b"), "mdy_name"),
     (re.compile(rf"\b(\d{{1,2}})\s+({_MONTHS})\s+(\d{{4}})\b"), "dmy_name"),
     (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), "iso"),
-    (re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b"), "mdy_num"),
+    (_NUMERIC_DATE, "numeric"),
 ]
 _DATE_LINE = re.compile(
     rf"^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s*)?{_DATE}"
@@ -77,8 +78,29 @@ def _is_sentence(t: str) -> bool:
     return bool(_SENTENCE_END.search(t) or _INNER_SENTENCE.search(t))
 
 
-def parse_date(text: str) -> str | None:
-    """First date in ``text`` as ISO ``YYYY-MM-DD`` (numeric dates read month first)."""
+def numeric_day_first(text: str, lang: str | None = None) -> bool:
+    """Whether the numeric dates of one file ("04.03.2025") put the day first. The file's own
+    dates decide: a first field over 12 ("25.03.2025") proves day first, a second over 12
+    ("03.25.2025") month first. When they do not (none, or both seen), the page's declared
+    language does: English of the United States writes the month first, every other declared
+    language and region the day ("de", "fr-CA", "en-GB"); bare "en" decides nothing. Else month
+    first, as the seeds' American "11.01.2025"."""
+    day_first = month_first = False
+    for m in _NUMERIC_DATE.finditer(text):
+        a, b = int(m.group(1)), int(m.group(2))
+        day_first |= a > 12 >= b
+        month_first |= b > 12 >= a
+    if day_first != month_first:
+        return day_first
+    language, _, region = (lang or "").strip().lower().replace("_", "-").partition("-")
+    if language == "en":
+        return bool(region) and not region.startswith("us")
+    return bool(language)
+
+
+def parse_date(text: str, day_first: bool = False) -> str | None:
+    """First date in ``text`` as ISO ``YYYY-MM-DD``; a numeric date ("11.01.2025") is read
+    month first unless ``day_first`` (see :func:`numeric_day_first`)."""
     for pattern, kind in _DATE_PATTERNS:
         m = pattern.search(text)
         if not m:
@@ -92,7 +114,8 @@ def parse_date(text: str) -> str | None:
             elif kind == "iso":
                 dt = datetime(int(g[0]), int(g[1]), int(g[2]))
             else:
-                dt = datetime(int(g[2]), int(g[0]), int(g[1]))
+                day, month = (g[0], g[1]) if day_first else (g[1], g[0])
+                dt = datetime(int(g[2]), int(month), int(day))
         except ValueError:
             continue
         return dt.date().isoformat()

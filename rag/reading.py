@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CorpusError
@@ -17,9 +18,24 @@ log = logging.getLogger(__name__)
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What a file's markup says beyond its text: where each story of a page of several
+    (<article> elements) starts, and the page's declared language. Empty for plain text."""
+
+    stories: tuple[tuple[int, int], ...] = ()  # (offset, story): the text from offset on belongs to that story
+    outside_is_story: bool = False  # story 0, the text outside the <article>s, is a story too (else their frame)
+    lang: str | None = None  # <html lang="...">
+
+
 def read_source(path: Path) -> str:
     """Return the text that offsets refer to: the decoded file, or the text
     extracted from HTML/PDF. Raises CorpusError for unreadable or binary files."""
+    return read_with_layout(path)[0]
+
+
+def read_with_layout(path: Path) -> tuple[str, Layout]:
+    """:func:`read_source`'s text and what the file's markup says about it (:class:`Layout`)."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise CorpusError(f"{path}: unsupported file type {suffix!r} (use {', '.join(SUPPORTED_SUFFIXES)})")
@@ -28,11 +44,12 @@ def read_source(path: Path) -> str:
     except OSError as err:
         raise CorpusError(f"{path}: cannot read file ({err.strerror or err})") from err
     if suffix == ".pdf":
-        return _pdf_text(path, data)
+        return _pdf_text(path, data), Layout()
     text = decode(path, data).replace("\r\n", "\n").replace("\r", "\n")
     if suffix in (".html", ".htm"):
-        return _html_text(text)
-    return text
+        text, _, layout = _html_read(text)
+        return text, layout
+    return text, Layout()
 
 
 def decode(path: Path, data: bytes) -> str:
@@ -62,10 +79,6 @@ def decode(path: Path, data: bytes) -> str:
     except UnicodeDecodeError:
         log.warning("%s: neither UTF-8 nor Windows-1252; read as Latin-1, some characters may be wrong", path)
         return data.decode("latin-1")
-
-
-def _html_text(html: str) -> str:
-    return html_parts(html)[0]
 
 
 # elements that start a line of their own; every other element (a link, bold, <time>, <span>)
@@ -132,6 +145,12 @@ def _story_block(soup):
 def html_parts(html: str) -> tuple[str, list[tuple[str, str]]]:
     """(the text of an HTML page, the blocks extraction dropped as (tag, their text)): scripts,
     navigation, forms, and headers, footers and sidebars outside the article."""
+    text, dropped, _ = _html_read(html)
+    return text, dropped
+
+
+def _html_read(html: str) -> tuple[str, list[tuple[str, str]], Layout]:
+    """:func:`html_parts` and the page's :class:`Layout`."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
@@ -158,10 +177,74 @@ def html_parts(html: str) -> tuple[str, list[tuple[str, str]]]:
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     if soup.title:
         soup.title.decompose()
-    lines = [re.sub(r"[ \t\xa0]+", " ", ln).strip() for ln in _block_text(soup).split("\n")]
-    text = "\n\n".join(ln for ln in lines if ln)
+    lang = soup.html.get("lang") if soup.html else None
+    outside_is_story = _mark_stories(soup)
+    story_now = 0
     has_h1 = soup.find("h1") is not None
-    return (f"{title}\n\n{text}" if title and not has_h1 else text), dropped
+    head = f"{title}\n\n" if title and not has_h1 else ""
+    lines: list[str] = []
+    stories: list[tuple[int, int]] = [(0, 0)]  # the page's <title> line is outside every story
+    at = len(head)
+    for raw in _block_text(soup).split("\n"):
+        parts = _STORY_MARK.split(raw)  # text, story, text, story, text ...
+        texts, marks = parts[0::2], [int(m) for m in parts[1::2]]
+        # a story is a block: its mark ends the text before it or starts the text after it
+        first_text = next((k for k, t in enumerate(texts) if t.strip()), 0)
+        line_story = marks[first_text - 1] if first_text else story_now
+        story_now = marks[-1] if marks else story_now
+        line = re.sub(r"[ \t\xa0]+", " ", "".join(texts)).strip()
+        if not line:
+            continue
+        if stories[-1][1] != line_story:
+            start = at + 2 * bool(lines)
+            if stories[-1][0] == start:
+                stories.pop()  # it holds no text
+            stories.append((start, line_story))
+        at += len(line) + 2 * bool(lines)
+        lines.append(line)
+    layout = Layout(tuple(stories) if outside_is_story is not None else (), bool(outside_is_story),
+                    (str(lang).strip() or None) if lang else None)
+    return head + "\n\n".join(lines), dropped, layout
+
+
+_STORY_MARK = re.compile("\ue000(\\d+)\ue001")  # private-use characters: no page's text holds them
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _mark_stories(soup) -> bool | None:
+    """Mark where each story of a page of several starts and ends (story 0: the text outside
+    them), and return whether that outside text is a story too; None for a page of one story.
+    Each <article> with a headline and a paragraph of its own is a story; so is the page's text
+    outside them when it has an <h1> above a paragraph (a main story beside a related one)."""
+    from bs4 import NavigableString
+
+    def holds_story(tag, headings: tuple[str, ...]) -> bool:
+        """A headline of its own above a paragraph of its own: a body whose first heading
+        comes after a paragraph is one story's text under subheadings, not a story."""
+        headline = False
+        for el in tag.find_all([*headings, "p"]):  # in page order
+            if any(id(p) in number for p in el.parents if p is not tag):
+                continue  # a story's within tag
+            if el.name != "p":
+                headline = True
+            elif not el.find_parent(_HEADINGS) and len(el.get_text(" ").split()) >= 6:
+                return headline
+        return False
+
+    number: dict[int, int] = {}  # id of a story's element -> its number
+    for tag in reversed(soup.find_all("article")):  # inner before outer: an inner story is not its outer one's
+        if holds_story(tag, _HEADINGS):
+            number[id(tag)] = 0
+    stories = [t for t in soup.find_all("article") if id(t) in number]
+    number.update({id(t): n for n, t in enumerate(stories, 1)})
+    rest_is_story = holds_story(soup, ("h1",))
+    if len(stories) + rest_is_story < 2:
+        return None
+    for tag in stories:
+        outer = next((number[id(p)] for p in tag.parents if id(p) in number), 0)
+        tag.insert_before(NavigableString(f"\ue000{number[id(tag)]}\ue001"))
+        tag.insert_after(NavigableString(f"\ue000{outer}\ue001"))  # after an inner story, its outer one's text goes on
+    return rest_is_story
 
 
 def _pdf_text(path: Path, data: bytes) -> str:
@@ -195,4 +278,4 @@ def corpus_files(folder: Path) -> list[Path]:
     return sorted(files)
 
 
-__all__ = ["SUPPORTED_SUFFIXES", "corpus_files", "decode", "html_parts", "read_source"]
+__all__ = ["SUPPORTED_SUFFIXES", "Layout", "corpus_files", "decode", "html_parts", "read_source", "read_with_layout"]

@@ -2,9 +2,10 @@
 
 Small models cite the wrong passage, or none, and fill gaps from memory. Each answer
 sentence is a claim; its hard facts are its numbers (with their units: "5%" is not
-backed by a bare 5, "$5" not by "5 tonnes") and its names (capitalised words, matched as
+backed by a bare 5, "$5" not by "5 tonnes" or "€5", "seven" is 7, "-5" is not 5) and its names (capitalised words, matched as
 whole words, the first word of the sentence included). A claim is backed by a passage
-when one stretch of it, a sentence and its neighbours, holds all of those facts; a
+when one stretch of it, a sentence and its neighbours, holds all of those facts and does
+not say the figure moved the other way ("rose 5%" is not backed by "fell 5%"); a
 citation is kept only when its passage backs the claim, and moves to the passage that
 does otherwise. An aside no passage backs ("Lyon, France", "(founded 1870)") is cut before
 the claim is given up. A claim no passage backs is dropped, and so is one that only restates
@@ -44,6 +45,46 @@ class Claim:
     # a passage may write either form of the same name
     spelled: tuple[tuple[str, frozenset[str]], ...] = ()
     abbreviated: tuple[tuple[str, str], ...] = ()
+    moves: str = ""  # "up" or "down" when the sentence says its figure rose or fell (:func:`moves`)
+    number_words: frozenset[str] = frozenset()  # stems of its numbers written in words ("seven")
+
+
+# words that move a figure up or down (stems): "exports rose 5%" is not backed by "exports fell 5%"
+_UP = frozenset(map(stem, "rise rose risen rising increase gain grew grow grown climb jump surge soar raise higher".split()))
+_DOWN = frozenset(map(stem, "fall fell fallen drop decline decrease shrink shrank plunge tumble slump sank sink "
+                            "slid slide lower lose lost loss".split()))
+
+
+def moves(text: str) -> tuple[set[str], set[str]]:
+    """(directions ``text`` states, directions it denies): "rose" states "up", "did not rise" denies
+    it. Lower-case words only ("Rose Byrne" moves nothing)."""
+    said, denied = set(), set()
+    tokens = re.findall(r"[A-Za-z][A-Za-z’']*", text)
+    for i, w in enumerate(tokens):
+        way = "up" if w.islower() and stem(w) in _UP else "down" if w.islower() and stem(w) in _DOWN else ""
+        if way:
+            before = [t.lower() for t in tokens[max(0, i - 3):i]]
+            negated = any(t in ("not", "never", "no") or t.endswith(("n't", "n’t")) for t in before)
+            (denied if negated else said).add(way)
+    return said, denied
+
+
+def _stated(q: Quantity, numbers: list[tuple[Quantity, set[str]]]) -> bool:
+    """A passage number of the run states ``q``; or ``q`` is written in words and the run counts
+    nothing in its unit: a model writes its own sums in words ("took four years, from 2019 to
+    2023"), but "seven members" where the passage has "9 members" is another count."""
+    if any(q.backed_by(p, near) for p, near in numbers):
+        return True
+    return q.spelled and not (q.unit and any(p.unit == q.unit for p, _ in numbers))
+
+
+def _against(way: str, text: str) -> bool:
+    """``text`` says the figure moved the other way, or denies that it moved ``way``, and never
+    says it moved ``way``: "rose 5%" cited to "fell 5%" or to "did not rise 5%"."""
+    if not way:
+        return False
+    said, denied = moves(text)
+    return way not in said and bool(({"up", "down"} - {way}) & said or way in denied)
 
 
 _ACRONYM = re.compile(r"((?:[A-Z][\w&’'-]*\s+(?:(?:of|and|for|the|&)\s+)?){2,8})\(([A-Z]{2,10})\)")
@@ -61,7 +102,7 @@ def defined_acronyms(sentence: str) -> set[str]:
 
 
 def claim_of(sentence: str, question: str) -> Claim:
-    asked_numbers = [q for q, _, _ in quantities(question)]
+    asked_numbers = [q for q, _, _ in quantities(question, spelled=True)]
     asked = content_words(question) | names(question) | defined_acronyms(sentence)
     # the question's "U.S." asks about the answer's "United States", and the other way round
     asked_abbr, asked_spelled = set(abbreviations(question).values()), spelled_out(question)
@@ -71,12 +112,16 @@ def claim_of(sentence: str, question: str) -> Claim:
             asked |= stems
     abbreviated = abbreviations(sentence)
     asked |= {st for st, letters in abbreviated.items() if letters in asked_spelled}
-    nums = tuple(q for q, _, _ in quantities(sentence)
-                 if not any(q.value == a.value and q.percent == a.percent for a in asked_numbers))
+    found = quantities(sentence, spelled=True)  # "seven members" is a number to check
+    nums = tuple(q for q, _, _ in found if not any(q.value == a.value and q.percent == a.percent for a in asked_numbers))
+    in_words = content_words(" ".join(sentence[a:b] for q, a, b in found if q.spelled and q in nums))
     own = frozenset(names(sentence) - asked)
+    said, denied = moves(sentence)
     return Claim(sentence, nums, own, frozenset(content_words(sentence) - asked),
                  spelled=tuple((i, st) for i, st in spelled.items() if st & own),
-                 abbreviated=tuple((st, letters) for st, letters in abbreviated.items() if st in own))
+                 abbreviated=tuple((st, letters) for st, letters in abbreviated.items() if st in own),
+                 moves=next(iter(said)) if len(said) == 1 and not denied else "",
+                 number_words=frozenset(in_words & content_words(sentence) - asked))
 
 
 def _names_backed(claim: Claim, stems: set[str], abbrs: set[str], spelled: set[str]) -> bool:
@@ -87,7 +132,8 @@ def _names_backed(claim: Claim, stems: set[str], abbrs: set[str], spelled: set[s
     for initials, run in claim.spelled:
         if initials in abbrs:
             missing -= run
-    missing -= {st for st, letters in claim.abbreviated if letters in spelled}
+    # "U.N." is "UN" written another way
+    missing -= {st for st, letters in claim.abbreviated if letters in spelled or letters in abbrs}
     return not missing
 
 
@@ -117,7 +163,7 @@ def _sentence_facts(text: str) -> list[tuple[int, int, set[str], list[tuple[Quan
     for s, e in word_sentences(text):  # a stray "." must not push a neighbour out of the window
         part = text[s:e]
         stems = word_stems(part)
-        out.append((s, e, stems, [(q, stems) for q, _, _ in quantities(part)],
+        out.append((s, e, stems, [(q, stems) for q, _, _ in quantities(part, spelled=True)],
                     set(abbreviations(part).values()), set(spelled_out(part))))
     return out
 
@@ -131,7 +177,7 @@ def find_evidence(claim: Claim, passage: Passage, window: int = 2, said: frozens
     them all."""
     head = f"{passage.title}\n{date_forms(passage.date)}"
     head_stems = word_stems(head)
-    head_numbers = [(q, head_stems) for q, _, _ in quantities(head)]
+    head_numbers = [(q, head_stems) for q, _, _ in quantities(head, spelled=True)]
     head_abbrs, head_spelled = set(abbreviations(head).values()), set(spelled_out(head))
     sentences = _sentence_facts(passage.text)
     best: tuple[float, int, int, int] | None = None
@@ -144,9 +190,14 @@ def find_evidence(claim: Claim, passage: Passage, window: int = 2, said: frozens
             if not _names_backed(claim, stems, head_abbrs.union(*(r[4] for r in run)),
                                  head_spelled.union(*(r[5] for r in run))):
                 continue
-            if not all(any(q.backed_by(p, near) for p, near in numbers) for q in claim.numbers):
+            if not all(_stated(q, numbers) for q in claim.numbers):
                 continue
-            overlap = len(claim.words & stems) / len(claim.words) if claim.words else 1.0
+            if _against(claim.moves, passage.text[run[0][0]:run[-1][1]]):
+                continue  # the facts are there, moving the other way
+            # "seven" is said by the passage's "7"
+            said_as_digits = all(any(q.backed_by(p, near) for p, near in numbers) for q in claim.numbers if q.spelled)
+            matched = claim.words & (stems | (claim.number_words if said_as_digits else frozenset()))
+            overlap = len(matched) / len(claim.words) if claim.words else 1.0
             as_said = sum(found_in(w, stems) for w in said)
             if best is None or (overlap, as_said) > (best[0], best[3]):
                 best = (overlap, run[0][0], run[-1][1], as_said)
@@ -178,7 +229,8 @@ def check_sentence(sentence: str, passages: list[Passage], question: str) -> Sen
     markers = tuple(int(n) for n in re.findall(r"\[(\d+)\]", sentence))
     bare = strip_markers(sentence)
     claim = claim_of(bare, question)
-    has_facts = bool(claim.numbers or claim.names)
+    # a number in words may be the model's own count (:func:`_stated`): no fact that spares the words
+    has_facts = bool(claim.names or any(not q.spelled for q in claim.numbers))
     if not (has_facts or claim.words):
         # restates the question (or only talks about the text) and adds nothing: not an answer
         return SentenceCheck(bare, markers, (), False, {})
@@ -237,11 +289,11 @@ def without_unbacked_asides(sentence: str, passages: list[Passage]) -> str | Non
     if not passages:
         return None
     text = "\n".join(f"{p.title}\n{date_forms(p.date)}\n{p.text}" for p in passages)
-    stems, known = word_stems(text), [q for q, _, _ in quantities(text)]
+    stems, known = word_stems(text), [q for q, _, _ in quantities(text, spelled=True)]
 
     def unbacked(aside: str) -> bool:
         return (any(not found_in(n, stems) for n in names(aside))
-                or any(not any(q.value == k.value for k in known) for q, _, _ in quantities(aside)))
+                or any(not any(q.value == k.value for k in known) for q, _, _ in quantities(aside, spelled=True)))
 
     def cut_aside(m: re.Match) -> str:
         if m.group("bracket"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 # general English function words: articles, pronouns, auxiliaries, prepositions, conjunctions,
@@ -44,6 +45,14 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z’'-]*[A-Za-z]|[A-Za-z]")
 _POSSESSIVE = re.compile(r"[’']s?$")
 
 
+def fold(text: str) -> str:
+    """``text`` without accents: a model writes "Jose" or "Erdogan" for the article's "José" and
+    "Erdoğan", and a word cut at "é" is no word at all. Letters keep their places (no offsets here)."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
 @functools.lru_cache(maxsize=1)
 def _stemmer():
     import snowballstemmer
@@ -60,7 +69,7 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Alphabetic words of ``text`` in order, as written."""
-    return _WORD.findall(text)
+    return _WORD.findall(fold(text))
 
 
 _GLUED = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -72,6 +81,7 @@ def word_stems(text: str) -> set[str]:
     the names :func:`names` finds can be found. A word with a capital after a small letter also
     counts by its parts: scraped pages glue neighbouring elements ("Written byJane Doe"), and
     "byJane" must not hide the name; "iPhone" still counts whole."""
+    text = fold(text)
     found = _WORD.findall(text)
     glued = [part for w in found if _GLUED.search(w) for part in _GLUED.split(w)]
     tokens = _TOKEN.findall(text)
@@ -115,7 +125,7 @@ def _found_whole(word_stem: str, haystack: set[str]) -> bool:
 
 def content_words(text: str) -> set[str]:
     """Stems of the words that carry meaning (no stop words, at least 3 letters)."""
-    return {stem(w) for w in _WORD.findall(text) if len(w) > 2 and w.lower() not in STOP_WORDS}
+    return {stem(w) for w in _WORD.findall(fold(text)) if len(w) > 2 and w.lower() not in STOP_WORDS}
 
 
 def names(sentence: str, *, first_word: bool = True) -> set[str]:
@@ -123,26 +133,27 @@ def names(sentence: str, *, first_word: bool = True) -> set[str]:
     "A320"). The first word counts too, unless it is a stop word or a sentence opener:
     "Rollo ruled" names Rollo; "However, ..." names nothing."""
     out = set()
-    for i, w in enumerate(_TOKEN.findall(sentence)):
+    for i, w in enumerate(_TOKEN.findall(fold(sentence))):
         low = w.lower().rstrip(".")
         if low in STOP_WORDS or (i == 0 and (not first_word or low in _OPENERS)):
             continue
-        if w.isdigit() or re.fullmatch(r"[\d.,]+", w):
-            continue  # numbers are checked with their units, not as names
+        if re.fullmatch(r"[\d.,]+(?:[a-z]+|(?i:k|m|bn|mn|mln|tn))?", w):
+            continue  # numbers are checked with their units ("$1.2bn", "10km"), not as names
         if w[0].isupper() or re.search(r"[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]", w):
             out.add(stem(w.rstrip(".")))
     return out
 
 
 _ABBREVIATION = re.compile(r"(?<![\w.])(?:[A-Z]\.){2,6}(?!\w)|(?<![\w.])[A-Z]{2,6}(?!\w)(?!\.\w)")
-# two or more capitalised words in a row, "of"/"for"/"the" allowed between ("Bank of England")
-_NAME_RUN = re.compile(r"[A-Z][a-z][\w’'-]*(?:\s+(?:(?:of|for|the)\s+)?[A-Z][a-z][\w’'-]*)+")
+# two or more capitalised words in a row, "of"/"for"/"the"/"and" allowed between ("Bank of England",
+# "National Aeronautics and Space Administration": NASA)
+_NAME_RUN = re.compile(r"[A-Z][a-z][\w’'-]*(?:\s+(?:(?:of|for|the|and|&)\s+)?[A-Z][a-z][\w’'-]*)+")
 
 
 def abbreviations(text: str) -> dict[str, str]:
     """The abbreviations written in ``text``, stem (as :func:`names` makes it) -> letters:
     "U.S." gives {"u.s": "US"}, "UK" gives {"uk": "UK"}."""
-    return {stem(m.group().rstrip(".")): m.group().replace(".", "") for m in _ABBREVIATION.finditer(text)}
+    return {stem(m.group().rstrip(".")): m.group().replace(".", "") for m in _ABBREVIATION.finditer(fold(text))}
 
 
 def spelled_out(text: str) -> dict[str, frozenset[str]]:
@@ -150,7 +161,7 @@ def spelled_out(text: str) -> dict[str, frozenset[str]]:
     States" gives {"US": {"unit", "state"}}, "Bank of England" gives {"BE": ...}. One name
     written in full in one text and abbreviated in another is the same name (:func:`abbreviations`)."""
     out: dict[str, frozenset[str]] = {}
-    for m in _NAME_RUN.finditer(text):
+    for m in _NAME_RUN.finditer(fold(text)):
         capitals = [w for w in m.group().split() if w[:1].isupper()]
         while capitals and capitals[0].lower() in STOP_WORDS:  # "The United States": "The" opens a sentence
             capitals.pop(0)
@@ -171,27 +182,47 @@ _NUMBER = re.compile(
     r"(?:\s?(?P<pct>%|percent\b|per\s?cent\b))?"
     r"(?P<rest>(?:[\s-]+[A-Za-z’'-]+){0,3})",
     re.IGNORECASE)
-_UNIT_SKIP = STOP_WORDS | {"metric", "per", "about", "around", "roughly", "nearly", "almost"}
+_UNIT_SKIP = STOP_WORDS | {"metric", "per", "cent", "percent", "about", "around", "roughly", "nearly", "almost"}
+# "between 3 and 5%", "3-5%", "3 to 5 million": the two ends of a range share a scale and a percent sign
+_RANGE = re.compile(r"\s*(?:-|to|and)\s*")
+# numbers written as words, for the fact check (:func:`quantities` with ``spelled``); not "one",
+# which is as often a pronoun ("one of the", "no one")
+_UNITS = "two three four five six seven eight nine".split()
+_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_SPELLED_VALUE = {w: float(i) for i, w in enumerate(["one", *_UNITS, *_TEENS], start=1)}
+_SPELLED_VALUE.update({w: 20.0 + 10 * i for i, w in enumerate(_TENS)})
+_SPELLED = re.compile(
+    rf"(?<![\w-])(?P<val>(?:{'|'.join(_TENS)})(?:[\s-](?:one|{'|'.join(_UNITS)}))?|{'|'.join(_UNITS + _TEENS)})(?![\w-])"
+    r"(?:\s(?P<scale>hundred|thousand|million|billion|trillion)\b)?"
+    r"(?:\s?(?P<pct>percent\b|per\s?cent\b))?"
+    r"(?=(?P<rest>(?:[\s-]+[A-Za-z’'-]+){0,3}))", re.IGNORECASE)  # the rest may hold the next number: "six to eight weeks"
 
 
 @dataclass(frozen=True)
 class Quantity:
-    """A number as written: its value (scale words applied), whether it is a share ("5%"),
-    whether money (a currency sign or three-letter code before it) and the unit word after it."""
+    """A number as written: its value (scale words applied, a minus sign kept), whether it is a
+    share ("5%"), whether money (a currency sign or three-letter code before it), which sign or
+    code, and the unit word after it."""
 
     value: float
     percent: bool = False
     money: bool = False
     unit: str = ""  # stem of the first content word after the number ("tonnes" -> "tonn"), or ""
+    currency: str = ""  # the sign ("$" for "$" and "US$", "€") or the code ("EUR"); "" when not money
+    spelled: bool = False  # written in words ("seven members")
 
     def backed_by(self, other: "Quantity", nearby: set[str]) -> bool:
         """Whether ``other`` (a number of a passage, with the stems of the words near it) states
-        this number: the same value, a share only by a share, money only by money, and the
-        unit word, when this number has one, near the passage's number."""
+        this number: the same value, a share only by a share, money only by money in the same
+        currency, and the unit word, when this number has one, near the passage's number."""
         if abs(self.value - other.value) > 1e-9 * max(1.0, abs(self.value)):
             return False
         if self.percent != other.percent or (self.money and not other.money):
             return False
+        if self.currency and other.currency and self.currency != other.currency \
+                and self.currency.isalpha() == other.currency.isalpha():
+            return False  # "$12 million" is not "€12 million"; which sign a code means, no rule here knows
         return not self.unit or self.unit in nearby or self.unit == other.unit
 
 
@@ -203,19 +234,57 @@ def _value(raw: str, scale: str | None) -> float | None:
     return v * _SCALE.get((scale or "").lower(), 1.0)
 
 
-def quantities(text: str) -> list[tuple[Quantity, int, int]]:
-    """Numbers of ``text`` with their units, and where each is: (quantity, start, end)."""
-    out = []
+def _spelled_value(raw: str, scale: str | None) -> float:
+    value = sum(_SPELLED_VALUE[w] for w in re.split(r"[\s-]+", raw.lower()))
+    return value * {"hundred": 1e2}.get((scale or "").lower(), _SCALE.get((scale or "").lower(), 1.0))
+
+
+def _in_a_name(text: str, m: re.Match) -> bool:
+    """A number word capitalised inside a sentence, or before a capitalised word, is part of a
+    name ("Seven Days to the River Rhine", "the Big Ten"), not a count."""
+    if not m.group("val")[0].isupper():
+        return False
+    opens = re.search(r"(?:^|[.!?:;\n\"“(])\s*$", text[:m.start("val")])
+    return not opens or bool(re.match(r"[\s-]+[A-Z]", text[m.end("val"):]))
+
+
+def _unit(rest: str) -> str:
+    for w in _WORD.findall(rest or ""):
+        if w.lower() not in _UNIT_SKIP and w.lower() not in _SPELLED_VALUE:
+            return stem(w)
+    return ""
+
+
+def quantities(text: str, spelled: bool = False) -> list[tuple[Quantity, int, int]]:
+    """Numbers of ``text`` with their units, and where each is: (quantity, start, end); with
+    ``spelled``, numbers written as words too ("seven members", "forty-two percent")."""
+    found = []  # (match, value, spelled)
     for m in _NUMBER.finditer(text):
         value = _value(m.group("val"), m.group("scale"))
-        if value is None:
-            continue
-        unit = ""
-        for w in _WORD.findall(m.group("rest") or ""):
-            if w.lower() not in _UNIT_SKIP:
-                unit = stem(w)
-                break
-        if re.fullmatch(r"1\d{3}|20\d{2}", m.group("val")) and not (m.group("pre") or m.group("pct")):
+        if value is not None:
+            found.append((m, value, False))
+    if spelled:
+        found += [(m, _spelled_value(m.group("val"), m.group("scale")), True) for m in _SPELLED.finditer(text)
+                  if not _in_a_name(text, m)]
+        found.sort(key=lambda f: f[0].start("val"))
+    out: list[tuple[Quantity, int, int]] = []
+    carried = ""  # the currency of the range's first end: "$3-5 million" is $5 million too
+    for i, (m, value, in_words) in enumerate(found):
+        unit = _unit(m.group("rest"))
+        pre = (m.groupdict().get("pre") or "").strip()
+        currency = pre if pre.isalpha() else pre[-1:]  # "US$" is "$": a sign is the currency as written
+        before = text[:m.start("val")]
+        if re.search(r"(?:(?:^|(?<![\d%\s])\s+|[(\[])[-−]|\bminus\s)$", before):
+            value = -value  # "-5 degrees", "minus 5": not 5 degrees
+        if re.fullmatch(r"1\d{3}|20\d{2}", m.group("val")) and not (pre or m.group("pct")):
             unit = ""  # a year: "in 2019 the ..." has no unit
-        out.append((Quantity(value, bool(m.group("pct")), bool(m.group("pre")), unit), m.start("val"), m.end()))
+        percent, currency, carried = bool(m.group("pct")), currency or carried, ""
+        nxt = found[i + 1][0] if i + 1 < len(found) else None
+        if nxt and _RANGE.fullmatch(text[max(m.end(g) for g in ("val", "scale", "pct")):nxt.start("val")].translate(DASHES)):
+            carried = currency
+            if not (m.group("scale") or percent):
+                percent = bool(nxt.group("pct"))  # "between 3 and 5%": 3%
+                scale = (nxt.group("scale") or "").lower()
+                value *= {"hundred": 1e2}.get(scale, _SCALE.get(scale, 1.0))
+        out.append((Quantity(value, percent, bool(currency), unit, currency, in_words), m.start("val"), m.end()))
     return out

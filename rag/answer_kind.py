@@ -8,7 +8,9 @@ answer before any passage is read:
   threat" ask for a degree, not an amount;
 * a **span of time or length**: "how long", "how many years": the answer needs a number with a
   unit of time or length ("three weeks", "1,230 km"), and a date ("22,000 years ago") is not
-  one, unless the question asks "how long ago".
+  one, unless the question asks "how long ago";
+* a **name**: "what was the name of", "what are the names of": the answer must name someone or
+  something the question does not ("a 71-year-old man" names no one).
 
 A small model that finds no such thing in the passages still answers with what is there: a
 date for "how many years did it take", a count of something else for "how long" ("80
@@ -22,9 +24,9 @@ from __future__ import annotations
 
 import re
 
-from .words import quantities
+from .words import names, quantities
 
-AMOUNT, SPAN = "amount", "span"
+AMOUNT, SPAN, NAME = "amount", "span", "name"
 
 _NUMBER_WORDS = frozenset("""
 zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
@@ -48,6 +50,8 @@ _ASKS_AMOUNT = re.compile(
     r"\bhow\s+(?:many|much|high|far|deep|tall|old|wide|heavy)\b(?!\s+(?:a|an|of\s+an?)\s)"
     r"|\b(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?:length|height|depth|width|area|size|population|number"
     r"|percentage|rate|amount|total|cost|price|value|distance|elevation|temperature|speed)\s+of\b", re.I)
+# a name: "what was the name of the man who ...", "what are the names of": the answer must name someone
+_ASKS_NAME = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+)?names?\s+of\b", re.I)
 _ASKS_SPAN = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?P<unit>[a-z]+)\b", re.I)
 _TOKEN = re.compile(r"[a-z]+|\d[\d,.]*", re.I)
 _MARKER = re.compile(r"\s*\[\d+\]")
@@ -58,6 +62,8 @@ def asked_kind(question: str) -> str | None:
     m = _ASKS_SPAN.search(question)
     if m and (m["unit"] is None or m["unit"].lower() in _TIME_UNITS):
         return SPAN
+    if _ASKS_NAME.search(question):
+        return NAME
     return AMOUNT if _ASKS_AMOUNT.search(question) else None
 
 
@@ -93,7 +99,9 @@ def gives_kind(kind: str | None, answer: str, *, ago_asked: bool = False) -> boo
 
 def answers_kind(question: str, answer: str) -> bool:
     """Whether ``answer`` is of the kind ``question`` asks for (always, for most questions)."""
+    if asked_kind(question) == NAME:  # a name the question does not already give ("a 71-year-old man" is none)
+        return bool(names(_MARKER.sub("", answer)) - names(question))
     return gives_kind(asked_kind(question), answer, ago_asked=bool(re.search(r"\bago\b", question, re.I)))
 
 
-__all__ = ["AMOUNT", "SPAN", "answers_kind", "asked_kind", "gives_kind"]
+__all__ = ["AMOUNT", "NAME", "SPAN", "answers_kind", "asked_kind", "gives_kind"]

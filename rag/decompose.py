@@ -269,7 +269,8 @@ def _refers_back(part: str) -> bool:
     low = [w.lower() for w in _words(part)]
     for i, w in enumerate(low):
         prev, nxt = (low[i - 1] if i else None), (low[i + 1] if i + 1 < len(low) else None)
-        if w in ("it", "they", "them") and not (w == "it" and _dummy_it(low, i)):
+        # a person too: "Where did X die, and how old was she?" split loses who "she" is
+        if w in ("it", "they", "them", "he", "she", "him", "her") and not (w == "it" and _dummy_it(low, i)):
             return True
         # a demonstrative standing for a thing: "this will", "why were those closed", "after
         # that?"; not "this year", nor a relative "that" after a noun ("the plant that will close")

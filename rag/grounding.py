@@ -50,9 +50,12 @@ class Claim:
 
 
 # words that move a figure up or down (stems): "exports rose 5%" is not backed by "exports fell 5%"
-_UP = frozenset(map(stem, "rise rose risen rising increase gain grew grow grown climb jump surge soar raise higher".split()))
+# (verbs only: "higher", "lower" and "loss" compare or name a figure as often as they move it, and
+# "raised $5m" is as often money found;
+# "Acme had the higher revenue" is no rise)
+_UP = frozenset(map(stem, "rise rose risen rising increase gain grew grow grown climb jump surge soar".split()))
 _DOWN = frozenset(map(stem, "fall fell fallen drop decline decrease shrink shrank plunge tumble slump sank sink "
-                            "slid slide lower lose lost loss".split()))
+                            "slid slide lose lost".split()))
 
 
 def moves(text: str) -> tuple[set[str], set[str]]:
@@ -168,6 +171,13 @@ def _sentence_facts(text: str) -> list[tuple[int, int, set[str], list[tuple[Quan
     return out
 
 
+# words that date what a stretch says by its article's date line: "announced on Tuesday", "today"
+_RELATIVE_DAY = re.compile(r"\b(?:today|tonight|yesterday|this\s+(?:morning|afternoon|evening|week|month|year)"
+                           r"|last\s+night|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b", re.I)
+# a claim about the article itself: "The article is dated ...", "the report was published on ..."
+_ABOUT_THE_TEXT = re.compile(r"\b(?:article|story|report|piece|release|dated|published|date\s+line|dateline)\b", re.I)
+
+
 def find_evidence(claim: Claim, passage: Passage, window: int = 2, said: frozenset[str] = frozenset()) -> Evidence | None:
     """The shortest run of at most ``window`` consecutive sentences of ``passage`` (its title
     and date count as part of every run) holding all the claim's numbers and names; among
@@ -175,17 +185,24 @@ def find_evidence(claim: Claim, passage: Passage, window: int = 2, said: frozens
     word of the answer sentence, those it shares with the question too: a name met in two
     sentences is backed by the one that says what the answer says). None when no run holds
     them all."""
-    head = f"{passage.title}\n{date_forms(passage.date)}"
+    head = passage.title
     head_stems = word_stems(head)
     head_numbers = [(q, head_stems) for q, _, _ in quantities(head, spelled=True)]
     head_abbrs, head_spelled = set(abbreviations(head).values()), set(spelled_out(head))
+    # the date line dates what a stretch says happened "today" or "on Tuesday", and the article
+    # itself; it is no evidence of when anything else happened ("the court agreed on <date line>")
+    dateline = date_forms(passage.date)
+    date_stems = word_stems(dateline)
+    date_numbers = [(q, head_stems | date_stems) for q, _, _ in quantities(dateline, spelled=True)]
+    about_text = bool(_ABOUT_THE_TEXT.search(claim.text))
     sentences = _sentence_facts(passage.text)
     best: tuple[float, int, int, int] | None = None
     for size in range(1, window + 1):
         for i in range(0, max(0, len(sentences) - size + 1)):
             run = sentences[i:i + size]
-            stems = head_stems.union(*(r[2] for r in run))
-            numbers = head_numbers + [n for r in run for n in r[3]]
+            dated = about_text or bool(_RELATIVE_DAY.search(passage.text[run[0][0]:run[-1][1]]))
+            stems = head_stems.union(date_stems if dated else set(), *(r[2] for r in run))
+            numbers = head_numbers + (date_numbers if dated else []) + [n for r in run for n in r[3]]
             # "Chinese" is backed by "China", "United States" by "U.S."
             if not _names_backed(claim, stems, head_abbrs.union(*(r[4] for r in run)),
                                  head_spelled.union(*(r[5] for r in run))):
@@ -225,9 +242,30 @@ class SentenceCheck:
     evidence: dict[int, Evidence]  # passage number -> where its facts are
 
 
+_QUOTED = re.compile(r'"([^"]{20,})"|“([^”]{20,})”')
+
+
+def _flat(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower().replace("’", "'")))
+
+
+def misquotes(sentence: str, passages: list[Passage]) -> bool:
+    """The sentence quotes (20 or more characters between quotation marks) words that no passage
+    holds as written: a small model "quotes" a sentence with a name or a figure swapped, and a
+    quotation is a claim about the exact words."""
+    texts = [_flat(f"{p.title} {p.text}") for p in passages]
+    for m in _QUOTED.finditer(sentence):
+        quoted = _flat(m.group(1) or m.group(2))
+        if quoted and not any(quoted in t for t in texts):
+            return True
+    return False
+
+
 def check_sentence(sentence: str, passages: list[Passage], question: str) -> SentenceCheck:
     markers = tuple(int(n) for n in re.findall(r"\[(\d+)\]", sentence))
     bare = strip_markers(sentence)
+    if misquotes(bare, passages):
+        return SentenceCheck(bare, markers, (), False, {})
     claim = claim_of(bare, question)
     # a number in words may be the model's own count (:func:`_stated`): no fact that spares the words
     has_facts = bool(claim.names or any(not q.spelled for q in claim.numbers))
@@ -248,7 +286,8 @@ def check_sentence(sentence: str, passages: list[Passage], question: str) -> Sen
     return SentenceCheck(bare, markers, tuple(ranked), bool(ranked), found)
 
 
-_JOINER = re.compile(r"^(?:while|whereas|but|and)\s+")
+_JOINERS = r"while|whereas|but|and|compared\s+(?:with|to)|against|versus|vs\.?"
+_JOINER = re.compile(rf"^(?:{_JOINERS})\s+")
 
 
 def _normalise_markers(answer: str) -> str:
@@ -257,8 +296,9 @@ def _normalise_markers(answer: str) -> str:
     return re.sub(r"([.!?])((?:\s*\[\d+\])+)(?=\s|$)", lambda m: m.group(2) + m.group(1), answer)
 
 
-# where one sentence joins two claims: a semicolon, or a comma before a clause-joining word
-_CLAUSE = re.compile(r";\s+|,\s+(?=(?:while|whereas|but|and)\s)")
+# where one sentence joins two claims: a semicolon, a comma before a clause-joining word ("...,
+# compared with B's $2m [2]"), or a citation marker the sentence goes on after (the model's own cut)
+_CLAUSE = re.compile(rf";\s+|,\s+(?=(?:{_JOINERS})\s)|(?<=\])\s*,?\s+(?=[a-z])")
 
 
 def _depth0(sentence: str, at: int) -> bool:

@@ -248,8 +248,18 @@ def _in_a_name(text: str, m: re.Match) -> bool:
     return not opens or bool(re.match(r"[\s-]+[A-Z]", text[m.end("val"):]))
 
 
+# a preposition or conjunction ends a number's phrase: "$61.4 million in the new budget" has no
+# unit, "5 tonnes of ore" has "tonnes"
+_UNIT_END = frozenset("in on at for from to by with during since after before into over under through across "
+                      "against between than as and or but while until within".split())
+
+
 def _unit(rest: str) -> str:
+    if re.match(r"[\s-]+years?[\s-]+old\b", rest or "", re.I):
+        return ""  # an age: "87 years old" is the article's "She was 87" or "aged 87"
     for w in _WORD.findall(rest or ""):
+        if w.lower() in _UNIT_END:
+            break
         if w.lower() not in _UNIT_SKIP and w.lower() not in _SPELLED_VALUE:
             return stem(w)
     return ""

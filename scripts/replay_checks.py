@@ -5,7 +5,8 @@ lexical part does to every recorded answer, without running the model again.
 For each result with a draft (and, with --all, the shown answer of every other result that was
 not refused), the passages the model was shown are rebuilt from the run's settings, the draft is
 checked again (rag.grounding.check_answer), and the support check decides again with the
-recorded p(Yes) (rag.support.decide at the model's thresholds). Save one version's replay with
+recorded p(Yes) (the kind of answer asked for, rag.answer_kind, then rag.support.decide at the
+model's thresholds). Save one version's replay with
 --out, then compare two with --compare.
 
     python scripts/replay_checks.py --run evals/runs/seeds-09c72ba-amd-epyc.json seeds \\
@@ -69,6 +70,7 @@ def shown(run_path: Path, run: dict, corpus: Path, index_root: Path, everything:
 
 
 def replay(runs: list[tuple[Path, Path]], index_root: Path, everything: bool) -> dict:
+    from rag.answer_kind import answers_kind
     from rag.citations import parse_citations
     from rag.grounding import check_answer
     from rag.models import MODELS
@@ -90,12 +92,13 @@ def replay(runs: list[tuple[Path, Path]], index_root: Path, everything: bool) ->
             cov = coverage(asked, near)
             p_yes = (r.get("support") or {}).get("p_yes_answerable")
             grounded = any(c.supported for c in checks)
+            kind = answers_kind(asked, " ".join(c.text for c in checks if c.supported))
             out[f"{run_path.name}:{r['id']}"] = {
                 "verdict": r["verdict"], "question": asked,
                 "sentences": [[c.text, c.supported, list(c.supporting)] for c in checks],
-                "grounded": grounded, "coverage": vars(cov),
+                "grounded": grounded, "answers_kind": kind, "coverage": vars(cov),
                 # the support check's decision again, where the run recorded its judgement
-                "accepted": grounded and (decide(cov, p_yes, t) if t is not None and p_yes is not None else None)}
+                "accepted": grounded and kind and (decide(cov, p_yes, t) if t is not None and p_yes is not None else None)}
     return out
 
 

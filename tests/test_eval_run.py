@@ -138,3 +138,61 @@ def test_cli_eval_errors_are_one_line(tmp_path, fake_assistant_module):
     res = CliRunner().invoke(eval_command, ["--gold", str(bad)])
     assert res.exit_code == 1 and res.stderr.startswith(f"error: {bad}:1: field 'must[0][0]'")
     assert fake_assistant_module == []
+
+
+# --------------------------------------------------------------------------- which code answered
+
+
+def _git(repo, *args):
+    import subprocess
+
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+                   check=True, capture_output=True)
+
+
+def test_code_version_tells_commits_and_uncommitted_edits_apart(tmp_path):
+    from rag.evals.runs import code_version
+
+    (tmp_path / "rag").mkdir()
+    (tmp_path / "rag" / "check.py").write_text("THRESHOLD = 0.5\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "rag")
+    _git(tmp_path, "commit", "-q", "-m", "one")
+    clean = code_version(tmp_path)
+    assert len(clean["commit"]) == 40 and clean["dirty"] is False and clean["diff_sha256"] is None
+    (tmp_path / "rag" / "check.py").write_text("THRESHOLD = 0.6\n")
+    edited = code_version(tmp_path)
+    assert edited["commit"] == clean["commit"] and edited["dirty"] is True and edited["diff_sha256"]
+    (tmp_path / "rag" / "check.py").write_text("THRESHOLD = 0.7\n")
+    assert code_version(tmp_path)["diff_sha256"] != edited["diff_sha256"]  # another edit, another digest
+    assert code_version(tmp_path / "nowhere")["commit"] is None  # no checkout: recorded as unknown, no error
+
+
+def test_run_records_its_code_and_a_baseline_of_other_code_shows(tmp_path, monkeypatch):
+    import rag.evals.runs as runs
+
+    path = write(tmp_path, fake_gold_lines())
+    first = {"version": "0.1.0", "commit": "a" * 40, "dirty": False, "diff_sha256": None}
+    second = {"version": "0.1.0", "commit": "a" * 40, "dirty": True, "diff_sha256": "123456abcdef"}
+    versions = iter([first, second])
+    monkeypatch.setattr(runs, "code_version", lambda root=None: next(versions))
+    run = run_eval(FakeAssistant(), path)  # the code changes between the first and last question
+    assert run.settings["code"] == first and run.settings["code_at_end"] == second
+    report = render_report(run.summary, run.results, settings=run.settings)
+    assert ("code: aaaaaaaaaa (rag-news 0.1.0); changed during the run to"
+            " aaaaaaaaaa + uncommitted changes 123456abcdef") in report
+    later = runs.EvalRun(settings={**run.settings, "code": second}, results=run.results, summary=run.summary)
+    assert compare(later, run)["settings_changed"]["code"] == {"baseline": first, "current": second}
+
+
+def test_a_real_run_records_this_checkout(tmp_path):
+    import subprocess
+
+    from rag.evals.runs import code_version
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        pytest.skip("not a git checkout")
+    run = run_eval(FakeAssistant(), write(tmp_path, fake_gold_lines()))
+    assert run.settings["code"]["commit"] == head.stdout.strip() == code_version()["commit"]

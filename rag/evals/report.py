@@ -39,6 +39,16 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
     return lines
 
 
+def describe_code(code: Mapping[str, Any] | None) -> str:
+    """A run's code in a few words: the commit, and a digest of uncommitted changes if any."""
+    if not code:
+        return "not recorded"
+    commit = (code.get("commit") or "")[:10] or "no git commit"
+    if code.get("dirty"):
+        commit += f" + uncommitted changes {code.get('diff_sha256')}"
+    return commit + (f" (rag-news {code['version']})" if code.get("version") else "")
+
+
 def render_report(summary: Mapping[str, Any], results: Sequence[QuestionResult],
                   baseline_diff: Mapping[str, Any] | None = None, *,
                   settings: Mapping[str, Any] | None = None) -> str:
@@ -66,6 +76,9 @@ def render_report(summary: Mapping[str, Any], results: Sequence[QuestionResult],
             f"- date: {settings.get('date')}; machine: {machine.get('platform')}, "
             f"{machine.get('cpu_count')} CPUs ({machine.get('cpu') or 'model unknown'}), Python {machine.get('python')}, "
             f"llama-cpp-python {machine.get('llama_cpp_python') or '-'}",
+            f"- code: {describe_code(settings.get('code'))}"
+            + (f"; changed during the run to {describe_code(settings['code_at_end'])}"
+               if settings.get("code_at_end") else ""),
             "",
         ]
     overall = summary.get("overall", {})
@@ -89,8 +102,9 @@ def render_report(summary: Mapping[str, Any], results: Sequence[QuestionResult],
         lines += ["## Change against baseline", ""]
         changed = baseline_diff.get("settings_changed") or {}
         if changed:
-            lines += ["Settings changed: " + "; ".join(f"{k}: {v['baseline']} → {v['current']}"
-                                                      for k, v in changed.items()), ""]
+            lines += ["Settings changed: " + "; ".join(
+                f"{k}: {describe_code(v['baseline'])} → {describe_code(v['current'])}" if k == "code"
+                else f"{k}: {v['baseline']} → {v['current']}" for k, v in changed.items()), ""]
         rows = [[label, _fmt(name, d["baseline"]), _fmt(name, d["current"]), _fmt_delta(name, d["delta"])]
                 for name, label in FIGURES
                 if (d := baseline_diff["overall"][name])["current"] is not None or d["baseline"] is not None]

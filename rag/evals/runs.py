@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import platform
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, Mapping, Sequence
 from rag.errors import QuestionError, RagError
 
 from .gold import GOOD_VERDICTS, QUESTION_TYPES, SCHEMA_VERSION, GoldItem, Progress, load_gold
-from .report import render_report
+from .report import describe_code, render_report
 from .scoring import FIGURES, QuestionResult, _retrieval_fields, score_answer, summarize
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ def run_eval(assistant: Any, gold: Sequence[GoldItem] | str | Path, *, k: int | 
     else:
         gold_path = None
     config = _config_settings(assistant)
+    code_at_start = code_version()
     _warn_unknown_sources(assistant, gold)
     k_used = k if k is not None else config.get("k")
     stage = "retrieving" if retrieval_only else "answering"
@@ -178,9 +180,43 @@ def run_eval(assistant: Any, gold: Sequence[GoldItem] | str | Path, *, k: int | 
         "gold_fingerprint": _gold_fingerprint(gold),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": _machine(),
+        "code": code_at_start,
     }
+    code_at_end = code_version()
+    if code_at_end != code_at_start:  # the files under test changed while the questions were asked
+        settings["code_at_end"] = code_at_end
+        log.warning("the code changed during the eval run (%s -> %s): its answers may come from both",
+                    describe_code(code_at_start), describe_code(code_at_end))
     results_t = tuple(results)
     return EvalRun(settings=settings, results=results_t, summary=summarize(results_t))
+
+
+def code_version(root: str | Path | None = None) -> dict[str, Any]:
+    """Which code answered: the package's version and, in a git checkout, the commit and whether
+    the tracked files differ from it (with a digest of the difference, so two runs made on the
+    same commit with different uncommitted edits can be told apart). Never fails a run: any part
+    that cannot be read is None."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        package = version("rag-news")
+    except PackageNotFoundError:
+        package = None
+    root = Path(root) if root is not None else Path(__file__).resolve().parents[2]  # the checkout of rag/
+    commit = diff = None
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=10, check=False)
+        if head.returncode == 0:
+            commit = head.stdout.strip() or None
+            changes = subprocess.run(["git", "-C", str(root), "diff", "HEAD", "--", "rag", "evals"],
+                                     capture_output=True, timeout=30, check=False)
+            if changes.returncode == 0:
+                diff = hashlib.sha256(changes.stdout).hexdigest()[:12] if changes.stdout else ""
+    except (OSError, subprocess.SubprocessError):  # no git, or not a checkout
+        pass
+    return {"version": package, "commit": commit,
+            "dirty": None if diff is None else bool(diff), "diff_sha256": diff or None}
 
 
 def _machine() -> dict[str, Any]:
@@ -255,7 +291,7 @@ def compare(current: EvalRun | Mapping[str, Any], baseline: EvalRun | Mapping[st
                                       "change": "found" if _source_hit(r) else "lost"})
     cur_by_type = cur_summary.get("by_type", {})
     base_by_type = base_summary.get("by_type", {})
-    setting_keys = ("model", "k", "retrieval_only", "temperature", "gold_fingerprint")
+    setting_keys = ("model", "k", "retrieval_only", "temperature", "gold_fingerprint", "code")
     return {
         "overall": _delta_table(cur_summary.get("overall", {}), base_summary.get("overall", {})),
         "by_type": {t: _delta_table(cur_by_type.get(t, {}), base_by_type.get(t, {}))

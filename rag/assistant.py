@@ -29,7 +29,7 @@ from .safety import mask_fake_turns, strip_links
 from .scope import pick_articles, scoped_reference, with_conversation_scope, without_reference
 from .server_llm import connect
 from .store import DocumentInfo, IndexReport, Store, backend_for
-from .store.sync import needs_sync, stamps_of, sync
+from .store.sync import needs_sync, out_of_date, stamps_of, sync
 from .support import Support, Thresholds, check_support
 from .types import Answer, Passage, Timings, merge_answers
 
@@ -97,8 +97,8 @@ class Assistant:
         if store is None:
             where = cfg.index_dir if cfg.store == "embedded" else f"the {cfg.store} store (index {cfg.index_dir.name})"
             raise CorpusError(f"no index in {where}; build it with: rag index {cfg.corpus} --index-dir {cfg.index_dir}")
-        if not write and needs_sync(cfg, store, known):
-            log.warning("index %s is older than the files in %s; run: rag index", cfg.index_dir, cfg.corpus)
+        if not write and (why := out_of_date(cfg, store, known)) is not None:
+            log.warning("index %s is out of date for %s: %s; run: rag index", cfg.index_dir, cfg.corpus, why)
         self._use(store)
         skipped = [(source, stamp[3]) for source, stamp in known.items() if stamp[3]]
         indexed = len(known) - len(skipped)

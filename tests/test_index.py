@@ -188,3 +188,30 @@ def test_a_file_that_turns_unreadable_keeps_its_earlier_version_and_the_index_is
     assert not ix.needs_sync(cfg, index)  # not "out of date" for ever
     index, report = _sync(seeds_copy, tmp_path / "idx", embedder)
     assert report.unchanged == 5 and not report.skipped
+
+
+def test_out_of_date_says_why(seeds_copy, tmp_path, embedder, monkeypatch, caplog):
+    import logging
+
+    from rag import Assistant, ingest
+    from rag.store.sync import out_of_date
+
+    cfg = ix.Config().replace(corpus=seeds_copy, chunk_tokens=120, chunk_overlap=25)
+    index, _ = _sync(seeds_copy, tmp_path / "idx", embedder)
+    assert out_of_date(cfg, index) is None
+    assert out_of_date(cfg.replace(chunk_tokens=200), index) == "it was chunked with other settings (max_tokens 120 -> 200)"
+    monkeypatch.setattr(ingest, "CLEANER_VERSION", ingest.CLEANER_VERSION + 1)  # cleaning changed since
+    assert "cleaner_version" in out_of_date(cfg, index)
+    monkeypatch.undo()
+    first, second = sorted(index.files())[:2]
+    (seeds_copy / first).write_text("Edited\n\nA new sentence about something else entirely.\n")
+    assert out_of_date(cfg, index) == f"{first} changed"
+    (seeds_copy / first).unlink()
+    (seeds_copy / second).unlink()
+    assert out_of_date(cfg, index) == f"{first} was removed (and 1 more)"
+    (seeds_copy / "new.txt").write_text("Platinum Demand Jumps\n\nPlatinum demand rose 9% in Europe in March.\n")
+    assert out_of_date(cfg, index) == "new.txt is new"
+    with caplog.at_level(logging.WARNING, logger="rag.assistant"):
+        Assistant.open(corpus=seeds_copy, index_dir=tmp_path / "idx", embedder=embedder,
+                       chunk_tokens=120, chunk_overlap=25)
+    assert "out of date" in caplog.text and "new.txt is new" in caplog.text and "rag index" in caplog.text

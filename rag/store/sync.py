@@ -117,25 +117,38 @@ def needs_sync(config, store: Store, known: dict[str, tuple[int, int, str, str]]
     """Whether the corpus differs from what ``store`` indexed (``known``: its :func:`stamps_of`).
     Reads only files whose size or mtime changed, and hashes them to tell a touched file from an
     edited one."""
-    if store.settings.get("chunking") != chunking_settings(config):
-        return True
+    return out_of_date(config, store, known) is not None
+
+
+def out_of_date(config, store: Store, known: dict[str, tuple[int, int, str, str]] | None = None) -> str | None:
+    """Why ``store`` no longer matches the corpus, in words (the first reason found), or None."""
+    indexed_with, now = store.settings.get("chunking") or {}, chunking_settings(config)
+    if indexed_with != now:
+        changed = [f"{key} {indexed_with.get(key)} -> {now.get(key)}" for key in sorted(set(indexed_with) | set(now))
+                   if indexed_with.get(key) != now.get(key)]
+        return "it was chunked with other settings (" + ", ".join(changed) + ")"
     known = stamps_of(store) if known is None else known
     seen = set()
     for source, path, st in corpus_entries(Path(config.corpus), ordered=False):
         seen.add(source)
         prev = known.get(source)
-        if prev is None or st is None:
-            return True
+        if prev is None:
+            return f"{source} is new"
+        if st is None:
+            return f"{source} cannot be read now"
         try:
             if st.st_size == prev[0] and st.st_mtime_ns == prev[1]:
                 continue
             if prev[3] and st.st_size > config.max_file_bytes:
                 continue
             if _sha256(Path(path)) != prev[2]:
-                return True
+                return f"{source} changed"
         except OSError:
-            return True
-    return bool(set(known) - seen)
+            return f"{source} cannot be read now"
+    gone = sorted(set(known) - seen)
+    if gone:
+        return f"{gone[0]} was removed" + (f" (and {len(gone) - 1} more)" if len(gone) > 1 else "")
+    return None
 
 
 @dataclasses.dataclass

@@ -102,6 +102,7 @@ class Answer:
     draft: str = ""  # the model's text as generated, before citation checks (shows what grounding removed)
     support: Any = None  # rag.support.Support: the support check's signals and verdict, when it ran
     scope: tuple[str, ...] = ()  # titles of the articles the question named and was searched in (rag.scope)
+    parts: tuple["Answer", ...] = ()  # a multi-part question's answer to each part, with its own support check
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -118,26 +119,38 @@ class Answer:
             "draft": self.draft,
             "support": self.support.to_dict() if self.support is not None else None,
             "scope": list(self.scope),
+            "parts": [p.to_dict() for p in self.parts],
         }
 
 
 def merge_answers(question: str, standalone: str | None, parts: list[Answer], total: float) -> Answer:
     """One answer from the answers to the parts of a question: the answered parts' texts in
-    order, their passages numbered one after another and markers renumbered to match. A part
-    the articles do not answer says so; the whole is a refusal only when every part is."""
+    order, their passages numbered one after another and markers renumbered to match. A passage
+    shown for two parts (the same stretch of the same article) is listed once, under one number.
+    A part the articles do not answer says so; the whole is a refusal only when every part is.
+    ``parts`` keeps each part's own answer, with its support check."""
     import re
 
     passages: list[Passage] = []
+    number: dict[tuple[str, int, int], int] = {}  # a passage's stretch -> its marker in the whole
     citations: list[Citation] = []
     texts: list[str] = []
     for a in parts:
-        offset = len(passages)
-        passages.extend(a.passages)
+        renumber: dict[int, int] = {}
+        for i, p in enumerate(a.passages, start=1):
+            key = (p.chunk_id, p.start, p.end)
+            if key not in number:
+                passages.append(p)
+                number[key] = len(passages)
+            renumber[i] = number[key]
         if a.refused:
             texts.append(f"The articles do not answer “{a.question}”")
             continue
-        texts.append(re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", a.text))
-        citations.extend(Citation(c.marker + offset, c.passage) for c in a.citations)
+        texts.append(re.sub(r"\[(\d+)\]", lambda m: f"[{renumber.get(int(m.group(1)), int(m.group(1)))}]", a.text))
+        for c in a.citations:
+            marker = renumber[c.marker]
+            if not any(seen.marker == marker for seen in citations):
+                citations.append(Citation(marker, c.passage))
     refused = all(a.refused for a in parts)
     text = parts[0].text if refused else " ".join(t if t.endswith((".", "?", "!")) else t + "." for t in texts)
     first = parts[0].timings
@@ -150,4 +163,5 @@ def merge_answers(question: str, standalone: str | None, parts: list[Answer], to
         model=parts[0].model, standalone_question=standalone, low_confidence=any(a.low_confidence for a in parts),
         draft="\n".join(a.draft for a in parts),
         scope=tuple(dict.fromkeys(t for a in parts for t in a.scope)),
+        parts=tuple(parts),
     )

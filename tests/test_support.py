@@ -1,5 +1,7 @@
 """The support check, evidence selection and multi-part merging, on examples written for these tests."""
 
+import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -160,6 +162,30 @@ def test_merge_answers_renumbers_citations_and_keeps_refused_parts_visible():
     half = merge_answers("q", None, [a, no], 1.0)
     assert not half.refused and "do not answer “When does it open?”" in half.text
     assert merge_answers("q", None, [no, no], 1.0).refused
+
+
+def test_merge_answers_lists_a_passage_shared_by_two_parts_once_and_keeps_each_parts_check():
+    from types import SimpleNamespace
+
+    from rag.evals.gold import GoldItem
+    from rag.evals.scoring import score_answer
+
+    shared = P("The toll is 3 euros. The bridge opens in May.", "b.txt")
+    other = P("Tolls rose across the region.", "r.txt")
+    a = _answer("What is the toll?", "The toll is 3 euros [2].", [other, shared])
+    b = _answer("When does it open?", "It opens in May [1].", [shared])
+    checked = SimpleNamespace(to_dict=lambda: {"accepted": True, "p_yes_answerable": 0.9})
+    a = dataclasses.replace(a, support=checked)
+    merged = merge_answers("What is the toll, and when does it open?", None, [a, b], 1.0)
+    assert [p.source for p in merged.passages] == ["r.txt", "b.txt"]  # b.txt once, not twice
+    assert merged.text == "The toll is 3 euros [2]. It opens in May [2]."
+    assert [(c.marker, c.passage.source) for c in merged.citations] == [(2, "b.txt")]
+    assert merged.parts == (a, b) and [p["question"] for p in merged.to_dict()["parts"]] == [a.question, b.question]
+    item = GoldItem(id="m1", type="multi", question=merged.question, answer="3 euros; May",
+                    must=((re.compile("3 euros", re.I),), (re.compile("May", re.I),)), sources=("b.txt",))
+    result = score_answer(item, merged, 4)
+    assert result.part_supports == ({"accepted": True, "p_yes_answerable": 0.9}, None)
+    assert result.support is None and result.n_citations == 1
 
 
 class ScriptedModel(ChatModel):

@@ -117,6 +117,8 @@ class QuestionResult:
     error: str | None = None
     draft: str = ""  # the model's own text when the citation check changed it
     support: dict | None = None  # the support check's signals (rag.support.Support.to_dict())
+    # a multi-part answer: each part's support check (None for a part refused before the check)
+    part_supports: tuple[dict | None, ...] = ()
     # refused by the check, not by the model: whether the model's own text held the gold facts
     refused_right_draft: bool | None = None
 
@@ -178,6 +180,8 @@ def score_answer(item: GoldItem, answer: Answer, k: int | None = None) -> Questi
         low_confidence=bool(answer.low_confidence),
         draft=_changed_draft(answer),
         support=answer.support.to_dict() if getattr(answer, "support", None) is not None else None,
+        part_supports=tuple(p.support.to_dict() if p.support is not None else None
+                            for p in getattr(answer, "parts", ())),
         refused_right_draft=refused_right_draft,
         # every passage shown: a multi-part answer shows each part's own k, one after another
         **_retrieval_fields(item, answer.passages, max(k or 0, len({p.chunk_id for p in answer.passages})) or None),

@@ -309,8 +309,9 @@ class Assistant:
         """Retrieve for one question, generate, check; the pieces, then the Answer."""
         cfg = self.config
         asked = standalone or q
+        t_search = time.perf_counter()  # a follow-up's rewrite, before it, is not retrieval
         retrieved, scope, searched = self._retrieve(asked, k)
-        t_retrieval = time.perf_counter() - t0
+        t_retrieval = time.perf_counter() - t_search
         llm = get_llm()  # after retrieval: on a first question the model loads meanwhile
         best = max((p.score for p in retrieved), default=0.0)
         low_conf = best < cfg.min_score

@@ -69,10 +69,21 @@ class _Bar:
             self.bar = None
 
 
-def _assistant(corpus, index_dir, model=None, k=None, progress=None, **extra):
+def _assistant(corpus, index_dir, model=None, k=None, **extra):
+    """The Assistant for ``ask``, ``chat`` and ``ui``. Building or updating the index on the way
+    (a new folder, files changed since) shows the same progress bar as ``rag index``, on stderr,
+    then one line saying what changed."""
     from .assistant import Assistant
 
-    return Assistant(corpus=corpus, index_dir=index_dir, model=model, k=k, progress=progress, **extra)
+    bar = _Bar()
+    try:
+        assistant = Assistant(corpus=corpus, index_dir=index_dir, model=model, k=k, progress=bar, **extra)
+    finally:
+        bar.close()
+    report = assistant.last_report
+    if report.added or report.updated or report.removed:
+        click.echo(_safe(f"updated the index of {assistant.config.corpus}: {report.summary()}"), err=True)
+    return assistant
 
 
 corpus_option = click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Folder of articles (default: seeds/).")
@@ -102,6 +113,8 @@ def _explain_cleaning(path: Path) -> None:
     """Print the lines cleaning removes from ``path``, with reasons; index nothing."""
     from .ingest import FALLBACK, explain_file
 
+    if path.is_dir():
+        raise RagError(f"{path} is a folder; --explain takes one file (index a folder with: rag index {path})")
     decisions = explain_file(path)
     removed = [d for d in decisions if not d.kept]
     if path.suffix.lower() in (".html", ".htm"):  # what extraction dropped before cleaning saw any line
@@ -148,7 +161,7 @@ def index(folder, index_dir, rebuild, explain):
         click.echo(_safe(f"warning: skipped {source}: {reason}"), err=True)
     where = getattr(assistant.index, "location", assistant.config.index_dir)  # a server store names its database
     click.echo(f"indexed {assistant.config.corpus} into {where}: {report.summary()}")
-    if report.embedded == 0:
+    if not (report.added or report.updated or report.removed):  # a removal, or a file embedded before, embeds 0
         click.echo("nothing changed: 0 chunks embedded")
 
 
@@ -275,15 +288,16 @@ def _parse_auth(value: str | None) -> tuple[str, str] | None:
 @corpus_option
 @index_option
 @model_option
+@click.option("-k", "--k", type=int, default=None, help="Passages to show the model (the Settings slider's start).")
 @_fail_cleanly
-def ui(host, port, auth, corpus, index_dir, model):
+def ui(host, port, auth, corpus, index_dir, model, k):
     """Start the Gradio chat UI."""
     from ui.app import check_serving, launch
 
     login = _parse_auth(auth)
     check_serving(host, login)  # before the index and model load
     _check_port_free(host, port)
-    assistant = _assistant(corpus, index_dir, model)
+    assistant = _assistant(corpus, index_dir, model, k)
     launch(host=host, port=port, assistant=assistant, auth=login)
 
 

@@ -122,7 +122,7 @@ def _baseline_lines(diff: dict[str, Any]) -> list[str]:
 @click.command("eval")
 @click.option("--gold", "gold_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help=f"Gold JSONL file [default: {DEFAULT_GOLD.relative_to(PROJECT_ROOT)} in the project].")
-@click.option("--k", "k", type=click.IntRange(min=1), default=None, help="Passages retrieved per question.")
+@click.option("-k", "--k", "k", type=click.IntRange(min=1), default=None, help="Passages retrieved per question.")
 @click.option("--model", default=None, help="Model name or GGUF path (default: configured model).")
 @click.option("--retrieval-only", is_flag=True, help="Score retrieval only, without the LLM (fast, for CI).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,

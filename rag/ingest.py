@@ -35,7 +35,7 @@ from .line_kinds import (_ANCHOR, _AVATAR, _DATE_LINE, _URL, _is_sentence, _is_w
 
 log = logging.getLogger(__name__)
 
-CLEANER_VERSION = 5  # bump when cleaning changes, so indexes re-chunk
+CLEANER_VERSION = 6  # bump when cleaning changes, so indexes re-chunk
 
 KEPT, REMOVED = "kept", "removed"
 TEXT, FALLBACK = "article text", "kept: every line matched a rule"

@@ -45,9 +45,10 @@ _DATE_PATTERNS = [
     (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), "iso"),
     (_NUMERIC_DATE, "numeric"),
 ]
+# a markdown file sets its date line in emphasis ("*May 3, 2026*", "**May 3, 2026**", "_May 3, 2026_")
 _DATE_LINE = re.compile(
-    rf"^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s*)?{_DATE}"
-    r"(?:[\s,]+\d{1,2}:\d{2}\s*(?:am|pm)?(?:\s*[A-Z]{2,4})?)?(?:\s*\d+\s*min\s*read)?\s*$",
+    rf"^(?P<em>[*_]{{0,3}})(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s*)?{_DATE}"
+    r"(?:[\s,]+\d{1,2}:\d{2}\s*(?:am|pm)?(?:\s*[A-Z]{2,4})?)?(?:\s*\d+\s*min\s*read)?(?P=em)\s*$",
     re.IGNORECASE,
 )
 _LEAD_DATE = re.compile(rf"^{_DATE}\s*[-–—:|]?\s*", re.IGNORECASE)
@@ -101,6 +102,7 @@ def numeric_day_first(text: str, lang: str | None = None) -> bool:
 def parse_date(text: str, day_first: bool = False) -> str | None:
     """First date in ``text`` as ISO ``YYYY-MM-DD``; a numeric date ("11.01.2025") is read
     month first unless ``day_first`` (see :func:`numeric_day_first`)."""
+    text = text.replace("_", " ")  # markdown emphasis, "_May 3, 2026_": "_" is a word character to \b
     for pattern, kind in _DATE_PATTERNS:
         m = pattern.search(text)
         if not m:

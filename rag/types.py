@@ -140,8 +140,13 @@ def merge_answers(question: str, standalone: str | None, parts: list[Answer], to
         for i, p in enumerate(a.passages, start=1):
             key = (p.chunk_id, p.start, p.end)
             if key not in number:
-                passages.append(p)
-                number[key] = len(passages)
+                # a stretch inside one already listed (a part's passage cut to its sentences) is that one
+                within = next((n for (chunk, start, end), n in number.items()
+                               if chunk == p.chunk_id and start <= p.start and p.end <= end), None)
+                if within is None:
+                    passages.append(p)
+                    within = len(passages)
+                number[key] = within
             renumber[i] = number[key]
         if a.refused:
             texts.append(f"The articles do not answer “{a.question}”")
@@ -150,9 +155,11 @@ def merge_answers(question: str, standalone: str | None, parts: list[Answer], to
         for c in a.citations:
             marker = renumber[c.marker]
             if not any(seen.marker == marker for seen in citations):
-                citations.append(Citation(marker, c.passage))
+                citations.append(Citation(marker, passages[marker - 1]))
     refused = all(a.refused for a in parts)
-    text = parts[0].text if refused else " ".join(t if t.endswith((".", "?", "!")) else t + "." for t in texts)
+    # "... do not answer “Who is its CFO?”" already ends with the question's own mark
+    text = parts[0].text if refused else " ".join(
+        t if t.rstrip("”\"").endswith((".", "?", "!")) else t + "." for t in texts)
     first = parts[0].timings
     return Answer(
         question=question, text=text, citations=citations, passages=passages, refused=refused,
@@ -160,7 +167,7 @@ def merge_answers(question: str, standalone: str | None, parts: list[Answer], to
                         total=round(total, 4), prompt_tokens=sum(a.timings.prompt_tokens for a in parts),
                         completion_tokens=sum(a.timings.completion_tokens for a in parts),
                         check=round(sum(a.timings.check for a in parts), 4)),
-        model=parts[0].model, standalone_question=standalone, low_confidence=any(a.low_confidence for a in parts),
+        model=parts[0].model, standalone_question=standalone, low_confidence=any(a.low_confidence for a in parts if refused or not a.refused),  # a refused part says so itself
         draft="\n".join(a.draft for a in parts),
         scope=tuple(dict.fromkeys(t for a in parts for t in a.scope)),
         parts=tuple(parts),

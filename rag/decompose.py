@@ -266,11 +266,16 @@ def _refers_back(part: str) -> bool:
         return False  # "X appears in both. What did it announce in A?": "it" points into its own lead
     if _EACH_ONE.search(part):
         return True
-    low = [w.lower() for w in _words(part)]
+    words = _words(part)
+    low = [w.lower() for w in words]
     for i, w in enumerate(low):
         prev, nxt = (low[i - 1] if i else None), (low[i + 1] if i + 1 < len(low) else None)
         # a person too: "Where did X die, and how old was she?" split loses who "she" is
         if w in ("it", "they", "them", "he", "she", "him", "her") and not (w == "it" and _dummy_it(low, i)):
+            return True
+        # and whose a thing is: "..., and who is its finance chief?" searched alone finds anyone's;
+        # not when the part names its owner first ("when did Dunmore open its plant?")
+        if w in ("its", "their", "his") and not any(_is_name(words, j) for j in range(i)):
             return True
         # a demonstrative standing for a thing: "this will", "why were those closed", "after
         # that?"; not "this year", nor a relative "that" after a noun ("the plant that will close")

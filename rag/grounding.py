@@ -5,7 +5,8 @@ sentence is a claim; its hard facts are its numbers (with their units: "5%" is n
 backed by a bare 5, "$5" not by "5 tonnes" or "€5", "seven" is 7, "-5" is not 5) and its names (capitalised words, matched as
 whole words, the first word of the sentence included). A claim is backed by a passage
 when one stretch of it, a sentence and its neighbours, holds all of those facts and does
-not say the figure moved the other way ("rose 5%" is not backed by "fell 5%"); a
+not say the figure moved the other way ("rose 5%" is not backed by "fell 5%"), deny it, or
+give it as one end of a range (:mod:`rag.figures`); a
 citation is kept only when its passage backs the claim, and moves to the passage that
 does otherwise. An aside no passage backs ("Lyon, France", "(founded 1870)") is cut before
 the claim is given up. A claim no passage backs is dropped, and so is one that only restates
@@ -26,8 +27,9 @@ from dataclasses import dataclass
 
 from .chunking import split_sentences, word_sentences
 from .citations import strip_markers
+from .figures import Number, against, denied_spans, is_denied, moves, negates, stated
 from .types import Citation, Passage
-from .words import Quantity, abbreviations, content_words, found_in, names, quantities, spelled_out, stem, word_stems
+from .words import Quantity, abbreviations, content_words, found_in, names, quantities, readings, spelled_out, stem, word_stems
 
 # words that say how a question is asked, not what it is about
 _QUESTION_FILLER = content_words("much many give given know kind happen happened happens")
@@ -47,47 +49,8 @@ class Claim:
     abbreviated: tuple[tuple[str, str], ...] = ()
     moves: str = ""  # "up" or "down" when the sentence says its figure rose or fell (:func:`moves`)
     number_words: frozenset[str] = frozenset()  # stems of its numbers written in words ("seven")
-
-
-# words that move a figure up or down (stems): "exports rose 5%" is not backed by "exports fell 5%"
-# (verbs only: "higher", "lower" and "loss" compare or name a figure as often as they move it, and
-# "raised $5m" is as often money found;
-# "Acme had the higher revenue" is no rise)
-_UP = frozenset(map(stem, "rise rose risen rising increase gain grew grow grown climb jump surge soar".split()))
-_DOWN = frozenset(map(stem, "fall fell fallen drop decline decrease shrink shrank plunge tumble slump sank sink "
-                            "slid slide lose lost".split()))
-
-
-def moves(text: str) -> tuple[set[str], set[str]]:
-    """(directions ``text`` states, directions it denies): "rose" states "up", "did not rise" denies
-    it. Lower-case words only ("Rose Byrne" moves nothing)."""
-    said, denied = set(), set()
-    tokens = re.findall(r"[A-Za-z][A-Za-z’']*", text)
-    for i, w in enumerate(tokens):
-        way = "up" if w.islower() and stem(w) in _UP else "down" if w.islower() and stem(w) in _DOWN else ""
-        if way:
-            before = [t.lower() for t in tokens[max(0, i - 3):i]]
-            negated = any(t in ("not", "never", "no") or t.endswith(("n't", "n’t")) for t in before)
-            (denied if negated else said).add(way)
-    return said, denied
-
-
-def _stated(q: Quantity, numbers: list[tuple[Quantity, set[str]]]) -> bool:
-    """A passage number of the run states ``q``; or ``q`` is written in words and the run counts
-    nothing in its unit: a model writes its own sums in words ("took four years, from 2019 to
-    2023"), but "seven members" where the passage has "9 members" is another count."""
-    if any(q.backed_by(p, near) for p, near in numbers):
-        return True
-    return q.spelled and not (q.unit and any(p.unit == q.unit for p, _ in numbers))
-
-
-def _against(way: str, text: str) -> bool:
-    """``text`` says the figure moved the other way, or denies that it moved ``way``, and never
-    says it moved ``way``: "rose 5%" cited to "fell 5%" or to "did not rise 5%"."""
-    if not way:
-        return False
-    said, denied = moves(text)
-    return way not in said and bool(({"up", "down"} - {way}) & said or way in denied)
+    # it, or its question, reports a denial ("denied that it cost $5m", "What did the mayor deny?")
+    negates: bool = False
 
 
 _ACRONYM = re.compile(r"((?:[A-Z][\w&’'-]*\s+(?:(?:of|and|for|the|&)\s+)?){2,8})\(([A-Z]{2,10})\)")
@@ -124,7 +87,7 @@ def claim_of(sentence: str, question: str) -> Claim:
                  spelled=tuple((i, st) for i, st in spelled.items() if st & own),
                  abbreviated=tuple((st, letters) for st, letters in abbreviated.items() if st in own),
                  moves=next(iter(said)) if len(said) == 1 and not denied else "",
-                 number_words=frozenset(in_words & content_words(sentence) - asked))
+                 number_words=frozenset(in_words & content_words(sentence) - asked), negates=negates(sentence) or negates(question))
 
 
 def _names_backed(claim: Claim, stems: set[str], abbrs: set[str], spelled: set[str]) -> bool:
@@ -160,14 +123,16 @@ class Evidence:
     overlap: float  # share of the claim's content words found there
 
 
-def _sentence_facts(text: str) -> list[tuple[int, int, set[str], list[tuple[Quantity, set[str]]], set[str], set[str]]]:
-    """Per sentence: start, end, word stems, numbers, abbreviations' letters, written-out names' initials."""
+def _sentence_facts(text: str) -> list[tuple[int, int, set[str], list[Number], set[str], set[str]]]:
+    """Per sentence: start, end, word stems, numbers (with whether the sentence denies each),
+    abbreviations' letters, written-out names' initials."""
     out = []
+    ways = readings(text)  # the whole passage tells which separators its numbers use
     for s, e in word_sentences(text):  # a stray "." must not push a neighbour out of the window
         part = text[s:e]
-        stems = word_stems(part)
-        out.append((s, e, stems, [(q, stems) for q, _, _ in quantities(part, spelled=True)],
-                    set(abbreviations(part).values()), set(spelled_out(part))))
+        stems, spans = word_stems(part), denied_spans(part)
+        numbers = [(q, stems, is_denied(part, spans, at)) for q, at, _ in quantities(part, spelled=True, ways=ways)]
+        out.append((s, e, stems, numbers, set(abbreviations(part).values()), set(spelled_out(part))))
     return out
 
 
@@ -187,13 +152,14 @@ def find_evidence(claim: Claim, passage: Passage, window: int = 2, said: frozens
     them all."""
     head = passage.title
     head_stems = word_stems(head)
-    head_numbers = [(q, head_stems) for q, _, _ in quantities(head, spelled=True)]
+    head_numbers: list[Number] = [(q, head_stems, False) for q, _, _ in quantities(head, spelled=True)]
     head_abbrs, head_spelled = set(abbreviations(head).values()), set(spelled_out(head))
     # the date line dates what a stretch says happened "today" or "on Tuesday", and the article
     # itself; it is no evidence of when anything else happened ("the court agreed on <date line>")
     dateline = date_forms(passage.date)
     date_stems = word_stems(dateline)
-    date_numbers = [(q, head_stems | date_stems) for q, _, _ in quantities(dateline, spelled=True)]
+    date_numbers: list[Number] = [(q, head_stems | date_stems, False) for q, _, _ in quantities(dateline, spelled=True)]
+    values = {q.value for q in claim.numbers}
     about_text = bool(_ABOUT_THE_TEXT.search(claim.text))
     sentences = _sentence_facts(passage.text)
     best: tuple[float, int, int, int] | None = None
@@ -207,12 +173,12 @@ def find_evidence(claim: Claim, passage: Passage, window: int = 2, said: frozens
             if not _names_backed(claim, stems, head_abbrs.union(*(r[4] for r in run)),
                                  head_spelled.union(*(r[5] for r in run))):
                 continue
-            if not all(_stated(q, numbers) for q in claim.numbers):
+            if not all(stated(q, numbers, values, claim.negates) for q in claim.numbers):
                 continue
-            if _against(claim.moves, passage.text[run[0][0]:run[-1][1]]):
+            if against(claim.moves, passage.text[run[0][0]:run[-1][1]]):
                 continue  # the facts are there, moving the other way
             # "seven" is said by the passage's "7"
-            said_as_digits = all(any(q.backed_by(p, near) for p, near in numbers) for q in claim.numbers if q.spelled)
+            said_as_digits = all(any(q.backed_by(p, near) for p, near, _ in numbers) for q in claim.numbers if q.spelled)
             matched = claim.words & (stems | (claim.number_words if said_as_digits else frozenset()))
             overlap = len(matched) / len(claim.words) if claim.words else 1.0
             as_said = sum(found_in(w, stems) for w in said)

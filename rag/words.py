@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # general English function words: articles, pronouns, auxiliaries, prepositions, conjunctions,
 # question words and a few quantifiers and adverbs
@@ -172,6 +172,15 @@ def spelled_out(text: str) -> dict[str, frozenset[str]]:
 
 # ----------------------------------------------------------------------------- numbers
 
+# verbs that move a figure up or down (stems): "exports rose 5%" is not backed by "exports fell 5%"
+# (verbs only: "higher", "lower" and "loss" compare or name a figure as often as they move it, and
+# "raised $5m" is as often money found; "Acme had the higher revenue" is no rise)
+UP = frozenset(map(stem, "rise rose risen rising increase gain grew grow grown climb jump surge soar".split()))
+DOWN = frozenset(map(stem, "fall fell fallen drop decline decrease shrink shrank plunge tumble slump sank sink "
+                           "slid slide lose lost".split()))
+# verbs that change a figure someone sets: "raised its forecast of $3m to $5m" is no range
+_SETS = frozenset(map(stem, "raise lift boost hike cut lower reduce trim slash revise".split()))
+
 _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln": 1e6, "billion": 1e9,
           "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12}
 _NUMBER = re.compile(
@@ -211,12 +220,20 @@ class Quantity:
     unit: str = ""  # stem of the first content word after the number ("tonnes" -> "tonn"), or ""
     currency: str = ""  # the sign ("$" for "$" and "US$", "€") or the code ("EUR"); "" when not money
     spelled: bool = False  # written in words ("seven members")
+    # the value read with the other separators, where the text allows it ("12.500" is 12,500 in a
+    # text that never writes a decimal point): :func:`readings`
+    alt: float | None = None
+    # an end of a range ("between $3m and $5m"): "low" or "high", and the other end's value
+    end: str = ""
+    other: float | None = None
+    bound: str = ""  # "high" after "up to", "as much as"; "low" after "at least", "as few as"
 
     def backed_by(self, other: "Quantity", nearby: set[str]) -> bool:
         """Whether ``other`` (a number of a passage, with the stems of the words near it) states
         this number: the same value, a share only by a share, money only by money in the same
         currency, and the unit word, when this number has one, near the passage's number."""
-        if abs(self.value - other.value) > 1e-9 * max(1.0, abs(self.value)):
+        if not any(abs(self.value - v) <= 1e-9 * max(1.0, abs(self.value)) for v in (other.value, other.alt)
+                   if v is not None):
             return False
         if self.percent != other.percent or (self.money and not other.money):
             return False
@@ -265,9 +282,70 @@ def _unit(rest: str) -> str:
     return ""
 
 
-def quantities(text: str, spelled: bool = False) -> list[tuple[Quantity, int, int]]:
+# a verb or "-fold" that multiplies a figure: a number too ("doubled" is not "tripled"); its unit is
+# "fold", as in "2-fold"
+_MULTIPLIER = re.compile(r"(?<![\w-])(?:(?P<n>two|three|four|five|ten)[\s-]?fold"
+                         r"|(?P<verb>doubl|tripl|trebl|quadrupl|halv)(?:ed|ing))(?![\w-])", re.I)
+_TIMES = {"doubl": 2.0, "tripl": 3.0, "trebl": 3.0, "quadrupl": 4.0, "halv": 0.5}
+# words before a number that make it a bound: "up to $5m" is the high end of "between $3m and $5m"
+_HIGH = re.compile(r"\b(?:up\s+to|as\s+(?:much|many|high|long|far)\s+as|at\s+most|no\s+more\s+than"
+                   r"|(?:a\s+)?maximum\s+of)\s*$", re.I)
+_LOW = re.compile(r"\b(?:at\s+least|as\s+(?:little|few|low)\s+as|no\s+(?:less|fewer)\s+than"
+                  r"|(?:a\s+)?minimum\s+of)\s*$", re.I)
+_SIGN_BEFORE = re.compile(r"(?:\b[A-Z]{1,3}\s?)?[$€£¥₹₩₽]\s?$|\b[A-Z]{3}\s$")
+_YEAR = re.compile(r"1\d{3}|20\d{2}")
+
+
+def readings(text: str) -> frozenset[str]:
+    """The other separators ``text`` writes its numbers with: {"dot-thousands", "comma-decimal"}
+    when it proves it (a decimal comma, "3,5%" or "1.234,5", or dots grouping twice, "1.234.567")
+    and never writes a decimal point ("3.5"); else none. One "12.500" proves nothing: English
+    writes coordinates, verses and prices with three decimals ("47.650°N", "$1.375bn")."""
+    english = re.search(r"\d\.\d{1,2}(?!\d)|\d\.\d{4,}|\d,\d{3}\.\d|\d,\d{3},\d{3}(?!\d)", text)
+    continental = re.search(r"\d,\d{1,2}(?!\d)|\d\.\d{3}\.\d{3}(?!\d)|\d\.\d{3},\d", text)
+    return frozenset({"dot-thousands", "comma-decimal"}) if continental and not english else frozenset()
+
+
+def _alt(text: str, m: re.Match, ways: frozenset[str]) -> float | None:
+    """The value of ``m``'s number read with the other separators ``ways`` allows, or None."""
+    scale = _SCALE.get((m.group("scale") or "").lower(), 1.0)
+    if "comma-decimal" in ways and (c := re.compile(r"\d{1,3}(?:\.\d{3})*,\d+(?!\d)").match(text, m.start("val"))):
+        return float(c.group().replace(".", "").replace(",", ".")) * scale
+    if "dot-thousands" in ways and (d := re.compile(r"\d{1,3}(?:\.\d{3})+(?!\d)(?!,\d)").match(text, m.start("val"))):
+        return float(d.group().replace(".", "")) * scale
+    return None
+
+
+def _is_range(text: str, a: tuple[re.Match, Quantity], b: tuple[re.Match, Quantity]) -> bool:
+    """Two neighbouring numbers are the ends of one range: "between 3 and 5", "3-5%", "six to eight
+    weeks", never "from 3 to 5" (a figure that moved), a score ("2-1"), years ("2019-2021": a
+    period, and what happened in it happened in each year) or numbers that measure nothing."""
+    (ma, qa), (mb, qb) = a, b
+    ends = [g for g in ("val", "scale", "pct") if g in ma.re.groupindex and ma.group(g)]
+    gap = _SIGN_BEFORE.sub("", text[max(ma.end(g) for g in ends):mb.start("val")]).translate(DASHES)
+    joined = re.fullmatch(r"\s*(-|to|and)\s*", gap, re.I)
+    if not joined or not qa.value < qb.value or (qa.percent, qa.money) != (qb.percent, qb.money):
+        return False
+    if any(_YEAR.fullmatch(m.group("val")) and not q.percent and not q.money for m, q in (a, b)):
+        return False
+    if not (qb.money or qb.percent or qb.unit or mb.group("scale")):
+        return False  # no amount: a date ("May 13-14"), ages, pages, room numbers
+    before = _SIGN_BEFORE.sub("", text[:ma.start("val")])
+    word = joined.group(1).lower()
+    if word == "and":
+        return bool(re.search(r"\bbetween\s*$", before, re.I))
+    # "from 3 to 5", "rose 3% to 5%", "raised its target of 3% to 5%": the figure may have moved
+    clause = re.split(r"[,;:]", before)[-1]
+    return word != "to" or not (re.search(r"\bfrom\s*$", before, re.I)
+                                or {stem(w) for w in _WORD.findall(clause)} & (UP | DOWN | _SETS))
+
+
+def quantities(text: str, spelled: bool = False,
+               ways: frozenset[str] = frozenset()) -> list[tuple[Quantity, int, int]]:
     """Numbers of ``text`` with their units, and where each is: (quantity, start, end); with
-    ``spelled``, numbers written as words too ("seven members", "forty-two percent")."""
+    ``spelled``, numbers written as words too ("seven members", "forty-two percent") and the
+    words that multiply a figure ("doubled", "threefold"); with ``ways`` (:func:`readings`), each
+    number's value read with the other separators as well."""
     found = []  # (match, value, spelled)
     for m in _NUMBER.finditer(text):
         value = _value(m.group("val"), m.group("scale"))
@@ -284,9 +362,9 @@ def quantities(text: str, spelled: bool = False) -> list[tuple[Quantity, int, in
         pre = (m.groupdict().get("pre") or "").strip()
         currency = pre if pre.isalpha() else pre[-1:]  # "US$" is "$": a sign is the currency as written
         before = text[:m.start("val")]
-        if re.search(r"(?:(?:^|(?<![\d%\s])\s+|[(\[])[-−]|\bminus\s)$", before):
-            value = -value  # "-5 degrees", "minus 5": not 5 degrees
-        if re.fullmatch(r"1\d{3}|20\d{2}", m.group("val")) and not (pre or m.group("pct")):
+        sign = -1.0 if re.search(r"(?:(?:^|(?<![\d%\s])\s+|[(\[])[-−]|\bminus\s)$", before) else 1.0
+        value *= sign  # "-5 degrees", "minus 5": not 5 degrees
+        if _YEAR.fullmatch(m.group("val")) and not (pre or m.group("pct")):
             unit = ""  # a year: "in 2019 the ..." has no unit
         percent, currency, carried = bool(m.group("pct")), currency or carried, ""
         nxt = found[i + 1][0] if i + 1 < len(found) else None
@@ -296,5 +374,18 @@ def quantities(text: str, spelled: bool = False) -> list[tuple[Quantity, int, in
                 percent = bool(nxt.group("pct"))  # "between 3 and 5%": 3%
                 scale = (nxt.group("scale") or "").lower()
                 value *= {"hundred": 1e2}.get(scale, _SCALE.get(scale, 1.0))
-        out.append((Quantity(value, percent, bool(currency), unit, currency, in_words), m.start("val"), m.end()))
+        other = None if in_words or not ways else _alt(text, m, ways)
+        bare = _SIGN_BEFORE.sub("", before)
+        bound = "high" if _HIGH.search(bare) else "low" if _LOW.search(bare) else ""
+        out.append((Quantity(value, percent, bool(currency), unit, currency, in_words,
+                             alt=None if other is None else sign * other, bound=bound), m.start("val"), m.end()))
+    for i in range(len(out) - 1):  # the ends of a range know each other
+        if _is_range(text, (found[i][0], out[i][0]), (found[i + 1][0], out[i + 1][0])):
+            (lo, a, b), (hi, c, d) = out[i], out[i + 1]
+            out[i] = (replace(lo, end="low", other=hi.value), a, b)
+            out[i + 1] = (replace(hi, end="high", other=lo.value), c, d)
+    if spelled:
+        out += [(Quantity(_SPELLED_VALUE[m["n"].lower()] if m["n"] else _TIMES[m["verb"].lower()], unit="fold",
+                          spelled=True), m.start(), m.end()) for m in _MULTIPLIER.finditer(text)]
+        out.sort(key=lambda f: f[1])
     return out

@@ -202,8 +202,11 @@ def _print_answer(answer) -> None:
         for c in answer.citations:
             p = c.passage
             when = f", {p.date}" if p.date else ""
-            click.echo(_safe(f"  [{c.marker}] {p.title}{when} — {p.source} chars {p.start}-{p.end}"))
-            click.echo(_safe(textwrap.indent(textwrap.fill(" ".join(p.text.split()), 96), "      ")))
+            where = ", ".join(f"{start}-{end}" for start, end in c.spans) or f"{p.start}-{p.end}"
+            click.echo(_safe(f"  [{c.marker}] {p.title}{when} — {p.source} chars {where}"))
+            # the sentences that state what the answer says, else (no check ran) the whole passage
+            said = " … ".join(" ".join(q.split()) for q in c.quotes) or " ".join(p.text.split())
+            click.echo(_safe(textwrap.indent(textwrap.fill(said, 96), "      ")))
     t = answer.timings
     click.secho(f"({answer.model}; retrieval {t.retrieval:.2f}s, first token {t.first_token:.2f}s, total {t.total:.2f}s)", dim=True)
 

@@ -331,7 +331,7 @@ def render(checks: list[SentenceCheck], passages: list[Passage]) -> tuple[str, l
     """The supported sentences, each citing the passages that back it (the model's own
     markers where they back it, else the best backing passage)."""
     out: list[str] = []
-    cited: list[int] = []
+    spans: dict[int, list[tuple[int, int]]] = {}  # cited passage -> the sentences that back its claims
     for check in checks:
         if not check.supported:
             continue
@@ -342,10 +342,15 @@ def render(checks: list[SentenceCheck], passages: list[Passage]) -> tuple[str, l
             body = body[:1].upper() + body[1:]
         end = len(body.rstrip(".!?,;"))
         out.append(body[:end] + " " + "".join(f"[{m}]" for m in keep) + body[end:])
-        cited.extend(m for m in keep if m not in cited)
+        for m in keep:
+            p, ev = passages[m - 1], check.evidence.get(m)
+            span = (p.start + ev.start, p.start + ev.end) if ev is not None else None
+            spans.setdefault(m, [])
+            if span is not None and span not in spans[m]:
+                spans[m].append(span)
     if out and out[-1].endswith((",", ";")):  # the sentence's last clause was dropped
         out[-1] = out[-1][:-1] + "."
-    return " ".join(out), [Citation(marker=m, passage=passages[m - 1]) for m in cited]
+    return " ".join(out), [Citation(marker=m, passage=passages[m - 1], spans=tuple(s)) for m, s in spans.items()]
 
 
 def ground(answer: str, passages: list[Passage], question: str) -> tuple[str, list[Citation], bool]:

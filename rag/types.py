@@ -68,9 +68,18 @@ class Passage:
 class Citation:
     marker: int  # the n of "[n]" in the answer text, 1-based index into Answer.passages
     passage: Passage
+    # the sentences of the passage that state the claims citing it, as (start, end) offsets into the
+    # same text as passage.start/end; empty when the citation check did not run
+    spans: tuple[tuple[int, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"marker": self.marker, "passage": self.passage.to_dict()}
+        return {"marker": self.marker, "passage": self.passage.to_dict(), "spans": [list(s) for s in self.spans]}
+
+    @property
+    def quotes(self) -> list[str]:
+        """The text of each span: the sentences that state what the answer says."""
+        p = self.passage
+        return [p.text[start - p.start:end - p.start] for start, end in self.spans]
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,7 @@ def merge_answers(question: str, standalone: str | None, parts: list[Answer], to
 
     passages: list[Passage] = []
     number: dict[tuple[str, int, int], int] = {}  # a passage's stretch -> its marker in the whole
-    citations: list[Citation] = []
+    spans: dict[int, tuple[tuple[int, int], ...]] = {}  # cited marker in the whole -> its claims' spans
     texts: list[str] = []
     for a in parts:
         renumber: dict[int, int] = {}
@@ -154,8 +163,8 @@ def merge_answers(question: str, standalone: str | None, parts: list[Answer], to
         texts.append(re.sub(r"\[(\d+)\]", lambda m: f"[{renumber.get(int(m.group(1)), int(m.group(1)))}]", a.text))
         for c in a.citations:
             marker = renumber[c.marker]
-            if not any(seen.marker == marker for seen in citations):
-                citations.append(Citation(marker, passages[marker - 1]))
+            spans[marker] = tuple(dict.fromkeys(spans.get(marker, ()) + c.spans))  # two parts may cite it
+    citations = [Citation(m, passages[m - 1], s) for m, s in spans.items()]
     refused = all(a.refused for a in parts)
     # "... do not answer “Who is its CFO?”" already ends with the question's own mark
     text = parts[0].text if refused else " ".join(

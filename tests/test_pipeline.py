@@ -45,6 +45,10 @@ def _check_citations(assistant: Assistant, answer: Answer) -> None:
         # the cited span is a real span of the source file
         source_text = (assistant.config.corpus / c.passage.source).read_text(encoding="utf-8")
         assert source_text[c.passage.start:c.passage.end] == c.passage.text
+        # and the sentences that state the claim are a real span inside it
+        assert c.spans or not assistant.config.verify_citations
+        for start, end in c.spans:
+            assert c.passage.start <= start < end <= c.passage.end and source_text[start:end].strip()
     for n in map(int, __import__("re").findall(r"\[(\d+)\]", answer.text)):
         assert 1 <= n <= len(answer.passages)
 

@@ -149,26 +149,37 @@ def context_window(doc_text: str, start: int, end: int, chars: int = CONTEXT_CHA
     return before, doc_text[start:end], after, b0 > 0, a1 < len(doc_text)
 
 
-def _span_html(doc_text: str | None, passage: Passage, chars: int = CONTEXT_CHARS) -> tuple[str, str]:
-    """(context html with the span in <mark>, whole-article html with the span in <mark>)."""
+def _marked(doc_text: str, start: int, end: int, claims: Sequence[tuple[int, int]]) -> str:
+    """``doc_text[start:end]`` escaped, with the sentences that state the answer's claims (offsets
+    into ``doc_text``, inside the span) in a second, stronger mark."""
+    out, at = [], start
+    for a, b in sorted((max(a, start), min(b, end)) for a, b in claims):
+        if a < at or a >= b:  # overlapping or outside the span: never mark text twice
+            continue
+        out += [esc(doc_text[at:a]), f'<mark class="claim-span">{esc(doc_text[a:b])}</mark>']
+        at = b
+    out.append(esc(doc_text[at:end]))
+    return f'<mark class="cited-span">{"".join(out)}</mark>'
+
+
+def _span_html(doc_text: str | None, passage: Passage, chars: int = CONTEXT_CHARS,
+               claims: Sequence[tuple[int, int]] = ()) -> tuple[str, str]:
+    """(context html with the span in <mark>, whole-article html with the span in <mark>); the
+    ``claims`` spans (the sentences that state what the answer says) marked again inside it."""
     ok = doc_text is not None and doc_text[passage.start:passage.end] == passage.text
     if not ok:  # file changed or removed since retrieval: show the passage alone
-        mark = f'<mark class="cited-span">{esc(passage.text)}</mark>'
-        return mark, ""
-    before, span, after, cut_b, cut_a = context_window(doc_text, passage.start, passage.end, chars)
-    ctx = (
-        ("…" if cut_b else "") + esc(before) + f'<mark class="cited-span">{esc(span)}</mark>'
-        + esc(after) + ("…" if cut_a else "")
-    )
-    whole = (
-        esc(doc_text[: passage.start]) + f'<mark class="cited-span">{esc(span)}</mark>'
-        + esc(doc_text[passage.end:])
-    )
+        shifted = [(a - passage.start, b - passage.start) for a, b in claims]
+        return _marked(passage.text, 0, len(passage.text), shifted), ""
+    before, _, after, cut_b, cut_a = context_window(doc_text, passage.start, passage.end, chars)
+    span = _marked(doc_text, passage.start, passage.end, claims)
+    ctx = ("…" if cut_b else "") + esc(before) + span + esc(after) + ("…" if cut_a else "")
+    whole = esc(doc_text[: passage.start]) + span + esc(doc_text[passage.end:])
     return ctx, whole
 
 
-def render_passage_card(passage: Passage, marker: int, turn: int, cited: bool, doc_text: str | None) -> str:
-    ctx, whole = _span_html(doc_text, passage, CONTEXT_CHARS if cited else UNCITED_CONTEXT_CHARS)
+def render_passage_card(passage: Passage, marker: int, turn: int, cited: bool, doc_text: str | None,
+                        claims: Sequence[tuple[int, int]] = ()) -> str:
+    ctx, whole = _span_html(doc_text, passage, CONTEXT_CHARS if cited else UNCITED_CONTEXT_CHARS, claims)
     meta = " · ".join(
         x for x in (
             esc(passage.date) if passage.date else "no date",
@@ -222,7 +233,8 @@ def render_turn_sources(answer: Answer, turn: int, document_text: Callable[[str]
     parts = [head]
     if cited:
         parts.append(f'<h4 class="src-section">Cited passages ({len(cited)})</h4>')
-        parts += [render_passage_card(p, i, turn, True, text_of(p.source)) for i, p in cited]
+        claims = {c.marker: c.spans for c in answer.citations}
+        parts += [render_passage_card(p, i, turn, True, text_of(p.source), claims.get(i, ())) for i, p in cited]
     else:
         parts.append('<p class="src-none">No passage was cited.</p>')
     if uncited:
@@ -324,6 +336,8 @@ def trim_answer(answer: Answer) -> dict[str, Any]:
                 "start": c.passage.start,
                 "end": c.passage.end,
                 "text": c.passage.text,
+                # the sentences that state the claims citing it: offsets like start/end, and their text
+                "spans": [{"start": a, "end": b, "text": q} for (a, b), q in zip(c.spans, c.quotes)],
             }
             for c in answer.citations
         ],

@@ -19,6 +19,8 @@ from rag.ingest import DATE_STAMP, LINK_LIST, REPEATED, TEXT, WIDGET, clean, exp
 from rag.reading import decode, read_source
 from rag.store.sync import corpus_entries
 
+from pdfs import one_page_pdf
+
 
 def _reasons(text: str) -> dict[str, str]:
     return {d.text: d.reason for d in explain(text)}
@@ -223,30 +225,10 @@ def test_windows_1252_and_latin1_text_is_read_not_skipped(caplog):
         decode(Path("b.txt"), b"\x00\x01\x02text")
 
 
-def _pdf(text: str) -> bytes:
-    """A one-page PDF that shows ``text`` in Helvetica."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = io.BytesIO(), []
-    out.write(b"%PDF-1.4\n")
-    for n, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % n + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out.write(b"".join(b"%010d 00000 n \n" % o for o in offsets))
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
-
-
 def test_an_aes_encrypted_pdf_with_no_user_password_is_read(tmp_path: Path):
     from pypdf import PdfReader, PdfWriter
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_pdf("The pier cost 4.2 million euros."))))
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(one_page_pdf("The pier cost 4.2 million euros."))))
     writer.encrypt(user_password="", owner_password="owner", algorithm="AES-128")
     path = tmp_path / "locked.pdf"
     with path.open("wb") as f:
@@ -263,7 +245,7 @@ def test_a_pdf_the_reader_cannot_open_is_a_clear_error(tmp_path: Path, monkeypat
 
     monkeypatch.setattr(pypdf, "PdfReader", needs_a_package)
     path = tmp_path / "x.pdf"
-    path.write_bytes(_pdf("Text."))
+    path.write_bytes(one_page_pdf("Text."))
     with pytest.raises(CorpusError, match="x.pdf: cannot decrypt"):
         read_source(path)
 

@@ -12,6 +12,8 @@ import pytest
 
 from ui.app import Handlers, check_upload, create_app, launch_options
 
+from pdfs import one_page_pdf
+from ui.uploads import unreadable
 from ui_fakes import FakeAssistant
 
 
@@ -33,9 +35,18 @@ def test_check_upload(tmp_path):
     html_file = tmp_path / "b.HTML"
     html_file.write_text("<html><body><p>caf\u00e9</p></body></html>", encoding="utf-8")
     assert check_upload(html_file, 1000) is None
-    pdf = tmp_path / "c.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
-    assert "unsupported type" in check_upload(pdf, 1000)
+    slides = tmp_path / "c.pptx"
+    slides.write_bytes(b"PK\x03\x04")
+    assert "unsupported type" in check_upload(slides, 1000)
+    pdf = tmp_path / "c.pdf"  # the library reads PDFs, so the upload takes them
+    pdf.write_bytes(one_page_pdf("The pier cost 4.2 million euros."))
+    assert check_upload(pdf, 1000) is None and unreadable(pdf) is None
+    renamed = tmp_path / "notes.pdf"
+    renamed.write_text("just text, named .pdf", encoding="utf-8")
+    assert "not a PDF" in check_upload(renamed, 1000)
+    broken = tmp_path / "broken.pdf"  # a PDF header and nothing the reader can use
+    broken.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    assert check_upload(broken, 1000) is None and unreadable(broken)
     big = tmp_path / "d.txt"
     big.write_text("x" * 2000)
     assert "over the 1,000-byte limit" in check_upload(big, 1000)

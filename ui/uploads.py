@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-# File types the upload accepts (the library also reads .pdf, but the UI takes text only).
-UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+# File types the upload accepts: every type the library reads.
+UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 
 
 def check_upload(path: str | Path, max_bytes: int) -> str | None:
@@ -26,6 +26,8 @@ def check_upload(path: str | Path, max_bytes: int) -> str | None:
         return f"{size:,} bytes is over the {max_bytes:,}-byte limit (max_file_bytes)"
     with p.open("rb") as fh:
         head = fh.read(65536)
+    if p.suffix.lower() == ".pdf":  # whether it holds text is for the reader to say (:func:`unreadable`)
+        return None if head.startswith(b"%PDF-") else "it is not a PDF (no %PDF- header)"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None  # UTF-16 by its byte-order mark: the library reads it (rag.reading.decode)
     if b"\x00" in head:

@@ -309,6 +309,8 @@ class Assistant:
         """Retrieve for one question, generate, check; the pieces, then the Answer."""
         cfg = self.config
         asked = standalone or q
+        loading = getattr(self.embedder, "load", None)  # a first question loads the embedder: not retrieval either
+        t_load = loading() if loading is not None else 0.0
         t_search = time.perf_counter()  # a follow-up's rewrite, before it, is not retrieval
         retrieved, scope, searched = self._retrieve(asked, k)
         t_retrieval = time.perf_counter() - t_search
@@ -321,7 +323,8 @@ class Assistant:
             yield REFUSAL
             total = round(time.perf_counter() - t0, 4)
             yield Answer(question=q, text=REFUSAL, citations=[], passages=retrieved, refused=True,
-                         timings=Timings(retrieval=round(t_retrieval, 4), first_token=total, total=total),
+                         timings=Timings(retrieval=round(t_retrieval, 4), first_token=total, total=total,
+                                         load=round(t_load, 4)),
                          model=model_name, standalone_question=standalone, low_confidence=True, scope=scope)
             return
         system = cfg.system_prompt or SYSTEM_PROMPT
@@ -368,6 +371,7 @@ class Assistant:
         yield Answer(
             question=q, text=text, citations=citations, passages=passages, refused=refused,
             timings=Timings(retrieval=round(t_retrieval, 4), first_token=round(t_first or total, 4), total=round(total, 4),
+                            load=round(t_load, 4),
                             prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
                             check=round(t_end - t_generated, 4)),
             model=model_name, standalone_question=standalone, low_confidence=low_conf, draft=raw, support=support,

@@ -208,7 +208,9 @@ def _print_answer(answer) -> None:
             said = " … ".join(" ".join(q.split()) for q in c.quotes) or " ".join(p.text.split())
             click.echo(_safe(textwrap.indent(textwrap.fill(said, 96), "      ")))
     t = answer.timings
-    click.secho(f"({answer.model}; retrieval {t.retrieval:.2f}s, first token {t.first_token:.2f}s, total {t.total:.2f}s)", dim=True)
+    load = f" after {t.load:.2f}s loading the embedder" if t.load >= 0.01 else ""
+    click.secho(f"({answer.model}; retrieval {t.retrieval:.2f}s{load}, first token {t.first_token:.2f}s, "
+                f"total {t.total:.2f}s)", dim=True)
 
 
 @cli.command()

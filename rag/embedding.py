@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -55,6 +56,14 @@ class Embedder:
             log.info("loading embedder %s from %s", self.name, self._path)
             self._model = SentenceTransformer(str(self._path), device="cpu")
         return self._model
+
+    def load(self) -> float:
+        """Load the model now, if it is not loaded yet; the seconds that took (0.0 when it was)."""
+        if self._model is not None:
+            return 0.0
+        started = time.perf_counter()
+        self._load()
+        return time.perf_counter() - started
 
     @property
     def dim(self) -> int:

@@ -90,6 +90,7 @@ class Timings:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     check: float = 0.0  # seconds of the checks after the answer was generated (rag.grounding, rag.support)
+    load: float = 0.0  # seconds of loading the embedder before retrieval (a process's first question), in total only
 
     @property
     def tokens_per_second(self) -> float:
@@ -175,7 +176,8 @@ def merge_answers(question: str, standalone: str | None, parts: list[Answer], to
         timings=Timings(retrieval=round(sum(a.timings.retrieval for a in parts), 4), first_token=first.first_token,
                         total=round(total, 4), prompt_tokens=sum(a.timings.prompt_tokens for a in parts),
                         completion_tokens=sum(a.timings.completion_tokens for a in parts),
-                        check=round(sum(a.timings.check for a in parts), 4)),
+                        check=round(sum(a.timings.check for a in parts), 4),
+                        load=round(sum(a.timings.load for a in parts), 4)),
         model=parts[0].model, standalone_question=standalone, low_confidence=any(a.low_confidence for a in parts if refused or not a.refused),  # a refused part says so itself
         draft="\n".join(a.draft for a in parts),
         scope=tuple(dict.fromkeys(t for a in parts for t in a.scope)),

@@ -157,8 +157,11 @@ def test_chat_citations_sources_and_upload(app, browser, tmp_path):
     assert "cited" in card.get_attribute("class").split()
     source = card.locator(".src-file").inner_text().strip()
     article_text = (corpus / source).read_text(encoding="utf-8")
-    span = card.locator(".src-context mark").inner_text()
+    span = card.locator(".src-context mark.cited-span").inner_text()
     assert len(_norm(span)) > 20 and _norm(span) in _norm(article_text)
+    # the sentence that states the answer is marked again, inside the cited span
+    claim = card.locator(".src-context mark.cited-span mark.claim-span").first.inner_text()
+    assert len(_norm(claim)) > 10 and _norm(claim) in _norm(span)
     assert card.locator(".src-title").inner_text().strip()  # article title
     assert re.search(r"\d{4}-\d{2}-\d{2}|no date", card.locator(".src-meta").inner_text())  # date
     # surrounding context around the span, and the whole article on demand
@@ -168,7 +171,7 @@ def test_chat_citations_sources_and_upload(app, browser, tmp_path):
     whole = card.locator(".src-full .src-article")
     whole.wait_for(state="visible")
     assert _norm(whole.inner_text()) == _norm(article_text)
-    assert _norm(whole.locator("mark").inner_text()) == _norm(span)
+    assert _norm(whole.locator("mark.cited-span").inner_text()) == _norm(span)
     card.locator(".src-full summary").click()  # fold it again
     # retrieved but uncited passages are listed apart (if the answer did not cite all)
     n_cited = page.locator("#sources .src-card.cited").count()

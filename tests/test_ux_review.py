@@ -191,3 +191,59 @@ def test_a_refused_parts_weak_match_does_not_flag_the_answered_part():
     weak = dataclasses.replace(a, low_confidence=True)
     assert merge_answers("q", None, [weak, no], 1.0).low_confidence  # the answer itself rests on a weak match
     assert merge_answers("q", None, [no, no], 1.0).low_confidence  # all refused: as one refused question
+
+
+@pytest.mark.integration
+def test_a_first_questions_retrieval_time_leaves_out_loading_the_embedder(tmp_path, embedder):
+    from rag import Assistant
+    from rag.llm import ChatModel
+
+    class Replier(ChatModel):
+        def stream(self, messages, *, max_tokens, temperature, seed, stop=None):
+            yield "Harlow Dynamics posted revenue of $3.1 billion [1]."
+
+    class ColdEmbedder:  # the real embedder, with a load that takes a while the first time
+        name, dim = embedder.name, embedder.dim
+
+        def __init__(self):
+            self.loaded = False
+
+        def load(self) -> float:
+            if self.loaded:
+                return 0.0
+            time.sleep(1.5)
+            self.loaded = True
+            return 1.5
+
+        def encode(self, texts, progress=None):
+            return embedder.encode(texts, progress)
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "harlow.txt").write_text(
+        "Harlow Dynamics Posts Record Year\n\nHarlow Dynamics posted revenue of $3.1 billion in 2019.\n")
+    a = Assistant(corpus=corpus, index_dir=tmp_path / "i", llm=Replier(), embedder=ColdEmbedder(), support_check=False)
+    first = a.ask("How much revenue did Harlow Dynamics post?")
+    assert first.timings.load >= 1.5 and first.timings.retrieval < 1.0, first.timings
+    assert first.timings.total >= 1.5  # the answer did wait for it
+    assert a.ask("How much revenue did Harlow Dynamics post?").timings.load == 0.0
+
+
+def test_the_cli_says_when_a_question_waited_for_the_embedder_to_load(monkeypatch):
+    import dataclasses
+
+    from click.testing import CliRunner
+
+    import rag.cli as c
+    from rag.types import Timings
+
+    answer = dataclasses.replace(_answer("Why?", "Demand was weak [1].", [_p("a:0", "Demand was weak.", 0)]),
+                                 timings=Timings(retrieval=0.05, first_token=9.5, total=10.2, load=8.91))
+
+    class Fake:
+        def stream(self, question, history=None):
+            yield answer
+
+    monkeypatch.setattr(c, "_assistant", lambda *a, **k: Fake())
+    out = CliRunner().invoke(c.cli, ["ask", "Why?"]).output
+    assert "retrieval 0.05s after 8.91s loading the embedder" in out

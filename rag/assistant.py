@@ -22,7 +22,7 @@ from .errors import CorpusError, ModelError, QuestionError
 from .llm import ChatModel, in_background, load_model
 from .models import MODELS, resolve_model
 from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,
-                     group_by_article)
+                     group_by_article, pinned_question)
 from .retrieval import (BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, distinct,
                         near_the_best, nothing_close, to_passages)
 from .safety import mask_fake_turns, strip_links
@@ -359,7 +359,8 @@ class Assistant:
                 log.info("answer %r is not backed by any passage: refused", raw)
                 text, citations, refused = REFUSAL, [], True
             elif cfg.support_check:
-                support = self._support(asked, checks, seen, messages, raw, llm)
+                support = self._support(asked, checks, seen, messages, raw, llm,
+                                        pinned_question(asked, standalone is not None))
                 if not support.accepted:
                     log.info("answer %r fails the support check (%s): refused", raw, support)
                     text, citations, refused = REFUSAL, [], True
@@ -379,7 +380,7 @@ class Assistant:
         )
 
     def _support(self, question: str, checks: list, passages: list[Passage], messages: list[dict[str, str]],
-                 draft: str, llm: ChatModel) -> Support:
+                 draft: str, llm: ChatModel, pinned: str | None = None) -> Support:
         """Score the grounded answer with rag.support, at the thresholds measured for ``llm``."""
         cfg = self.config
         spec = MODELS.get(getattr(llm, "spec_name", None) or "")
@@ -392,4 +393,4 @@ class Assistant:
                                     cfg.judge_covered_threshold if cfg.judge_covered_threshold is not None else measured[1],
                                     cfg.coverage_words)
         return check_support(question, checks, passages, messages, draft, llm,
-                             judge=cfg.judge, thresholds=thresholds, seed=cfg.seed)
+                             judge=cfg.judge, thresholds=thresholds, seed=cfg.seed, pinned=pinned)

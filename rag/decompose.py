@@ -304,7 +304,8 @@ def needs_context(question: str) -> bool:
       * short: at most 4 words and no name or number ("Why?", "Who won it?"), or no content word;
       * a pronoun with nothing before it to point at: he/she/him/her/it/they/them unless a name
         (a capitalised word past the first) comes before it; its/their/his unless any content
-        word comes before; "it" in "is it true that <clause>" or "did it take ... to <clause>"
+        word comes before, other than those of a question word's object right before the
+        auxiliary ("Which prize did his film win?"); "it" in "is it true that <clause>" or "did it take ... to <clause>"
         is a dummy subject and does not count;
       * a demonstrative standing for a thing: this/that/these/those at the start, after a
         question word, auxiliary or preposition, or at the end ("Why did that happen?",
@@ -342,7 +343,7 @@ def needs_context(question: str) -> bool:
             if not any(_is_name(words, j) for j in before):
                 return True
         elif w in _POSSESSIVE:
-            if not any(low[j] not in FUNCTION_WORDS and len(low[j]) > 2 for j in before):
+            if not any(low[j] not in FUNCTION_WORDS and len(low[j]) > 2 for j in before) or _opens_subject(low, i):
                 return True
         elif w in _DEMONSTRATIVE:
             if w in ("this", "these") and nxt in _NOW:
@@ -352,6 +353,17 @@ def needs_context(question: str) -> bool:
         elif w == "there" and not (prev in _AUX or nxt in _AUX):
             return True
     return False
+
+
+def _opens_subject(low: list[str], i: int) -> bool:
+    """The possessive at ``i`` opens the subject after the auxiliary of a question whose question
+    word leads an object: "Which prize did his film win?". The words before it are the thing
+    asked about, which a pronoun of the same clause cannot point at; "What did the mayor say
+    about his plan?" has its subject, "the mayor", between the auxiliary and the pronoun."""
+    if not low or low[0] not in _WH:
+        return False
+    aux = next((j for j in range(1, i) if low[j] in _AUX), None)
+    return aux is not None and all(w in FUNCTION_WORDS or len(w) <= 2 for w in low[aux + 1:i])
 
 
 def _dummy_it(low: list[str], i: int) -> bool:

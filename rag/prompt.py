@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from .decompose import keeps_question
+from .decompose import content_stems, keeps_question
 from .safety import neutralise, quote
 from .types import Passage
 
@@ -131,8 +131,34 @@ def accept_rewrite(question: str, rewrite: str, history: list[dict[str, str]]) -
     rewrite = re.sub(r"^(rewritten question|question)\s*:\s*", "", rewrite.strip().strip('"'), flags=re.IGNORECASE)
     # a rewrite must keep every part of the question: "How much did X gain, and what was
     # the settle price?" must not come back as "What was the settle price?"
-    if 3 <= len(rewrite) <= 400 and rewrite.endswith("?") and keeps_question(question, rewrite):
+    # and it must take something from the conversation: "Which of those towns had its order
+    # lifted?" rewritten as "Which town had its order lifted?" resolved nothing "those" stood for
+    if 3 <= len(rewrite) <= 400 and rewrite.endswith("?") and keeps_question(question, rewrite) \
+            and takes_from(question, rewrite, history):
         return rewrite
     last = next((str(t.get("content", "")) for t in reversed(history) if t.get("role") == "assistant"), "")
     last = " ".join(last.split())[:200]
     return f"{question} ({last})" if last else question
+
+
+def takes_from(question: str, rewrite: str, history: list[dict[str, str]]) -> bool:
+    """Whether ``rewrite`` adds to ``question`` a content word of the conversation: what a
+    pronoun, a demonstrative or an ellipsis stood for. A follow-up is rewritten only when it
+    cannot stand alone (:func:`rag.decompose.needs_context`), so a rewrite that adds nothing of
+    the conversation has only dropped the word that pointed back."""
+    said = content_stems(" ".join(str(t.get("content", "")) for t in history))
+    return bool((content_stems(rewrite) - content_stems(question)) & said)
+
+
+_WITH_CONTEXT = re.compile(r"^(?P<ask>[^()]*\?)\s*\((?P<context>.*)\)$", re.S)
+
+
+def pinned_question(asked: str, rewritten: bool) -> str:
+    """What a question pins its answer to: the question as asked or as rewritten, without the
+    last answer :func:`accept_rewrite` set beside a follow-up it could not rewrite. That answer
+    is context for the search and the model; its figures and names are not constraints the
+    evidence must hold ("How much of that came from donors? (It cost $8 million.)" asks
+    nothing about $8 million). A rewrite by the model always ends with "?", so only the
+    fallback has the aside; ``rewritten`` False (the user's own words) is never cut."""
+    m = _WITH_CONTEXT.match(asked.strip()) if rewritten else None
+    return m["ask"].strip() if m else asked

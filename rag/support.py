@@ -34,7 +34,7 @@ from .grounding import SentenceCheck, date_forms
 from .llm import ChatModel
 from .safety import quote
 from .types import Passage
-from .words import content_words, found_in, names, quantities, word_stems
+from .words import Quantity, content_words, found_in, names, quantities, word_stems
 
 JUDGE_QUESTION = (
     "Check your answer against the passages. Do they state it as the answer to exactly what the "
@@ -78,20 +78,29 @@ class Support:
                 "accepted": self.accepted}
 
 
-def coverage(question: str, evidence: str) -> Coverage:
-    """How much of what ``question`` pins down appears in ``evidence``."""
+def _year(q: Quantity) -> bool:
+    return not (q.percent or q.money or q.unit) and q.value.is_integer() and 1000 <= q.value <= 2099
+
+
+def coverage(question: str, evidence: str, years_in: str | None = None) -> Coverage:
+    """How much of what ``question`` pins down appears in ``evidence``; its years are looked
+    for in ``years_in`` when given (:func:`evidence_of`'s sentences without neighbours)."""
     q_names = names(question)
     q_numbers = [q for q, _, _ in quantities(question)]
     q_words = content_words(question) - _ASKING - q_names
     stems = word_stems(evidence)
     ev_numbers = [q for q, _, _ in quantities(evidence)]
+    ev_years = ev_numbers if years_in is None else [q for q, _, _ in quantities(years_in)]
 
     def share(found: int, total: int) -> float:
         return found / total if total else 1.0
 
+    def stated(q: Quantity) -> bool:
+        return any(q.value == e.value for e in (ev_years if _year(q) else ev_numbers))
+
     return Coverage(
         names=share(sum(found_in(n, stems) for n in q_names), len(q_names)),
-        numbers=share(sum(any(q.value == e.value for e in ev_numbers) for q in q_numbers), len(q_numbers)),
+        numbers=share(sum(stated(q) for q in q_numbers), len(q_numbers)),
         words=share(sum(found_in(w, stems) for w in q_words), len(q_words)),
     )
 
@@ -108,8 +117,9 @@ def evidence_context(passage: Passage, start: int, end: int, neighbours: int = 1
     return f"{passage.title}\n{date_forms(passage.date)}\n{body}"
 
 
-def evidence_of(checks: list[SentenceCheck], passages: list[Passage]) -> tuple[str, str]:
-    """(evidence contexts, whole cited passages) of the supported sentences, as text."""
+def evidence_of(checks: list[SentenceCheck], passages: list[Passage], neighbours: int = 1) -> tuple[str, str]:
+    """(evidence contexts, whole cited passages) of the supported sentences, as text; each
+    context with ``neighbours`` sentences either side."""
     near, whole = [], []
     for check in checks:
         if not check.supported:
@@ -117,7 +127,7 @@ def evidence_of(checks: list[SentenceCheck], passages: list[Passage]) -> tuple[s
         n = check.supporting[0]
         ev = check.evidence[n]
         p = passages[n - 1]
-        near.append(evidence_context(p, ev.start, ev.end))
+        near.append(evidence_context(p, ev.start, ev.end, neighbours))
         whole.append(f"{p.title}\n{date_forms(p.date)}\n{p.text}")
     return "\n".join(dict.fromkeys(near)), "\n".join(dict.fromkeys(whole))
 
@@ -184,18 +194,25 @@ def decide(cov: Coverage, p_yes: float | None, t: Thresholds = Thresholds()) -> 
 
 def check_support(question: str, checks: list[SentenceCheck], passages: list[Passage],
                   messages: list[dict[str, str]], draft: str, llm: ChatModel, *, judge: str = "answerable",
-                  thresholds: Thresholds | None = None, seed: int = 42) -> Support:
+                  thresholds: Thresholds | None = None, seed: int = 42, pinned: str | None = None) -> Support:
     """The support check of a grounded answer: its kind, its coverage, then ``llm``'s judgement.
 
     ``messages`` is the answer prompt and ``draft`` the model's answer to it; ``judge`` is the
     judgement asked (``Config.judge``). ``thresholds`` None means the model's judgement was never
     measured: its p(Yes) means nothing yet, and the question's names and words refuse too many
-    right answers (README), so it is not asked and only the question's numbers refuse."""
+    right answers (README), so it is not asked and only the question's numbers refuse.
+    ``pinned`` is what the question pins the answer to, when that is less than ``question``
+    (a follow-up searched with the last answer beside it, :func:`rag.prompt.pinned_question`):
+    coverage and the answer's kind are read from it, the judgement is asked ``question``."""
+    pinned = pinned or question
     near, whole = evidence_of(checks, passages)
-    cov, whole_cov = coverage(question, near), coverage(question, whole)
+    # a year the question gives dates the event it asks about: it must be where the answer's
+    # facts are, not in the sentence beside them, which may date another event
+    core = evidence_of(checks, passages, neighbours=0)[0]
+    cov, whole_cov = coverage(pinned, near, years_in=core), coverage(pinned, whole)
     claim = " ".join(c.text for c in checks if c.supported)
     # "how long" answered by a date, "how many" by a sentence without a number: not an answer
-    if not answers_kind(question, claim):
+    if not answers_kind(pinned, claim):
         return Support(cov, whole_cov, accepted=False, answers_kind=False)  # no judgement needed
     if thresholds is None:
         return Support(cov, whole_cov, accepted=numbers_stated(cov))

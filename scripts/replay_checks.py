@@ -74,6 +74,7 @@ def replay(runs: list[tuple[Path, Path]], index_root: Path, everything: bool) ->
     from rag.citations import parse_citations
     from rag.grounding import check_answer
     from rag.models import MODELS
+    from rag.prompt import pinned_question
     from rag.support import Thresholds, coverage, decide, evidence_of
 
     out = {}
@@ -89,10 +90,11 @@ def replay(runs: list[tuple[Path, Path]], index_root: Path, everything: bool) ->
             asked, ps = passages[r["id"]]
             checks = check_answer(parse_citations(text, ps)[0], ps, asked)
             near, _ = evidence_of(checks, ps)
-            cov = coverage(asked, near)
+            pinned = pinned_question(asked, bool(r["standalone_question"]))  # as Assistant._answer
+            cov = coverage(pinned, near, years_in=evidence_of(checks, ps, neighbours=0)[0])
             p_yes = (r.get("support") or {}).get("p_yes_answerable")
             grounded = any(c.supported for c in checks)
-            kind = answers_kind(asked, " ".join(c.text for c in checks if c.supported))
+            kind = answers_kind(pinned, " ".join(c.text for c in checks if c.supported))
             out[f"{run_path.name}:{r['id']}"] = {
                 "verdict": r["verdict"], "question": asked,
                 "sentences": [[c.text, c.supported, list(c.supporting)] for c in checks],

@@ -3,17 +3,9 @@ separator, a range's end stated as the figure, and a figure the passage reports 
 Passages and questions written for these tests, in business, health, sport, local news, science
 and weather."""
 
-from rag.grounding import ground
-from rag.types import Passage
 from rag.words import quantities
 
-
-def P(text: str, title: str = "Title") -> Passage:
-    return Passage("a.txt:0", "a.txt", title, None, text, 0, len(text), 0.5, 1)
-
-
-def backed(answer: str, passage: str, question: str) -> bool:
-    return ground(answer, [P(passage)], question)[2]
+from test_grounding_review import P, backed
 
 
 def test_a_multiplier_word_is_a_number():

@@ -14,8 +14,9 @@ and no rule removes a line that states a figure (:func:`holds_figure`) for looki
 
 A file with text is never skipped whole: when every line would go, its lines are kept and a
 warning is logged. Kept lines form spans of the untouched source text, so any chunk of a
-span slices back exactly. A file that holds several articles is split at headline-like lines,
-and a page at the <article> elements that hold a story of their own (:class:`rag.reading.Layout`).
+span slices back exactly. A file that holds several articles is split at headline-like lines
+(never a caption or a byline), and a page at the <article> elements that hold a story of their
+own (:class:`rag.reading.Layout`). Which line titles a document is :mod:`rag.titles`.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ from pathlib import Path
 from .errors import CorpusError
 from .reading import SUPPORTED_SUFFIXES, Layout, corpus_files, read_source, read_with_layout  # noqa: F401 (corpus_files, SUPPORTED_SUFFIXES, read_source: also read from here)
 from .types import Document
-from .line_kinds import (_ANCHOR, _AVATAR, _DATE_LINE, _URL, _is_sentence, _is_widget, _link_item, _strip_links, _words,
-                         holds_figure, is_headline, numeric_day_first, parse_date)
+from .line_kinds import (_ANCHOR, _AVATAR, _DATE_LINE, _URL, _headline_shape, _is_sentence, _is_widget, _link_item,
+                         _strip_links, _words, holds_figure, is_headline, numeric_day_first, parse_date)
+from .titles import fallback_title, masthead, past_label, title_text
 
 log = logging.getLogger(__name__)
 
-CLEANER_VERSION = 6  # bump when cleaning changes, so indexes re-chunk
+CLEANER_VERSION = 7  # bump when cleaning changes, so indexes re-chunk
 
 KEPT, REMOVED = "kept", "removed"
 TEXT, FALLBACK = "article text", "kept: every line matched a rule"
@@ -119,9 +121,16 @@ def _stories(decisions: list[LineDecision], layout: Layout) -> list[tuple[list[i
     """Each story the markup marks (each <article> of a page of several), in file order, as
     (its decision indexes, where in them its own lines start); all lines as one when it marks
     none. Text outside the stories that is no story (a list's label) frames the story before
-    it, or heads the first. A story with no kept line is none: it joins the story before."""
+    it, or heads the first. A story with no kept line is none: it joins the story before.
+    A page of one story whose markup names its headline (:attr:`Layout.headline`) has its own
+    lines from that headline on: a cookie banner above it is frame, never the title."""
     if not layout.stories or not decisions:
-        return [(list(range(len(decisions))), 0)] if decisions else []
+        if not decisions:
+            return []
+        own_from = 0
+        if layout.headline is not None:
+            own_from = next((i for i, d in enumerate(decisions) if d.start >= layout.headline and d.kept), 0)
+        return [(list(range(len(decisions))), own_from)]
     offsets = [at for at, _ in layout.stories]
     own = [layout.stories[max(bisect_right(offsets, d.start) - 1, 0)][1] for d in decisions]
     joins = list(own)
@@ -221,7 +230,7 @@ def _mark_page_frame(lines: list[_Line], reasons: list[str | None]) -> None:
             continue
         first = lines[idx[0]].text
         # a figure framing the page ("Unemployment 3.9%" above and below) keeps its first copy
-        for i in idx[1:] if is_headline(first) or holds_figure(first) else idx:
+        for i in idx[1:] if _headline_shape(first) or holds_figure(first) else idx:
             reasons[i] = reasons[i] or REPEATED
 
 
@@ -255,7 +264,8 @@ def _mark_author_block(lines: list[_Line], reasons: list[str | None]) -> None:
 
 def _split_articles(decisions: list[LineDecision], own_from: int = 0) -> list[int]:
     """Indexes of decisions that start an article: the first kept line (from ``own_from`` on:
-    the lines above are the page's frame), then any headline after a blank or removed line with
+    the lines above are the page's frame; past a label such as "NEWS RELEASE" above the
+    headline, :func:`rag.titles.past_label`), then any headline after a blank or removed line with
     a date line under it (a byline may sit between), or a long one standing alone after enough
     body text. A subheading within a story has no date line of its own, and is seldom long
     after a short paragraph."""
@@ -267,13 +277,15 @@ def _split_articles(decisions: list[LineDecision], own_from: int = 0) -> list[in
         return bool(below) and (bool(_DATE_LINE.match(below[0])) or len(below) == 2 and bool(_DATE_LINE.match(below[1]))
                                 and len(_words(below[0])) <= 5 and not _is_sentence(below[0]))
 
-    starts: list[int] = []
+    first = next((i for i, d in enumerate(decisions) if d.kept and i >= own_from), None)
+    if first is None:  # the story's own lines all go: its frame's first kept line heads it
+        return _split_articles(decisions) if own_from else []
+    # a first line that only files the piece ("NEWS RELEASE") is no headline: the one below is
+    starts = [past_label(decisions, first)]
     body_since = 0
-    for i, d in enumerate(decisions):
-        if not d.kept or not starts and i < own_from:
-            continue
-        if not starts:
-            starts.append(i)
+    for i in range(starts[0] + 1, len(decisions)):
+        d = decisions[i]
+        if not d.kept:
             continue
         after_blank = not joined(i - 1, i)
         alone = after_blank and (i + 1 >= len(decisions) or not joined(i, i + 1))
@@ -283,8 +295,6 @@ def _split_articles(decisions: list[LineDecision], own_from: int = 0) -> list[in
             body_since = 0
         else:
             body_since += len(d.text)
-    if not starts and own_from:  # the story's own lines all go: its frame's first kept line heads it
-        return _split_articles(decisions)
     return starts
 
 
@@ -319,7 +329,7 @@ def clean(text: str, source: str, layout: Layout | None = None) -> list[Document
         dates = [parse_date(decisions[i].text, day_first) for i in article if decisions[i].reason == DATE_STAMP]
         head = decisions[first]
         # a markdown heading's "#" marks are markup, not part of the title
-        title_line = re.sub(r"^#{1,6}\s+", "", head.text) if is_headline(head.text) else None
+        title_line = title_text(head.text) if is_headline(head.text) else None
         body = [i for i in article if decisions[i].kept and not (title_line and i == first)] or [first]
         spans: list[tuple[int, int]] = []
         for k, i in enumerate(body):
@@ -328,30 +338,15 @@ def clean(text: str, source: str, layout: Layout | None = None) -> list[Document
                 spans[-1] = (spans[-1][0], decisions[i].end)
             else:
                 spans.append((decisions[i].start, decisions[i].end))
-        title = title_line or _fallback_title(text[decisions[first].start:decisions[first].end],
-                                              _masthead(decisions[:first]) if n == 0 else None)
+        # a masthead names a headline-less piece by its site; kept lines above the head (a page's
+        # frame above its <h1>, a "NEWS RELEASE" label) say the head is the headline already
+        named = n == 0 and (bool(layout.stories) or layout.headline is None and not any(d.kept for d in decisions[:first]))
+        title = title_line or fallback_title(text[decisions[first].start:decisions[first].end],
+                                             masthead(decisions[:first]) if named else None)
         date = parse_date(title_line or "", day_first) or next((d for d in dates if d), None)
         doc_id = source if n == 0 else f"{source}#{n + 1}"
         docs.append(Document(source=source, doc_id=doc_id, title=title, date=date, text=text, spans=tuple(spans)))
     return docs
-
-
-def _masthead(header: list) -> str | None:
-    """The page's first line when it is a short label above the article (a site's name):
-    readers refer to a headline-less piece by where it appeared."""
-    first = next((d for d in header if d.text.strip()), None)
-    if first is None or first.reason == DATE_STAMP or _is_sentence(first.text) or len(_words(first.text)) > 4:
-        return None
-    return first.text.strip()
-
-
-def _fallback_title(first_text: str, masthead: str | None = None) -> str:
-    """A headline-less article is titled by its first line's first sentence, after the
-    page's masthead when it has one."""
-    line = first_text.strip().split("\n", 1)[0]
-    sentence = re.split(r"(?<=[.!?])\s", line, maxsplit=1)[0]
-    sentence = f"{masthead}: {sentence}" if masthead else sentence
-    return sentence if len(sentence) <= 90 else sentence[:87].rsplit(" ", 1)[0] + "…"
 
 
 def load_file(path: Path, source: str) -> tuple[str, list[Document]]:

@@ -66,12 +66,51 @@ def _caps_share(words: list[str]) -> float:
     return sum(1 for w in content if w[0].isupper() or w[0].isdigit()) / len(content) if content else 0.0
 
 
-def is_headline(line: str) -> bool:
-    """A short title-cased line without closing punctuation."""
+def _headline_shape(line: str) -> bool:
+    """A short title-cased line without closing punctuation (a caption or a byline may be one)."""
     words = _words(line)
     if not (3 <= len(words) <= 30) or len(line) > 220 or line.endswith((".", ":", "?", "!", ",", ";")):
         return False
     return _caps_share(words) >= 0.6
+
+
+def is_headline(line: str) -> bool:
+    """A short title-cased line without closing punctuation that is no caption or byline: those
+    are title-cased too, but they sit inside a story, under a picture or its headline."""
+    return _headline_shape(line) and not is_caption(line) and not is_byline(line)
+
+
+# layout labels a picture's caption or credit opens with ("Photo: ...", "[Photo caption: ...]");
+# a plural ("Photos: ...") heads a gallery, which may be a story of its own
+_CAPTION_LABEL = re.compile(r"^[\[(*_]*\s*(?:image|photo(?:graph)?|picture|pictured|caption|credit|illustration)"
+                            r"(?:\s+(?:caption|credit))?\s*:", re.IGNORECASE)
+_BRACKETED = re.compile(r"^\[[^\[\]]+\]$")  # a whole line in brackets; a markdown link "[text](url)" is not
+# a whole line in single-mark emphasis (italic); a bold line ("**...**") may be a markdown file's heading
+_ITALIC = re.compile(r"^\*[^*]+\*$|^_[^_]+_$")
+
+
+def is_caption(line: str) -> bool:
+    """A picture's caption or credit: a line opening with a caption label and a colon, or set
+    wholly in brackets or in italics (as markdown sets captions and notes)."""
+    t = line.strip()
+    return bool(_CAPTION_LABEL.match(t) or _BRACKETED.match(t) or _ITALIC.match(t))
+
+
+# "By Ada Moss, Science Editor", "Written by Ada Moss", "Von Anna Schmidt": the words after "by"
+# up to a separator are a name (capitalised, or a particle such as "van" or "de")
+_BYLINE = re.compile(r"^[*_]*(?:(?:written|reported|reporting|story|words|text)\s+)?(?:by|von|por)\s+(?P<name>[^,|;–—(]+)",
+                     re.IGNORECASE)
+_NAME_PARTICLES = frozenset("van von de der den del della da di du la le al bin ibn y".split())
+
+
+def is_byline(line: str) -> bool:
+    """A short line naming who wrote the story: "By", then a name, then perhaps a role."""
+    m = _BYLINE.match(line.strip())
+    if not m or len(_words(line)) > 12:
+        return False
+    name = re.split(r"\s+(?:and|&|-)\s+", m.group("name").strip(" *_"))[0].split()
+    return 1 <= len(name) <= 5 and name[0][0].isupper() and all(
+        w[0].isupper() or w.lower() in _NAME_PARTICLES for w in name)
 
 
 def _is_sentence(t: str) -> bool:

@@ -26,6 +26,9 @@ class Layout:
     stories: tuple[tuple[int, int], ...] = ()  # (offset, story): the text from offset on belongs to that story
     outside_is_story: bool = False  # story 0, the text outside the <article>s, is a story too (else their frame)
     lang: str | None = None  # <html lang="...">
+    # a page of one story: offset of the line its title comes from (its headline, else its story
+    # element's first line when the page's <h1> is outside it); None when the markup names none
+    headline: int | None = None
 
 
 def read_source(path: Path) -> str:
@@ -151,7 +154,7 @@ def html_parts(html: str) -> tuple[str, list[tuple[str, str]]]:
 
 def _html_read(html: str) -> tuple[str, list[tuple[str, str]], Layout]:
     """:func:`html_parts` and the page's :class:`Layout`."""
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, NavigableString
 
     soup = BeautifulSoup(html, "html.parser")
     dropped: list[tuple[str, str]] = []
@@ -179,6 +182,10 @@ def _html_read(html: str) -> tuple[str, list[tuple[str, str]], Layout]:
         soup.title.decompose()
     lang = soup.html.get("lang") if soup.html else None
     outside_is_story = _mark_stories(soup)
+    head_el = _headline(soup, story) if outside_is_story is None else None
+    if head_el is not None:
+        head_el.insert(0, NavigableString(_HEAD_MARK))
+    headline: int | None = None
     story_now = 0
     has_h1 = soup.find("h1") is not None
     head = f"{title}\n\n" if title and not has_h1 else ""
@@ -186,6 +193,8 @@ def _html_read(html: str) -> tuple[str, list[tuple[str, str]], Layout]:
     stories: list[tuple[int, int]] = [(0, 0)]  # the page's <title> line is outside every story
     at = len(head)
     for raw in _block_text(soup).split("\n"):
+        if _HEAD_MARK in raw:  # the headline's line: the first line with text from the mark on
+            raw, headline = raw.replace(_HEAD_MARK, ""), -1
         parts = _STORY_MARK.split(raw)  # text, story, text, story, text ...
         texts, marks = parts[0::2], [int(m) for m in parts[1::2]]
         # a story is a block: its mark ends the text before it or starts the text after it
@@ -201,14 +210,35 @@ def _html_read(html: str) -> tuple[str, list[tuple[str, str]], Layout]:
                 stories.pop()  # it holds no text
             stories.append((start, line_story))
         at += len(line) + 2 * bool(lines)
+        if headline == -1:
+            headline = at - len(line)
         lines.append(line)
     layout = Layout(tuple(stories) if outside_is_story is not None else (), bool(outside_is_story),
-                    (str(lang).strip() or None) if lang else None)
+                    (str(lang).strip() or None) if lang else None, headline if headline != -1 else None)
     return head + "\n\n".join(lines), dropped, layout
 
 
 _STORY_MARK = re.compile("\ue000(\\d+)\ue001")  # private-use characters: no page's text holds them
+_HEAD_MARK = "\ue002"  # marks the headline element's text, as _STORY_MARK marks a story
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _headline(soup, story):
+    """The element a page of one story takes its title from: the <h1> of its <article> or
+    <main> (else the page's <h1> when it has neither), else the story's first heading when it
+    comes before the story's first paragraph (a subheading comes after one), else the
+    <article> or <main> itself when the page's <h1> sits outside it. Text outside the story
+    (a cookie banner, a site's name) is never the title; None when the markup names nothing."""
+    marked = soup.find(["article", "main"])
+    h1 = (marked or soup).find("h1")
+    if h1 is not None:
+        return h1
+    for el in (story.find_all([*_HEADINGS, "p"]) if story is not None else ()):
+        if el.name != "p":
+            return el
+        if len(el.get_text(" ").split()) >= 6:
+            break
+    return marked if marked is not None and soup.find("h1") is not None else None
 
 
 def _mark_stories(soup) -> bool | None:

@@ -1,0 +1,87 @@
+"""Which line heads a document and what its title reads: the title is shown to the model with
+every passage and counts as evidence, so it must be the story's headline, not a label above it.
+
+Scope: pure functions on lines :mod:`rag.ingest` has already decided on. A title is a separate
+string: stripping a heading's markup from it never moves an offset of the document's text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol, Sequence
+
+from .line_kinds import _DATE, _is_sentence, _words, is_byline, is_caption, is_headline
+
+
+class _Line(Protocol):  # a rag.ingest.LineDecision
+    @property
+    def text(self) -> str: ...
+    @property
+    def kept(self) -> bool: ...
+    @property
+    def reason(self) -> str: ...
+
+
+# a markdown heading's "#" marks (and optional closing ones) and a whole line set in emphasis
+_HEADING_MARKS = re.compile(r"^#{1,6}\s+(.*?)(?:\s+#+)?$")
+_WRAPPED = re.compile(r"^(\*{1,3}|_{1,3})([^*_].*?)\1$")
+
+
+def title_text(line: str) -> str:
+    """``line`` without its markup: "# Rivers Rise" and "**Rivers Rise**" read "Rivers Rise"."""
+    line = line.strip()
+    if m := _HEADING_MARKS.match(line):
+        line = m.group(1).strip()
+    if m := _WRAPPED.match(line):
+        line = m.group(2).strip()
+    return line
+
+
+def _label(line: str) -> bool:
+    """An all-capitals label of one to four words and no figure: "NEWS RELEASE", "FOR IMMEDIATE
+    RELEASE", "ANALYSIS"; it files the piece, a headline names what happened."""
+    words = line.split()
+    return 1 <= len(words) <= 4 and not re.search(r"[a-z0-9]", line) and bool(re.search(r"[A-Z]{2}", line))
+
+
+def headline_like(line: str) -> bool:
+    """A title-cased headline, or one in sentence case ("Chemists turn carbon dioxide into
+    methanol"): five or more words, not a sentence, no date, no caption or byline."""
+    text = title_text(line)
+    if re.search(_DATE, text, re.IGNORECASE) or is_caption(line) or is_byline(line):
+        return False  # an embargo or dateline ("Embargoed until June 9, 2025") is title-cased too
+    return is_headline(line) or (5 <= len(_words(text)) <= 30 and not _is_sentence(text)
+                                 and not text.endswith((":", ",", ";")) and text[:1].isupper())
+
+
+def past_label(lines: Sequence[_Line], first: int, reach: int = 3) -> int:
+    """The line that heads an article whose first kept line is ``first``: ``first`` itself,
+    unless it is an all-capitals label or a picture's caption and a headline-like line follows
+    within ``reach`` kept lines (a press release's "NEWS RELEASE", then an embargo line, then the
+    headline). The label stays in the text; it only is not the title."""
+    if not (_label(lines[first].text) or is_caption(lines[first].text)):
+        return first
+    kept = [i for i in range(first + 1, len(lines)) if lines[i].kept][:reach]
+    return next((i for i in kept if headline_like(lines[i].text)), first)
+
+
+def masthead(header: Sequence[_Line]) -> str | None:
+    """The page's first line when it is a short label above the article (a site's name):
+    readers refer to a headline-less piece by where it appeared."""
+    first = next((d for d in header if d.text.strip()), None)
+    # "date stamp": rag.ingest.DATE_STAMP, which imports this module
+    if first is None or first.reason == "date stamp" or _is_sentence(first.text) or len(_words(first.text)) > 4:
+        return None
+    return first.text.strip()
+
+
+def fallback_title(first_text: str, masthead_text: str | None = None) -> str:
+    """A headline-less article is titled by its first line's first sentence, without its
+    heading marks, after the page's masthead when it has one."""
+    line = title_text(first_text.strip().split("\n", 1)[0])
+    sentence = re.split(r"(?<=[.!?])\s", line, maxsplit=1)[0]
+    sentence = f"{masthead_text}: {sentence}" if masthead_text else sentence
+    return sentence if len(sentence) <= 90 else sentence[:87].rsplit(" ", 1)[0] + "…"
+
+
+__all__ = ["fallback_title", "headline_like", "masthead", "past_label", "title_text"]

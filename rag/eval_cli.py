@@ -92,8 +92,14 @@ def summary_table(summary: dict[str, Any], settings: dict[str, Any]) -> str:
 def _baseline_lines(diff: dict[str, Any]) -> list[str]:
     from rag.evals import FIGURES, PERCENT_FIGURES, RATIO_FIGURES
 
+    from rag.evals.report import describe_code
+
     out = ["against baseline:"]
-    unlike = [f"{key} {v['baseline']!r} -> {v['current']!r}" for key, v in diff.get("settings_changed", {}).items()]
+    changed = dict(diff.get("settings_changed", {}))
+    code = changed.pop("code", None)  # other code is what a baseline is compared for, not a mismatch
+    if code is not None:
+        out.append(f"  code: {describe_code(code['baseline'])} -> {describe_code(code['current'])}")
+    unlike = [f"{key} {v['baseline']!r} -> {v['current']!r}" for key, v in changed.items()]
     if diff.get("added") or diff.get("removed"):
         unlike.append(f"{len(diff.get('added') or [])} questions only in this run, "
                       f"{len(diff.get('removed') or [])} only in the baseline")

@@ -96,3 +96,18 @@ def test_gold_sources_the_corpus_does_not_hold_are_named_in_a_warning(tmp_path: 
     with caplog.at_level("WARNING", logger="rag.evals.runs"):
         run_eval(Lists(), load_gold(write(tmp_path, fake_gold_lines())), retrieval_only=True)
     assert "1 gold source(s) are not in the corpus" in caplog.text and "002_third.txt" in caplog.text
+
+
+def test_the_printed_comparison_names_the_code_of_each_run_and_is_not_a_mismatch(tmp_path: Path):
+    import dataclasses
+
+    from rag.eval_cli import _baseline_lines
+
+    gold = load_gold(write(tmp_path, fake_gold_lines()))
+    old = run_eval(FakeAssistant(), gold)
+    old = dataclasses.replace(old, settings={**old.settings, "code": {"commit": "a" * 40, "dirty": False}})
+    new = dataclasses.replace(old, settings={**old.settings, "code": {"commit": "b" * 40, "dirty": True,
+                                                                      "diff_sha256": "0123456789ab"}})
+    lines = _baseline_lines(compare(new, old))
+    assert "  code: aaaaaaaaaa -> bbbbbbbbbb + uncommitted changes 0123456789ab" in lines
+    assert not any("not like for like" in line for line in lines)

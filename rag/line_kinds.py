@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import NamedTuple
 
 # Widget labels, matched against a whole segment of a short line, never searched inside prose.
 _WIDGET = re.compile(
@@ -136,6 +137,66 @@ def numeric_day_first(text: str, lang: str | None = None) -> bool:
     if language == "en":
         return bool(region) and not region.startswith("us")
     return bool(language)
+
+
+# A meta line's date field: a full date (with a year), perhaps labelled ("Published", "Updated
+# on:") and with its weekday and time of day ("Saturday, October 19, 2024 6:42 p.m. ET").
+_PUBLISHED, _PLAIN, _UPDATED = 0, 1, 2  # which of a line's dates dates the article first
+_DATE_LABEL = r"(?P<label>(?:first\s+)?published|posted|filed|dated?|(?:last\s+)?(?:updated|modified))"
+_DATE_FIELD = re.compile(
+    rf"(?:{_DATE_LABEL}(?:\s+on)?\s*:?\s*)?(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?,?\s*)?(?P<date>{_DATE})"
+    r"(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}\s*(?:[ap]\.?\s?m\.?)?(?:\s*(?-i:[A-Z]{2,4}))?)?(?:\s*\d+\s*min\s*read)?",
+    re.IGNORECASE,
+)
+# a meta line's fields: "Finance | May 15, 2025 | By Henrietta Blom", "Arts desk — Published 4 April 2025"
+_FIELD_SEP = re.compile(r"\s*[|·•—;]\s*|\s+[–/-]\s+")
+
+
+def _set_off_date(field: str) -> re.Match[str] | None:
+    """The date in a field such as "HALVERSON, Sept. 22, 2025" or "By Ada Moss, 3 May 2025":
+    set off by a comma from words that read as a name (a place, a paper), or following a byline
+    (a page's <span>s: "Written by Ada Moss November 7, 2024 4 min read"); never inside prose
+    ("Voting closes Friday, March 7, 2025")."""
+    for m in _DATE_FIELD.finditer(field):
+        before, after = field[:m.start()].rstrip(), field[m.end():].strip()
+        named = before.endswith(",") and _name_like(before.rstrip(","))
+        if (not before or named or is_byline(before.rstrip(","))) and \
+                (not after or after.startswith(",") and _name_like(after.lstrip(", "))):
+            return m
+    return None
+
+
+class MetaDate(NamedTuple):
+    rank: int  # _PUBLISHED, _PLAIN or _UPDATED
+    iso: str  # YYYY-MM-DD
+    signed: bool  # a field names the author ("By Ada Moss") or labels the date ("Published ...")
+
+
+def meta_date(line: str, day_first: bool = False) -> MetaDate | None:
+    """The date of ``line`` when it is a short meta line one of whose fields is a full date:
+    "Finance | May 15, 2025 | By Henrietta Blom", "Published March 10, 2025 | Updated 6:42 a.m.",
+    "PORT ELM, Oct. 19, 2025". Rank: a published date before a plain one before an updated one.
+    A sentence that mentions a date, a list item, or a date inside a field is no meta line."""
+    t = _MD_LINK.sub(r"\1", re.sub(r"[*_`]+", "", line)).strip()
+    if _BULLET.match(line) or len(_words(t)) > 15:
+        return None
+    # "6:42 a.m." ends no sentence; a meta line has no sentence in it
+    if _is_sentence(re.sub(r"\b([ap])\.\s?m\.", r"\1m", t, flags=re.IGNORECASE)):
+        return None
+    fields = [f.strip(" ,") for f in _FIELD_SEP.split(t)]
+    found: list[tuple[int, str]] = []
+    for field in fields:
+        m = _DATE_FIELD.fullmatch(field) or _set_off_date(field)
+        if not m or not (iso := parse_date(m.group("date"), day_first)):
+            continue
+        label = (m.group("label") or "").lower()
+        rank = _UPDATED if label.endswith(("updated", "modified")) else _PLAIN if label in ("", "date", "dated") \
+            else _PUBLISHED
+        found.append((rank, iso))
+    if not found:
+        return None
+    rank, iso = min(found, key=lambda f: f[0])
+    return MetaDate(rank, iso, any(r != _PLAIN for r, _ in found) or any(_BYLINE.match(f) for f in fields))
 
 
 def parse_date(text: str, day_first: bool = False) -> str | None:

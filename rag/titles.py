@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Protocol, Sequence
 
-from .line_kinds import _DATE, _is_sentence, _words, is_byline, is_caption, is_headline
+from .line_kinds import _DATE, _is_sentence, _words, is_byline, is_caption, is_headline, meta_date
 
 
 class _Line(Protocol):  # a rag.ingest.LineDecision
@@ -56,10 +56,12 @@ def headline_like(line: str) -> bool:
 
 def past_label(lines: Sequence[_Line], first: int, reach: int = 3) -> int:
     """The line that heads an article whose first kept line is ``first``: ``first`` itself,
-    unless it is an all-capitals label or a picture's caption and a headline-like line follows
-    within ``reach`` kept lines (a press release's "NEWS RELEASE", then an embargo line, then the
-    headline). The label stays in the text; it only is not the title."""
-    if not (_label(lines[first].text) or is_caption(lines[first].text)):
+    unless it is an all-capitals label, a picture's caption or a dated meta line ("Finance |
+    May 15, 2025 | By Ada Moss") and a headline-like line follows within ``reach`` kept lines
+    (a press release's "NEWS RELEASE", then an embargo line, then the headline). The label
+    stays in the text; it only is not the title."""
+    text = lines[first].text
+    if not (_label(text) or is_caption(text) or meta_date(text)):
         return first
     kept = [i for i in range(first + 1, len(lines)) if lines[i].kept][:reach]
     return next((i for i in kept if headline_like(lines[i].text)), first)

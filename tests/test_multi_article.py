@@ -46,7 +46,8 @@ def test_a_related_story_in_an_article_element_is_its_own_story(tmp_path: Path):
                            "<footer><p>Correction: an earlier version gave the closure as ten days.</p></footer>"
                            "</article></main>")
     bridge, library = load_file(path, "page.html")[1]
-    assert bridge.title == "Bridge Repairs Close the Valley Road for Two Weeks" and bridge.date is None
+    # dated by its own byline's date (a meta line, CLEANER_VERSION 8), never by the related story's
+    assert bridge.title == "Bridge Repairs Close the Valley Road for Two Weeks" and bridge.date == "2025-05-03"
     assert "earlier version gave the closure" in bridge.clean_text and "library" not in bridge.clean_text
     assert (library.title, library.date) == ("Town Library Extends Its Opening Hours", "2025-05-07")
     assert "earlier version" not in library.clean_text

@@ -46,11 +46,13 @@ def against(way: str, text: str) -> bool:
 _CLAUSE = r"(?P<s>(?:[^.;:!?,]|(?<=\d)[.,](?=\d))*?)(?=\s+but\b|[.;:!?,]|$)"
 _REPORTS = r"(?:reports?|claims?|suggestions?|allegations?|rumou?rs?|speculation)"
 _FALSE = r"(?:false|untrue|wrong|inaccurate|incorrect|baseless|unfounded|not\s+true)"
+_UNTRUE = r"(?:false|untrue|inaccurate|incorrect|baseless|unfounded|not\s+true)"  # "it is wrong that" judges
 _DENIALS = (
-    re.compile(rf"\bden(?:y|ies|ied|ying)\s+(?:(?:having\s+)?(?=\w+ing\b)"
+    # "denied paying $2m": a verb's -ing form; not a noun in -thing ("denied wrongdoing over a $5m payment")
+    re.compile(rf"\bden(?:y|ies|ied|ying)\s+(?:(?:having\s+)?(?=\w+ing\b)(?!\w*thing\b|wrongdoing\b)"
                rf"|(?:(?:the|any)\s+)?(?:{_REPORTS}\s+)?that\s+){_CLAUSE}", re.I),
     re.compile(rf"\b(?:reject|dismiss|disput|refut)\w*\s+(?:(?:the|any)\s+)?{_REPORTS}\s+that\s+{_CLAUSE}", re.I),
-    re.compile(rf"\b(?:is|was|it's)\s+{_FALSE}\s+that\s+{_CLAUSE}", re.I),
+    re.compile(rf"\b(?:is|was|it's)\s+{_UNTRUE}\s+that\s+{_CLAUSE}", re.I),
     re.compile(rf"\b{_REPORTS}\s+that\s+(?P<s>[^.;:!?]*?)\s+(?:are|were|is|was|have\s+been|had\s+been)\s+"
                rf"(?:(?:completely|entirely|simply|totally|also)\s+)?{_FALSE}\b", re.I),
 )
@@ -59,19 +61,25 @@ _NEGATES = re.compile(rf"\b(?:den(?:y|ies|ied|ying|ial)|reject\w*|dismiss\w*|dis
                       r"|not|never)\b|n[’']t\b", re.I)
 
 
+# a denial denied: "there is no denying that ...", "nobody denied that ...", "did not dispute reports that ..."
+_NEGATOR = re.compile(r"\b(?:no|not|never|nobody|none|cannot)\s+(?:\w+\s+){0,2}$|n[’']t\s+(?:\w+\s+){0,2}$", re.I)
+
+
 def denied_spans(text: str) -> list[tuple[int, int]]:
     """Where ``text`` holds words it denies: a number there is reported only to be denied."""
-    return [m.span("s") for rx in _DENIALS for m in rx.finditer(text)]
+    return [m.span("s") for rx in _DENIALS for m in rx.finditer(text)
+            if not _NEGATOR.search(text[max(0, m.start() - 40):m.start()])]
 
 
 # a number after "the", "its" names a thing the denial takes as given: "denied approving the $5m payment"
-_GIVEN = re.compile(r"\b(?:the|its|his|her|their|this|that|these|those|whose)\s+(?:[A-Z]{1,3}\s?)?[$€£¥₹₩₽]?\s?$", re.I)
+# ("that" is not one: "denied that 300 workers were fired" is the clause's own "that")
+_GIVEN = re.compile(r"\b(?:the|its|his|her|their|whose)\s+(?:(?-i:[A-Z]{1,3})\s?)?[$€£¥₹₩₽]?\s?$", re.I)
 
 
 def is_denied(text: str, spans: list[tuple[int, int]], at: int) -> bool:
     """The number at ``at`` lies in a denied clause of ``text`` (:func:`denied_spans`) as what is
     denied, not as a thing the denial takes as given."""
-    return any(a <= at < b for a, b in spans) and not _GIVEN.search(text[:at])
+    return any(a <= at < b for a, b in spans) and not _GIVEN.search(text[max(0, at - 40):at])
 
 
 def negates(sentence: str) -> bool:

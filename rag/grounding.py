@@ -24,11 +24,12 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .chunking import split_sentences, word_sentences
 from .citations import strip_markers
 from .figures import Number, against, denied_spans, is_denied, moves, negates, stated
-from .types import Citation, Passage
+from .types import Citation, Passage, union_spans
 from .words import Quantity, abbreviations, content_words, found_in, names, quantities, readings, spelled_out, stem, word_stems
 
 # words that say how a question is asked, not what it is about
@@ -288,14 +289,20 @@ _ASIDE = re.compile(r"(?P<bracket>\s*\((?![^()]*\[\d+\])[^()]*\))"
                     r"(?=\s+(?:on|in|at|from|for|by|with|to|during|since)\s|\s*(?:\[\d+\]\s*)*[.;!?]?$)")
 
 
+@lru_cache(maxsize=16)
+def _what_passages_hold(text: str) -> tuple[frozenset[str], tuple[Quantity, ...]]:
+    """The word stems and numbers of the passages' joined text: the same for every sentence of
+    an answer, so read once."""
+    return frozenset(word_stems(text)), tuple(q for q, _, _ in quantities(text, spelled=True))
+
+
 def without_unbacked_asides(sentence: str, passages: list[Passage]) -> str | None:
     """``sentence`` without its asides whose names or numbers no passage has, or None when it
     has none: a small model adds what it knows ("Lyon, France", "(founded 1870)"), and one such
     aside should not cost the claim the passages do back."""
     if not passages:
         return None
-    text = "\n".join(f"{p.title}\n{date_forms(p.date)}\n{p.text}" for p in passages)
-    stems, known = word_stems(text), [q for q, _, _ in quantities(text, spelled=True)]
+    stems, known = _what_passages_hold("\n".join(f"{p.title}\n{date_forms(p.date)}\n{p.text}" for p in passages))
 
     def unbacked(aside: str) -> bool:
         return (any(not found_in(n, stems) for n in names(aside))
@@ -350,7 +357,7 @@ def render(checks: list[SentenceCheck], passages: list[Passage]) -> tuple[str, l
                 spans[m].append(span)
     if out and out[-1].endswith((",", ";")):  # the sentence's last clause was dropped
         out[-1] = out[-1][:-1] + "."
-    return " ".join(out), [Citation(marker=m, passage=passages[m - 1], spans=tuple(s)) for m, s in spans.items()]
+    return " ".join(out), [Citation(marker=m, passage=passages[m - 1], spans=union_spans(s)) for m, s in spans.items()]
 
 
 def ground(answer: str, passages: list[Passage], question: str) -> tuple[str, list[Citation], bool]:

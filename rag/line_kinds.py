@@ -12,6 +12,8 @@ import re
 from datetime import datetime
 from typing import NamedTuple
 
+from .words import FUNCTION_WORDS
+
 # Widget labels, matched against a whole segment of a short line, never searched inside prose.
 _WIDGET = re.compile(
     r"""(?:
@@ -109,9 +111,10 @@ def is_byline(line: str) -> bool:
     m = _BYLINE.match(line.strip())
     if not m or len(_words(line)) > 12:
         return False
-    name = re.split(r"\s+(?:and|&|-)\s+", m.group("name").strip(" *_"))[0].split()
+    name = re.split(r"\s+(?:and|&|-)\s+", m.group("name").strip(" *_"))[0].split()  # "and", not a title's "And"
+    # a name holds no function word: "By The Numbers", "By Train Across Europe" are headlines
     return 1 <= len(name) <= 5 and name[0][0].isupper() and all(
-        w[0].isupper() or w.lower() in _NAME_PARTICLES for w in name)
+        (w[0].isupper() and w.lower() not in FUNCTION_WORDS) or w.lower() in _NAME_PARTICLES for w in name)
 
 
 def _is_sentence(t: str) -> bool:

@@ -150,9 +150,6 @@ def takes_from(question: str, rewrite: str, history: list[dict[str, str]]) -> bo
     return bool((content_stems(rewrite) - content_stems(question)) & said)
 
 
-_WITH_CONTEXT = re.compile(r"^(?P<ask>[^()]*\?)\s*\((?P<context>.*)\)$", re.S)
-
-
 def pinned_question(asked: str, rewritten: bool) -> str:
     """What a question pins its answer to: the question as asked or as rewritten, without the
     last answer :func:`accept_rewrite` set beside a follow-up it could not rewrite. That answer
@@ -160,5 +157,6 @@ def pinned_question(asked: str, rewritten: bool) -> str:
     evidence must hold ("How much of that came from donors? (It cost $8 million.)" asks
     nothing about $8 million). A rewrite by the model always ends with "?", so only the
     fallback has the aside; ``rewritten`` False (the user's own words) is never cut."""
-    m = _WITH_CONTEXT.match(asked.strip()) if rewritten else None
-    return m["ask"].strip() if m else asked
+    asked = asked.strip()
+    cut = asked.find("? (")  # the question ends at its "?" (it may hold brackets of its own), the aside follows
+    return asked[:cut + 1] if rewritten and cut >= 0 and asked.endswith(")") else asked

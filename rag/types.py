@@ -64,6 +64,18 @@ class Passage:
         return dataclasses.asdict(self)
 
 
+def union_spans(spans) -> tuple[tuple[int, int], ...]:
+    """(start, end) spans in order, overlapping ones joined: one claim backed by sentence 1 and
+    another by sentences 1 and 2 mark sentences 1 and 2 once."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Citation:
     marker: int  # the n of "[n]" in the answer text, 1-based index into Answer.passages
@@ -153,6 +165,12 @@ def merge_answers(question: str, standalone: str | None, parts: list[Answer], to
                 # a stretch inside one already listed (a part's passage cut to its sentences) is that one
                 within = next((n for (chunk, start, end), n in number.items()
                                if chunk == p.chunk_id and start <= p.start and p.end <= end), None)
+                # one already listed inside this one: this wider stretch takes its place and number
+                holds = next((n for (chunk, start, end), n in number.items()
+                              if chunk == p.chunk_id and p.start <= start and end <= p.end), None)
+                if within is None and holds is not None:
+                    passages[holds - 1] = p
+                    within = holds
                 if within is None:
                     passages.append(p)
                     within = len(passages)
@@ -164,7 +182,7 @@ def merge_answers(question: str, standalone: str | None, parts: list[Answer], to
         texts.append(re.sub(r"\[(\d+)\]", lambda m: f"[{renumber.get(int(m.group(1)), int(m.group(1)))}]", a.text))
         for c in a.citations:
             marker = renumber[c.marker]
-            spans[marker] = tuple(dict.fromkeys(spans.get(marker, ()) + c.spans))  # two parts may cite it
+            spans[marker] = union_spans(spans.get(marker, ()) + c.spans)  # two parts may cite it
     citations = [Citation(m, passages[m - 1], s) for m, s in spans.items()]
     refused = all(a.refused for a in parts)
     # "... do not answer “Who is its CFO?”" already ends with the question's own mark

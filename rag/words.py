@@ -332,7 +332,7 @@ def _is_range(text: str, a: tuple[re.Match, Quantity], b: tuple[re.Match, Quanti
         return False
     if not (qb.money or qb.percent or qb.unit or mb.group("scale")):
         return False  # no amount: a date ("May 13-14"), ages, pages, room numbers
-    before = _SIGN_BEFORE.sub("", text[:ma.start("val")])
+    before = _SIGN_BEFORE.sub("", text[max(0, ma.start("val") - 200):ma.start("val")])  # the clause it opens
     word = joined.group(1).lower()
     if word == "and":
         return bool(re.search(r"\bbetween\s*$", before, re.I))
@@ -363,7 +363,9 @@ def quantities(text: str, spelled: bool = False,
         unit = _unit(m.group("rest"))
         pre = (m.groupdict().get("pre") or "").strip()
         currency = pre if pre.isalpha() else pre[-1:]  # "US$" is "$": a sign is the currency as written
-        before = text[:m.start("val")]
+        # what comes before a number is read back a short way only: over the whole text before it,
+        # every number of a long passage would rescan it (quadratic)
+        before = text[max(0, m.start("val") - 80):m.start("val")]
         sign = -1.0 if re.search(r"(?:(?:^|(?<![\d%\s])\s+|[(\[])[-−]|\bminus\s)$", before) else 1.0
         value *= sign  # "-5 degrees", "minus 5": not 5 degrees
         if _YEAR.fullmatch(m.group("val")) and not (pre or m.group("pct")):

@@ -89,3 +89,31 @@ def test_the_ui_api_returns_the_stating_sentences():
     answer = Answer(question="When does the Tern join?", text=text, citations=cites, passages=[p], refused=False)
     (span,) = trim_answer(answer)["citations"][0]["spans"]
     assert ARTICLE[span["start"]:span["end"]] == span["text"] == "A second boat, the Tern, joins the route in June."
+
+
+def test_overlapping_spans_of_one_passage_are_joined():
+    from rag.types import union_spans
+
+    assert union_spans([(30, 60), (0, 40), (70, 80)]) == ((0, 60), (70, 80))
+    p = _passage()
+    # one claim is backed by the first sentence, the next by the first two: the first is marked once
+    _, cites, ok = ground("The ferry carried 41,000 riders in May [1]. The ferry carried 41,000 riders in May "
+                          "and fares stayed at 3 euros [1].", [p], "How many riders, and what fares?")
+    assert ok and len(cites[0].quotes) == len(set(cites[0].quotes))
+    spans = cites[0].spans
+    assert all(a[1] < b[0] for a, b in zip(spans, spans[1:]))  # in order, none overlapping
+
+
+def test_a_merged_answer_lists_a_passage_once_when_its_narrow_stretch_came_first():
+    p = _passage()
+    narrow_start = ARTICLE.index("Fares stayed")
+    narrow = Passage("ferry.txt:0", "ferry.txt", "Ferry News", None, "Fares stayed at 3 euros.", narrow_start,
+                     narrow_start + len("Fares stayed at 3 euros."), 0.8, 1)
+    first = Answer(question="What were fares?", text="Fares stayed at 3 euros [1].", passages=[narrow],
+                   citations=ground("Fares stayed at 3 euros [1].", [narrow], "What were fares?")[1], refused=False)
+    text, cites, _ = ground("The Tern joins the route in June [1].", [p], "When does the Tern join?")
+    second = Answer(question="When does the Tern join?", text=text, citations=cites, passages=[p], refused=False)
+    merged = merge_answers("What were fares, and when does the Tern join?", None, [first, second], 1.0)
+    assert len(merged.passages) == 1 and merged.passages[0] == p  # the wider stretch, once
+    assert merged.text == "Fares stayed at 3 euros [1]. The Tern joins the route in June [1]."
+    assert merged.citations[0].quotes == ["Fares stayed at 3 euros.", "A second boat, the Tern, joins the route in June."]

@@ -138,3 +138,19 @@ def test_a_short_capitals_line_without_a_headline_below_stays_the_title():
     assert doc.title == "RESULTS"
     (doc,) = clean("CITY COUNCIL VOTES TO CLOSE OLD BRIDGE\n\nThe vote was 7-2, the clerk said.\n", "b.txt")
     assert doc.title == "CITY COUNCIL VOTES TO CLOSE OLD BRIDGE"
+
+
+@pytest.mark.parametrize("headline", ["By Train Across Europe", "By Any Means Necessary", "By The Numbers",
+                                      "By Land And Sea, Families Keep Coming"])
+def test_a_headline_that_opens_with_by_is_no_byline(headline: str):
+    """A byline's name holds no function word; a title-cased headline does ("The", "Any", "Across")."""
+    assert not is_byline(headline)
+    text = (f"Night Trains Return\n\nMay 3, 2026\n\nRail travel rose 5% in 2025 as night trains returned. "
+            f"Operators added 12 routes.\n\n{headline}\n\nMay 4, 2026\n\nThe central bank kept its rate at 4% "
+            f"on Wednesday, citing inflation. Officials met twice.")
+    docs = clean(text, "x.txt")
+    assert [(d.title, d.date) for d in docs] == [("Night Trains Return", "2026-05-03"), (headline, "2026-05-04")]
+
+
+def test_a_byline_with_a_particle_or_two_authors_is_still_one():
+    assert is_byline("By Jan van der Berg") and is_byline("By Ada Moss and Ben Li, Staff Writers")

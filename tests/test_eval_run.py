@@ -165,6 +165,10 @@ def test_code_version_tells_commits_and_uncommitted_edits_apart(tmp_path):
     assert edited["commit"] == clean["commit"] and edited["dirty"] is True and edited["diff_sha256"]
     (tmp_path / "rag" / "check.py").write_text("THRESHOLD = 0.7\n")
     assert code_version(tmp_path)["diff_sha256"] != edited["diff_sha256"]  # another edit, another digest
+    (tmp_path / "rag" / "check.py").write_text("THRESHOLD = 0.5\n")
+    assert code_version(tmp_path)["dirty"] is False
+    (tmp_path / "rag" / "extra.py").write_text("RULE = 1\n")  # a new module, not yet added
+    assert code_version(tmp_path)["dirty"] is True
     assert code_version(tmp_path / "nowhere")["commit"] is None  # no checkout: recorded as unknown, no error
 
 

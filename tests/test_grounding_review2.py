@@ -112,3 +112,22 @@ def test_a_figure_the_passage_denies_is_not_backed():
     assert backed("Harlow Foods agreed to pay $5 million [1].",
                   "Harlow Foods, which denied wrongdoing, agreed to pay $5 million to settle the case.",
                   "What did Harlow Foods agree to pay?")
+
+
+def test_a_denial_denied_or_a_noun_after_denied_denies_no_figure():
+    """Review of the denial rule: "there is no denying that", "nobody denied that" and "denied
+    wrongdoing over ..." deny nothing; "denied that 300 ..." does deny the 300 (the clause's own
+    "that" is no demonstrative); "it is wrong that" judges, it does not deny."""
+    assert backed("Exports rose 5% last year [1].", "There is no denying that exports rose 5% last year.",
+                  "How much did exports rise last year?")
+    assert backed("The Tarn bridge cost $40 million [1].", "Nobody denied that the Tarn bridge cost $40 million.",
+                  "What did the Tarn bridge cost?")
+    assert backed("The Vell payment was $5 million [1].",
+                  "The firm denied wrongdoing over a $5 million payment, the Vell payment, made in May.",
+                  "How large was the Vell payment?")
+    assert backed("Children at the Osk mine earn $2 a day [1].", "It is wrong that children at the Osk mine earn $2 a day.",
+                  "What do children at the Osk mine earn?")
+    assert not backed("300 workers were fired at Brisk Foods [1].",
+                      "The Brisk Foods chief denied that 300 workers were fired.", "How many workers did Brisk Foods fire?")
+    assert not backed("Five people died in the Orra flood [1].", "Claims that 5 people died in the Orra flood were false.",
+                      "How many people died in the Orra flood?")

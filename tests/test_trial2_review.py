@@ -140,3 +140,12 @@ def test_a_year_in_the_sentence_beside_the_evidence_dates_another_event():
     # a number that is not a year may still stand beside the evidence, as before
     club = P("The G-20 summit opened on Monday. Leaders agreed a new fund for ports.", "Summit opens")
     assert decided("What did the G-20 leaders agree?", "Leaders agreed a new fund for ports [1].", [club])
+
+
+def test_a_follow_up_with_brackets_of_its_own_still_loses_only_the_aside():
+    from rag.prompt import accept_rewrite, pinned_question
+
+    history = [{"role": "user", "content": "What did the school pay for the site?"},
+               {"role": "assistant", "content": "The school paid $8 million (in cash) for the site."}]
+    asked = accept_rewrite("How much of that (the new wing) came from donors?", "Donors gave a lot.", history)
+    assert pinned_question(asked, rewritten=True) == "How much of that (the new wing) came from donors?"

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rag.reading import SUPPORTED_SUFFIXES
+
 # File types the upload accepts: every type the library reads.
-UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+UPLOAD_SUFFIXES = SUPPORTED_SUFFIXES
 
 
 def check_upload(path: str | Path, max_bytes: int) -> str | None:

@@ -211,8 +211,13 @@ def code_version(root: str | Path | None = None) -> dict[str, Any]:
             commit = head.stdout.strip() or None
             changes = subprocess.run(["git", "-C", str(root), "diff", "HEAD", "--", "rag", "evals"],
                                      capture_output=True, timeout=30, check=False)
-            if changes.returncode == 0:
-                diff = hashlib.sha256(changes.stdout).hexdigest()[:12] if changes.stdout else ""
+            # a new module not yet added answers too
+            new = subprocess.run(["git", "-C", str(root), "ls-files", "--others", "--exclude-standard", "-z",
+                                  "--", "rag", "evals"], capture_output=True, timeout=30, check=False)
+            if changes.returncode == 0 and new.returncode == 0:
+                seen = changes.stdout + b"".join(name + b"\0" + (root / name.decode()).read_bytes()
+                                                 for name in new.stdout.split(b"\0") if name)
+                diff = hashlib.sha256(seen).hexdigest()[:12] if seen else ""
     except (OSError, subprocess.SubprocessError):  # no git, or not a checkout
         pass
     return {"version": package, "commit": commit,

@@ -375,6 +375,15 @@ def _dummy_it(low: list[str], i: int) -> bool:
     return False
 
 
+def opens_a_whole_question(question: str) -> bool:
+    """"And where was X trading?": an opening and/but/so before a question word or an auxiliary,
+    and no pronoun, possessive or demonstrative to resolve; "And the ferry?" and "And where did
+    they go?" are not."""
+    low = [w.lower() for w in _words(question)]
+    return (len(low) >= 4 and low[0] in ("and", "but", "so") and (low[1] in _WH or low[1] in _AUX)
+            and not set(low[1:]) & (_PERSONAL | _POSSESSIVE | _DEMONSTRATIVE) and not _ELLIPSIS.match(question.strip()))
+
+
 def content_stems(text: str) -> set[str]:
     """Stems of the words of ``text`` that are not stop words and longer than 2 letters."""
     return {_stem(w) for w in _words(text) if w.lower() not in FUNCTION_WORDS and len(w) > 2}

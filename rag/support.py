@@ -78,10 +78,6 @@ class Support:
                 "accepted": self.accepted}
 
 
-def _year(q: Quantity) -> bool:
-    return not (q.percent or q.money or q.unit) and q.value.is_integer() and 1000 <= q.value <= 2099
-
-
 def coverage(question: str, evidence: str, years_in: str | None = None) -> Coverage:
     """How much of what ``question`` pins down appears in ``evidence``; its years are looked
     for in ``years_in`` when given (:func:`evidence_of`'s sentences without neighbours)."""
@@ -96,7 +92,7 @@ def coverage(question: str, evidence: str, years_in: str | None = None) -> Cover
         return found / total if total else 1.0
 
     def stated(q: Quantity) -> bool:
-        return any(q.value == e.value for e in (ev_years if _year(q) else ev_numbers))
+        return any(q.value == e.value for e in (ev_years if q.is_year else ev_numbers))
 
     return Coverage(
         names=share(sum(found_in(n, stems) for n in q_names), len(q_names)),

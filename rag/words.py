@@ -228,6 +228,11 @@ class Quantity:
     other: float | None = None
     bound: str = ""  # "high" after "up to", "as much as"; "low" after "at least", "as few as"
 
+    @property
+    def is_year(self) -> bool:
+        """A bare number a year is written as (:data:`_YEAR`): no sign, percent or unit."""
+        return not (self.percent or self.money or self.unit) and self.value.is_integer() and 1000 <= self.value <= 2099
+
     def backed_by(self, other: "Quantity", nearby: set[str]) -> bool:
         """Whether ``other`` (a number of a passage, with the stems of the words near it) states
         this number: the same value, a share only by a share, money only by money in the same

@@ -149,3 +149,16 @@ def test_a_follow_up_with_brackets_of_its_own_still_loses_only_the_aside():
                {"role": "assistant", "content": "The school paid $8 million (in cash) for the site."}]
     asked = accept_rewrite("How much of that (the new wing) came from donors?", "Donors gave a lot.", history)
     assert pinned_question(asked, rewritten=True) == "How much of that (the new wing) came from donors?"
+
+
+def test_a_rewrite_that_only_drops_an_opening_and_before_a_whole_question_is_used():
+    """Nothing pointed back in "And where was tin trading?" but its "and": the rewrite without it
+    loses nothing and need take nothing from the conversation. One that has to resolve "its"
+    still must."""
+    from rag.prompt import accept_rewrite
+
+    history = [{"role": "user", "content": "What zinc forecast does the Harbour Report give?"},
+               {"role": "assistant", "content": "The Harbour Report sees zinc at $2,900."}]
+    assert accept_rewrite("And where was tin trading?", "Where was tin trading?", history) == "Where was tin trading?"
+    lifted = accept_rewrite("So which town had its order lifted?", "Which town had its order lifted?", history)
+    assert lifted != "Which town had its order lifted?"

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import re
 
-from .words import names, quantities
+from .numbers import quantities
+from .words import names
 
 AMOUNT, SPAN, NAME = "amount", "span", "name"
 

@@ -6,31 +6,30 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import evidence
 from .chunking import count_tokens
-from .citations import is_refusal, parse_citations, refusal_sentence, strip_markers
-from .grounding import check_answer, render
+from .checking import check_draft, uncalibrated_judge
+from .citations import is_refusal, strip_markers
 from .config import MAX_K, Config, index_dir_for, load_config
 from .corpus_files import copy_in, set_aside_document
-from .decompose import check_history, check_question, needs_context, split_question
+from .decompose import check_history, check_question, split_question
+from .followups import needs_context
 from .embedding import Embedder
-from .errors import CorpusError, ModelError, QuestionError
+from .errors import CorpusError, QuestionError
 from .llm import ChatModel, in_background, load_model
-from .models import MODELS, resolve_model
+from .models import resolve_model
 from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,
                      group_by_article, pinned_question)
-from .retrieval import (BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever, distinct,
-                        near_the_best, nothing_close, to_passages)
-from .safety import mask_fake_turns, strip_links
+from .passages import distinct, near_the_best, nothing_close, to_passages
+from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever
 from .scope import pick_articles, scoped_reference, with_conversation_scope, without_reference
 from .server_llm import connect
 from .store import DocumentInfo, IndexReport, Store, backend_for
 from .store.sync import needs_sync, out_of_date, stamps_of, sync
-from .support import Support, Thresholds, check_support
 from .types import Answer, Passage, Timings, merge_answers
 
 log = logging.getLogger(__name__)
@@ -45,14 +44,6 @@ class _IndexState:
     index: Store
     dense: DenseRetriever
     retriever: Retriever
-
-
-def uncalibrated_judge(cfg: Config) -> bool:
-    """Whether the support check will judge with thresholds measured under another system message:
-    the judgement is asked under the answer's system message (so llama.cpp keeps it cached), and
-    p(Yes) moves with it (by up to 0.26 for one prompt measured, README)."""
-    judged = cfg.support_check and cfg.verify_citations and cfg.judge != "off"
-    return bool(cfg.system_prompt) and cfg.system_prompt != SYSTEM_PROMPT and judged and cfg.judge_threshold is None
 
 
 class Assistant:
@@ -177,7 +168,7 @@ class Assistant:
         reference = scoped_reference(q) if self.config.scope_articles else None
         searched = q
         if reference is None:
-            # twice k, so that copies of one text (rag.retrieval.distinct) leave room for others
+            # twice k, so that copies of one text (rag.passages.distinct) leave room for others
             hits, scope = distinct(state.index, state.retriever.search(q, 2 * k), k), ()
         else:
             hits, scope, searched = self._scoped_search(state, q, reference, k)
@@ -344,53 +335,16 @@ class Assistant:
         t_generated = time.perf_counter()
         raw = "".join(pieces).strip()
         prompt_tokens, completion_tokens = llm.last_usage
-        refused = is_refusal(raw)
-        support = None
-        if refused:
-            # only the sentence that refuses: what follows it is checked by nothing, so it is not shown
-            text, citations = (refusal_sentence(raw) or REFUSAL), []
-        elif cfg.verify_citations:
-            text, _ = parse_citations(raw, passages)  # normalise markers, drop those that point nowhere
-            # no answer is backed by a fake chat turn, which the prompt never showed the model
-            seen = [replace(p, text=mask_fake_turns(p.text)) for p in passages]
-            checks = check_answer(text, seen, asked)
-            text, citations = render(checks, passages)
-            if not any(c.supported for c in checks):
-                log.info("answer %r is not backed by any passage: refused", raw)
-                text, citations, refused = REFUSAL, [], True
-            elif cfg.support_check:
-                support = self._support(asked, checks, seen, messages, raw, llm,
-                                        pinned_question(asked, standalone is not None))
-                if not support.accepted:
-                    log.info("answer %r fails the support check (%s): refused", raw, support)
-                    text, citations, refused = REFUSAL, [], True
-        else:
-            text, citations = parse_citations(raw, passages)
-        text = strip_links(text, passages)  # no image or link the articles do not have
+        checked = check_draft(raw, passages, asked, messages, llm, cfg, pinned_question(asked, standalone is not None))
         t_end = time.perf_counter()
         total = t_end - t0
         yield Answer(
-            question=q, text=text, citations=citations, passages=passages, refused=refused,
+            question=q, text=checked.text, citations=checked.citations, passages=passages, refused=checked.refused,
             timings=Timings(retrieval=round(t_retrieval, 4), first_token=round(t_first or total, 4), total=round(total, 4),
                             load=round(t_load, 4),
                             prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
                             check=round(t_end - t_generated, 4)),
-            model=model_name, standalone_question=standalone, low_confidence=low_conf, draft=raw, support=support,
+            model=model_name, standalone_question=standalone, low_confidence=low_conf, draft=raw,
+            support=checked.support,
             scope=scope,
         )
-
-    def _support(self, question: str, checks: list, passages: list[Passage], messages: list[dict[str, str]],
-                 draft: str, llm: ChatModel, pinned: str | None = None) -> Support:
-        """Score the grounded answer with rag.support, at the thresholds measured for ``llm``."""
-        cfg = self.config
-        spec = MODELS.get(getattr(llm, "spec_name", None) or "")
-        measured = spec.judge if spec is not None else None
-        thresholds = None  # a model whose judgement was never measured is not asked (rag.support.check_support)
-        if cfg.judge_threshold is not None or cfg.judge_covered_threshold is not None or measured is not None:
-            given = cfg.judge_threshold if cfg.judge_threshold is not None else cfg.judge_covered_threshold
-            measured = measured or (given, given)
-            thresholds = Thresholds(cfg.judge_threshold if cfg.judge_threshold is not None else measured[0],
-                                    cfg.judge_covered_threshold if cfg.judge_covered_threshold is not None else measured[1],
-                                    cfg.coverage_words)
-        return check_support(question, checks, passages, messages, draft, llm,
-                             judge=cfg.judge, thresholds=thresholds, seed=cfg.seed, pinned=pinned)

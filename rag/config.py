@@ -44,7 +44,7 @@ class Config:
     # brought the seeds' median prompt from 600 to 435 tokens at the same seeds accuracy and 2 more
     # right SQuAD answers (README, stop 25); the next sentence: 447.5 tokens, 85.2% (stop 28)
     trim_below: float = 0.4
-    # of the k passages, show only those near the best one (rag.retrieval.near_the_best): dense
+    # of the k passages, show only those near the best one (rag.passages.near_the_best): dense
     # similarity within this of the first passage's, or retrieval score within passage_fused_gap
     # (z-units for zscore fusion); inf shows all k. Both measured on both gold sets (README)
     passage_cosine_gap: float = 0.07

@@ -6,8 +6,9 @@ rewrite costs more than a missed one.
 
     split_question(q)          -> standalone sub-questions, [q] when q asks one thing
     is_multi_part(q)           -> len(split_question(q)) > 1
-    needs_context(q)           -> True when q cannot be searched as asked (pronoun, ellipsis)
-    keeps_question(q, rewrite) -> False when a follow-up's rewrite dropped part of q
+
+Follow-ups (a question that needs the conversation, a rewrite that keeps all of it) are
+:mod:`rag.followups`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import re
 
 from .errors import QuestionError
 from .words import FUNCTION_WORDS  # function words only: a rewrite may not drop "say"
-from .words import stem as _stem
 
 
 def check_question(question: object, max_chars: int) -> str:
@@ -57,10 +57,7 @@ def check_history(history: object) -> list[dict[str, str]]:
 _AUX = frozenset("is are was were be been do does did has have had will would shall should can could may might must"
                  .split())
 _WH = frozenset("what who whom whose which when where why how".split())
-_PREPS = frozenset("about of in on at for from with after before since to by like over under into during despite "
-                   "against without through".split())
 _PERSONAL = frozenset("he she him her it they them".split())
-_POSSESSIVE = frozenset("his her hers its their theirs".split())
 _DEMONSTRATIVE = frozenset("this that these those".split())
 _NOW = frozenset("year years month months week weeks season quarter time morning weekend".split())  # "this year"
 _SINGULAR = {"do": "does", "are": "is", "were": "was", "have": "has"}  # the verb when "both A and B" becomes "A"
@@ -104,12 +101,6 @@ _BOTH_END = re.compile(rf"\b(?:{_PREP})\s+(?P<x>both\s+(?P<a>[^,;]+?)\s+and\s+(?
 # what stands for each source in the question after "X appears in both A and B."
 _EACH = re.compile(rf"\b(?:(?P<prep>{_PREP})\s+)?(?:each|both)(?:\s+of\s+(?:them|the\s+two))?\b"
                    r"|\b(?P<aux>do|did|are|were|have)\s+they\b", re.I)
-_ELLIPSIS = re.compile(r"^(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about|what\s+else|anything\s+else|then\s+what)\b",
-                       re.I)
-# where a first clause ends
-_BOUNDARY = re.compile(r",\s*(?:and|but)\s|;|\s[—–-]\s|:\s|(?<=[.?!])\s"
-                       r"|\s(?:and|but)\s+(?=(?:what|who|which|when|where|why|how)\b)")
-_OPENER = frozenset("and but so also or then".split())
 
 
 _words = _WORD.findall
@@ -295,77 +286,6 @@ def _is_name(words: list[str], i: int) -> bool:
     return (i > 0 and w[:1].isupper() and w.lower() not in FUNCTION_WORDS) or any(c.isdigit() for c in w)
 
 
-def needs_context(question: str) -> bool:
-    """True when ``question`` cannot be searched as asked and needs the conversation.
-
-    The rule, in order:
-      * elliptical: "What about X?", "How about X?", "What else?", or an opening "and"/"but"/"so"
-        with at most 3 words after it ("And the ferry?", "And then?");
-      * short: at most 4 words and no name or number ("Why?", "Who won it?"), or no content word;
-      * a pronoun with nothing before it to point at: he/she/him/her/it/they/them unless a name
-        (a capitalised word past the first) comes before it; its/their/his unless any content
-        word comes before, other than those of a question word's object right before the
-        auxiliary ("Which prize did his film win?"); "it" in "is it true that <clause>" or "did it take ... to <clause>"
-        is a dummy subject and does not count;
-      * a demonstrative standing for a thing: this/that/these/those at the start, after a
-        question word, auxiliary or preposition, or at the end ("Why did that happen?",
-        "What came after that?"), but not "said that ..." nor "this year";
-      * "there" not in "is there"/"there are" ("What happened there?").
-    Only the first clause is scanned for these when it has two content words of its own,
-    since a later "it"/"that" can point back into it ("X is at a high - when was it last this high?").
-    A full question with its own subject returns False.
-    """
-    text = " ".join(question.split())
-    words = _words(text)
-    if not words or _ELLIPSIS.match(text):
-        return True
-    if words[0].lower() in _OPENER:
-        if len(words) <= 4:
-            return True
-        text = text.split(" ", 1)[1]
-        words = _words(text)
-    low = [w.lower() for w in words]
-    content = [w for w in low if w not in FUNCTION_WORDS and len(w) > 2]
-    named = any(_is_name(words, i) for i in range(len(words)))
-    if not content or (len(words) <= 4 and not named):
-        return True
-    # past the first clause a pronoun may point back into it: "What did the council decide, and why was that?"
-    head = _words(_BOUNDARY.split(text, maxsplit=1)[0])
-    scan = len(head) if len(content_stems(" ".join(head))) >= 2 else len(low)
-    for i, w in enumerate(low[:scan]):
-        prev, nxt = (low[i - 1] if i else None), (low[i + 1] if i + 1 < len(low) else None)
-        before = range(i)
-        if w == "her" and nxt and nxt not in FUNCTION_WORDS:
-            w = "his"  # "her company" is a possessive
-        if w in _PERSONAL:
-            if w == "it" and (prev is None or prev in _AUX | _WH) and _dummy_it(low, i):
-                continue
-            if not any(_is_name(words, j) for j in before):
-                return True
-        elif w in _POSSESSIVE:
-            if not any(low[j] not in FUNCTION_WORDS and len(low[j]) > 2 for j in before) or _opens_subject(low, i):
-                return True
-        elif w in _DEMONSTRATIVE:
-            if w in ("this", "these") and nxt in _NOW:
-                continue
-            if prev is None or nxt is None or prev in _AUX | _WH | _PREPS | _OPENER:
-                return True
-        elif w == "there" and not (prev in _AUX or nxt in _AUX):
-            return True
-    return False
-
-
-def _opens_subject(low: list[str], i: int) -> bool:
-    """The possessive at ``i`` opens the subject after the auxiliary of a question whose question
-    word leads an object: "Which prize did his film win?". The words before it are the thing
-    asked about, which a pronoun of the same clause cannot point at; "What did the mayor say
-    about his plan?" has its subject, "the mayor", between the auxiliary and the pronoun."""
-    if not low or low[0] not in _WH:
-        return False
-    aux = next((j for j in range(1, i) if low[j] in _AUX), None)
-    return aux is not None and all(w in FUNCTION_WORDS or len(w) <= 2 for w in low[aux + 1:i])
-
-
 def _dummy_it(low: list[str], i: int) -> bool:
     """"Is it true that the plant closed?": "it" holds the place of a clause that follows."""
     for j in range(i + 1, min(i + 5, len(low))):
@@ -373,28 +293,3 @@ def _dummy_it(low: list[str], i: int) -> bool:
             rest = [w for w in low[j + 1:] if w not in FUNCTION_WORDS and len(w) > 2]
             return len(rest) >= 2
     return False
-
-
-def opens_a_whole_question(question: str) -> bool:
-    """"And where was X trading?": an opening and/but/so before a question word or an auxiliary,
-    and no pronoun, possessive or demonstrative to resolve; "And the ferry?" and "And where did
-    they go?" are not."""
-    low = [w.lower() for w in _words(question)]
-    return (len(low) >= 4 and low[0] in ("and", "but", "so") and (low[1] in _WH or low[1] in _AUX)
-            and not set(low[1:]) & (_PERSONAL | _POSSESSIVE | _DEMONSTRATIVE) and not _ELLIPSIS.match(question.strip()))
-
-
-def content_stems(text: str) -> set[str]:
-    """Stems of the words of ``text`` that are not stop words and longer than 2 letters."""
-    return {_stem(w) for w in _words(text) if w.lower() not in FUNCTION_WORDS and len(w) > 2}
-
-
-def keeps_question(question: str, rewrite: str) -> bool:
-    """Whether ``rewrite`` keeps all of ``question``: every content word of the question is in
-    the rewrite (pronouns and "what about" are stop words, so they may be replaced), and a
-    multi-part question stays multi-part with at least as many parts."""
-    if not rewrite.strip():
-        return False
-    if not content_stems(question) <= content_stems(rewrite):
-        return False
-    return len(split_question(rewrite)) >= len(split_question(question))

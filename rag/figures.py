@@ -1,7 +1,7 @@
 """What a passage says about a figure besides its value: which way it moved, whether the passage
 denies it, whether it is one end of a range. Pure functions for the fact check (:mod:`rag.grounding`).
 
-A claim's number is found in a passage by value and unit (:meth:`rag.words.Quantity.backed_by`);
+A claim's number is found in a passage by value and unit (:meth:`rag.numbers.Quantity.backed_by`);
 these rules say when a number found there still does not state the claim: "Exports rose 5%" is
 not backed by "Exports fell 5%", "It cost $5 million" not by "Reports that it cost $5 million
 are false", "It costs $5 million" not by "between $3 million and $5 million". Only general
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 
-from .words import DOWN as _DOWN
-from .words import UP as _UP
-from .words import Quantity, stem
+from .numbers import DOWN as _DOWN
+from .numbers import UP as _UP
+from .numbers import Quantity
+from .words import stem
 
 
 def moves(text: str) -> tuple[set[str], set[str]]:

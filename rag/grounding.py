@@ -30,7 +30,8 @@ from .chunking import split_sentences, word_sentences
 from .citations import strip_markers
 from .figures import Number, against, denied_spans, is_denied, moves, negates, stated
 from .types import Citation, Passage, union_spans
-from .words import Quantity, abbreviations, content_words, found_in, names, quantities, readings, spelled_out, stem, word_stems
+from .numbers import Quantity, quantities, readings
+from .words import abbreviations, content_words, found_in, names, spelled_out, stem, word_stems
 
 # words that say how a question is asked, not what it is about
 _QUESTION_FILLER = content_words("much many give given know kind happen happened happens")

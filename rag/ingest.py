@@ -17,7 +17,7 @@ warning is logged. Kept lines form spans of the untouched source text, so any ch
 span slices back exactly. A file that holds several articles is split at headline-like lines
 (never a caption or a byline), and a page at the <article> elements that hold a story of their
 own (:class:`rag.reading.Layout`). Which line titles a document is :mod:`rag.titles`. A document
-is dated by its first date stamp or by a meta line near its headline ("Finance | May 15, 2025 |
+is dated by its first date stamp or by a meta line near its headline (:mod:`rag.dating`: "Finance | May 15, 2025 |
 By Ada Moss", :func:`rag.line_kinds.meta_date`), which stays text.
 """
 
@@ -33,34 +33,16 @@ from pathlib import Path
 from .errors import CorpusError
 from .reading import SUPPORTED_SUFFIXES, Layout, corpus_files, read_source, read_with_layout  # noqa: F401 (corpus_files, SUPPORTED_SUFFIXES, read_source: also read from here)
 from .types import Document
-from .line_kinds import (_ANCHOR, _AVATAR, _DATE_LINE, _PLAIN, _UPDATED, _URL, _headline_shape, _is_sentence,
-                         _is_widget, _link_item, _strip_links, _words, holds_figure, is_headline, meta_date,
-                         numeric_day_first, parse_date)
+from .dating import article_date
+from .line_decisions import (AUTHOR_BIO, DATE_STAMP, FALLBACK, KEPT, LINK_LIST, NO_WORDS, REMOVED, REPEATED, TEXT,
+                             WIDGET, LineDecision)
+from .line_kinds import (_ANCHOR, _AVATAR, _DATE_LINE, _URL, _headline_shape, _is_sentence, _is_widget, _link_item,
+                         _strip_links, _words, holds_figure, is_headline, numeric_day_first, parse_date)
 from .titles import fallback_title, masthead, past_label, title_text
 
 log = logging.getLogger(__name__)
 
 CLEANER_VERSION = 8  # bump when cleaning changes, so indexes re-chunk
-
-KEPT, REMOVED = "kept", "removed"
-TEXT, FALLBACK = "article text", "kept: every line matched a rule"
-REPEATED, WIDGET, LINK_LIST = "repeated line", "widget text", "link list"
-DATE_STAMP, AUTHOR_BIO, NO_WORDS = "date stamp", "author bio", "punctuation only"
-
-@dataclass(frozen=True)
-class LineDecision:
-    """What cleaning does with one non-blank line of the source text."""
-
-    number: int  # 1-based line number in the source text
-    start: int  # offsets of the stripped line in the source text
-    end: int
-    text: str  # the stripped line
-    label: str  # KEPT or REMOVED
-    reason: str  # TEXT or FALLBACK when kept; the rule's name when removed
-
-    @property
-    def kept(self) -> bool:
-        return self.label == KEPT
 
 
 @dataclass(frozen=True)
@@ -344,48 +326,10 @@ def clean(text: str, source: str, layout: Layout | None = None) -> list[Document
         named = n == 0 and (bool(layout.stories) or layout.headline is None and not any(d.kept for d in decisions[:first]))
         title = title_line or fallback_title(text[decisions[first].start:decisions[first].end],
                                              masthead(decisions[:first]) if named else None)
-        date = parse_date(title_line or "", day_first) or _article_date(decisions, article, first, day_first)
+        date = parse_date(title_line or "", day_first) or article_date(decisions, article, first, day_first)
         doc_id = source if n == 0 else f"{source}#{n + 1}"
         docs.append(Document(source=source, doc_id=doc_id, title=title, date=date, text=text, spans=tuple(spans)))
     return docs
-
-
-def _prose(text: str) -> bool:
-    """A sentence of the story ("Updated 6:42 a.m." ends like one, but is a meta line's field)."""
-    return len(_words(text)) >= 6 and _is_sentence(text) and not meta_date(text)
-
-
-def _article_date(decisions: list[LineDecision], article: list[int], head: int, day_first: bool) -> str | None:
-    """An article's first date stamp, or meta line's date ("Finance | May 15, 2025 | By Ada Moss")
-    just above or below its headline, whichever comes first; a published date before an updated
-    one. Only near the headline: below the lead a date belongs to something the story tells."""
-    h = article.index(head)
-    near = {h: False}  # a line near the headline -> whether a sentence stands between them
-    # outwards from the headline up to a sentence of the story; below it, past one sentence (a
-    # standfirst: "The $1.4 billion crossing replaces a 1961 span.") to a signed meta line
-    for step, reach, sentences in ((-1, 3, 1), (1, 4, 2)):
-        for k in range(h + step, h + step * (reach + 1), step):
-            if not 0 <= k < len(article):
-                break
-            if _prose(decisions[article[k]].text):
-                sentences -= 1
-                if not sentences:
-                    break
-            else:
-                near[k] = step > 0 and sentences < 2
-    dated: list[tuple[int, str]] = []  # (rank, date) in line order
-    for k, i in enumerate(article):
-        d = decisions[i]
-        if d.reason == DATE_STAMP:
-            if found := parse_date(d.text, day_first):
-                dated.append((_PLAIN, found))
-        elif d.kept and k in near and (meta := meta_date(d.text, day_first)):
-            # below a sentence, a line that names no author nor labels its date may be a
-            # timeline's entry ("March 1, 2031 — Contract signed"), not the story's date
-            if meta.signed or not near[k]:
-                dated.append((meta.rank, meta.iso))
-    # an "Updated ..." date dates the article only when nothing else does
-    return next((iso for rank, iso in dated if rank != _UPDATED), None) or next((iso for _, iso in dated), None)
 
 
 def load_file(path: Path, source: str) -> tuple[str, list[Document]]:

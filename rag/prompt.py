@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from .decompose import content_stems, keeps_question, opens_a_whole_question
+from .followups import content_stems, keeps_question, opens_a_whole_question
 from .safety import neutralise, quote
 from .types import Passage
 
@@ -144,7 +144,7 @@ def accept_rewrite(question: str, rewrite: str, history: list[dict[str, str]]) -
 def takes_from(question: str, rewrite: str, history: list[dict[str, str]]) -> bool:
     """Whether ``rewrite`` adds to ``question`` a content word of the conversation: what a
     pronoun, a demonstrative or an ellipsis stood for. A follow-up is rewritten only when it
-    cannot stand alone (:func:`rag.decompose.needs_context`), so a rewrite that adds nothing of
+    cannot stand alone (:func:`rag.followups.needs_context`), so a rewrite that adds nothing of
     the conversation has only dropped the word that pointed back; unless nothing pointed back
     but an opening "and" before a whole question ("And where was nickel trading?")."""
     if opens_a_whole_question(question):

@@ -24,16 +24,13 @@ retrievers outrank it. A normalised score keeps the size of the lead, and ordina
 queries, where no retriever's lead stands out, still fuse both.
 scripts/retrieval_compare.py measures the methods.
 
-What the model is shown of the results, and whether it is asked at all, is decided here too:
-:func:`near_the_best` keeps the passages close to the first, and :func:`nothing_close` says
-when nothing retrieved is worth the model's time.
+What the model is shown of the results, and whether it is asked at all, is :mod:`rag.passages`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -46,13 +43,10 @@ from .embedding import Embedder
 from .errors import RagError
 from .store import Store
 from .store.text import index_text, tokenize
-from .types import Passage
-from .words import found_in, names, word_stems
 
 FUSION_METHODS = ("rrf", "minmax", "zscore")
 __all__ = ["BM25Retriever", "DenseRetriever", "FUSION_METHODS", "FusionRetriever", "FusionSettings", "Lexicon",
-           "Retriever", "StoreLexicon", "distinct", "minmax", "near_the_best", "nothing_close", "rrf", "to_passages", "tokenize",
-           "top_rows", "zscore"]
+           "Retriever", "StoreLexicon", "minmax", "rrf", "tokenize", "top_rows", "zscore"]
 
 
 class Retriever(ABC):
@@ -328,72 +322,3 @@ class FusionRetriever(Retriever):
         base = minmax(np.array([fused[r] for r in rows]))
         boosted = base + self.settings.rare_boost * self.lexicon.coverage(rows, rare)
         return {r: float(b) for r, b in zip(rows, boosted)}
-
-
-def distinct(store: Store, hits: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
-    """The first ``k`` of ``hits`` whose text no better hit has (case and spacing aside): a story
-    syndicated to several sites, or a file copied twice, fills one of the ``k`` places, not several."""
-    chunks = store.chunks([key for key, _ in hits])
-    seen: set[str] = set()
-    out = []
-    for key, score in hits:
-        c = chunks.get(key)
-        text = " ".join(c.text.lower().split()) if c is not None else None
-        if text is not None and text in seen:
-            continue
-        seen.add(text)
-        out.append((key, score))
-        if len(out) == k:
-            break
-    return out
-
-
-def to_passages(store: Store, hits: list[tuple[int, float]], query_vector: np.ndarray) -> list[Passage]:
-    """Passages for ``hits`` in order, each scored by dense cosine similarity to the query.
-    A key the store no longer holds (removed since the search) is left out."""
-    chunks = store.chunks([key for key, _ in hits])
-    keys = [key for key, _ in hits if key in chunks]
-    out = []
-    scored = dict(hits)
-    for key, v in zip(keys, store.vectors(keys)):
-        c = chunks[key]
-        out.append(Passage(chunk_id=c.chunk_id, source=c.source, title=c.title, date=c.date, text=c.text,
-                           start=c.start, end=c.end, score=round(float(v @ query_vector), 4), rank=len(out) + 1,
-                           fused=round(scored[key], 4)))
-    return out
-
-
-def near_the_best(passages: Sequence[Passage], cosine_gap: float | None, fused_gap: float | None) -> list[Passage]:
-    """The passages that stand close to the first (best ranked), which is always kept: another is
-    kept when its dense similarity is within ``cosine_gap`` of the first's, or its retrieval score
-    (``Passage.fused``; z-units for zscore fusion) within ``fused_gap`` of the first's. A gap of
-    None drops that test; both None keep every passage.
-
-    A passage far behind the best rarely holds the answer and costs the model reading time and
-    attention (scripts/evidence_budget.py --gaps measures how often a dropped one held it)."""
-    if not passages or (cosine_gap is None and fused_gap is None):
-        return list(passages)
-    first = passages[0]
-
-    def close(p: Passage) -> bool:
-        if cosine_gap is not None and p.score >= first.score - cosine_gap:
-            return True
-        return (fused_gap is not None and p.fused is not None and first.fused is not None
-                and p.fused >= first.fused - fused_gap)
-
-    return [first, *(p for p in passages[1:] if close(p))]
-
-
-def nothing_close(question: str, passages: Sequence[Passage], refuse_below: float) -> bool:
-    """Whether nothing retrieved is close enough to be worth the model's time: the best dense
-    similarity is under ``refuse_below`` and no passage holds every name the question gives.
-
-    A short question about a named person or thing ("Where does Dr. Ines Okafor work?") can
-    score low against the one passage that names her, whose other words are about something
-    else; the name itself is the evidence that the corpus speaks of it."""
-    if max((p.score for p in passages), default=0.0) >= refuse_below:
-        return False
-    asked = names(question)
-    if not asked:
-        return True
-    return not any(all(found_in(n, word_stems(f"{p.title} {p.text}")) for n in asked) for p in passages)

@@ -34,7 +34,8 @@ from .grounding import SentenceCheck, date_forms
 from .llm import ChatModel
 from .safety import quote
 from .types import Passage
-from .words import Quantity, content_words, found_in, names, quantities, word_stems
+from .numbers import Quantity, quantities
+from .words import content_words, found_in, names, word_stems
 
 JUDGE_QUESTION = (
     "Check your answer against the passages. Do they state it as the answer to exactly what the "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Protocol, Sequence
 
+from .line_decisions import DATE_STAMP
 from .line_kinds import _DATE, _is_sentence, _words, is_byline, is_caption, is_headline, meta_date
 
 
@@ -71,8 +72,7 @@ def masthead(header: Sequence[_Line]) -> str | None:
     """The page's first line when it is a short label above the article (a site's name):
     readers refer to a headline-less piece by where it appeared."""
     first = next((d for d in header if d.text.strip()), None)
-    # "date stamp": rag.ingest.DATE_STAMP, which imports this module
-    if first is None or first.reason == "date stamp" or _is_sentence(first.text) or len(_words(first.text)) > 4:
+    if first is None or first.reason == DATE_STAMP or _is_sentence(first.text) or len(_words(first.text)) > 4:
         return None
     return first.text.strip()
 

@@ -5,7 +5,7 @@ Prints figures, asserts nothing:
       [--budgets 0 250] [--trims 0 0.4] [--gaps inf:inf 0.07:1 0.05:1] [--split] [--misses]
 
 For each budget (``evidence_tokens``; 0 shows the chunks whole) and each pair of passage gaps
-(``passage_cosine_gap:passage_fused_gap``; inf:inf shows all k chunks, rag.retrieval.near_the_best),
+(``passage_cosine_gap:passage_fused_gap``; inf:inf shows all k chunks, rag.passages.near_the_best),
 and each trim threshold (``trim_below``; 0 keeps each passage whole, rag.evidence.trim_passages),
 over the answerable gold questions: the share whose ``must`` patterns all hold in the shown text
 ("answer shown"), the share whose evidence sentence is shown, the mean number of passages shown

@@ -39,7 +39,7 @@ def _pct(xs: list[float], p: float) -> float:
 def latencies(assistants: dict, queries: list[str]) -> dict[str, dict]:
     """Per assistant: p50/p95 ms of dense, keyword and fused search (query embedded beforehand), and
     of a whole retrieve(). The assistants take turns on each query, so a busy machine hits both alike."""
-    from rag.retrieval import to_passages
+    from rag.passages import to_passages
 
     first = next(iter(assistants.values()))
     qvecs = first.embedder.encode(queries)

@@ -48,7 +48,7 @@ def main() -> None:
     from rag.chunking import split_sentences
     from rag.evals import load_gold
     from rag.evals.scoring import evidence_found, holds_facts
-    from rag.retrieval import near_the_best
+    from rag.passages import near_the_best
 
     items = [g for g in load_gold(args.gold) if g.answerable]
     assistant = Assistant(corpus=args.corpus)

@@ -172,7 +172,7 @@ def measure(size: int, work: Path, cache: Path, n_queries: int) -> dict:
     """Open, query, add one article; in a fresh process so RSS is this phase's alone."""
     from rag.assistant import Assistant
     from rag.embedding import Embedder
-    from rag.retrieval import to_passages
+    from rag.passages import to_passages
     from rag.store.embedded import EmbeddedStore
 
     embedder = Embedder()

@@ -68,7 +68,7 @@ def test_numbers_are_compared_with_their_units():
 
 
 def test_a_currency_code_is_written_in_capitals():
-    from rag.words import quantities
+    from rag.numbers import quantities
     # case-blind matching once read the word before a number ("got 4%") as a currency code
     [(share, _, _)] = quantities("The ferry line got 4% more riders.")
     assert share.percent and not share.money
@@ -77,7 +77,7 @@ def test_a_currency_code_is_written_in_capitals():
 
 
 def test_a_number_before_a_comma_takes_no_unit_from_the_next_clause():
-    from rag.words import quantities
+    from rag.numbers import quantities
     [(year, _, _)] = quantities("The port may reopen in 2027, which would lift trade.")
     assert year.value == 2027 and year.unit == ""
     [(count, _, _)] = quantities("The crew counted 1,200, and the rest left.")

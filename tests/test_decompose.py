@@ -2,7 +2,8 @@
 
 import pytest
 
-from rag.decompose import FUNCTION_WORDS, is_multi_part, keeps_question, needs_context, split_question
+from rag.decompose import FUNCTION_WORDS, is_multi_part, split_question
+from rag.followups import keeps_question, needs_context
 
 
 @pytest.mark.parametrize("question, parts", [

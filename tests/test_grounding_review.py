@@ -4,7 +4,8 @@ questions written for these tests."""
 
 from rag.grounding import ground
 from rag.types import Passage
-from rag.words import names, quantities
+from rag.numbers import quantities
+from rag.words import names
 
 
 def P(text: str, title: str = "Title") -> Passage:

@@ -3,7 +3,7 @@ separator, a range's end stated as the figure, and a figure the passage reports 
 Passages and questions written for these tests, in business, health, sport, local news, science
 and weather."""
 
-from rag.words import quantities
+from rag.numbers import quantities
 
 from test_grounding_review import P, backed
 

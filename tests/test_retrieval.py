@@ -14,8 +14,9 @@ import pytest
 
 from rag.config import Config
 from rag.errors import RagError
-from rag.retrieval import (BM25Retriever, FusionRetriever, FusionSettings, Lexicon, Retriever, minmax, near_the_best,
-                           nothing_close, rrf, tokenize, top_rows, zscore)
+from rag.passages import near_the_best, nothing_close
+from rag.retrieval import (BM25Retriever, FusionRetriever, FusionSettings, Lexicon, Retriever, minmax, rrf, tokenize,
+                           top_rows, zscore)
 from rag.store.memory import MemoryStore
 from rag.types import Chunk, Passage
 

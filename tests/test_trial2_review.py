@@ -36,7 +36,7 @@ def test_a_comparison_word_after_a_figure_is_not_its_unit():
     """"5.1% compared to 4.8%" read "compared" as the unit of 5.1%, so the passage's "rose to
     5.1% ... from 4.8%" never backed the sentence and a right answer was refused. A word that
     opens a comparison ends a number's phrase, as a preposition does; a real unit stays."""
-    from rag.words import quantities
+    from rag.numbers import quantities
 
     assert [q.unit for q, _, _ in quantities("sales were 5.1% compared to 4.8%")] == ["", ""]
     assert [q.unit for q, _, _ in quantities("12 goals versus 9 goals")] == ["goal", "goal"]
@@ -89,7 +89,7 @@ def test_a_possessive_opening_the_subject_needs_the_conversation():
     was taken to stand alone and searched as asked: another film's prize answered it. The
     words before the auxiliary are what is asked about; a pronoun in the subject right after
     the auxiliary cannot point at them."""
-    from rag.decompose import needs_context
+    from rag.followups import needs_context
 
     assert needs_context("Which other prize did his film win?")
     assert needs_context("How many seats did her party win?")

@@ -6,7 +6,7 @@ from rag.answer_kind import answers_kind
 from rag.decompose import split_question
 from rag.grounding import check_answer
 from rag.types import Passage
-from rag.words import quantities
+from rag.numbers import quantities
 
 
 def P(text: str, title: str = "", date: str | None = None, n: int = 0) -> Passage:

@@ -24,6 +24,8 @@ DOWN = frozenset(map(stem, "fall fell fallen drop decline decrease shrink shrank
                            "slid slide lose lost".split()))
 # verbs that change a figure someone sets: "raised its forecast of $3m to $5m" is no range
 _SETS = frozenset(map(stem, "raise lift boost hike cut lower reduce trim slash revise".split()))
+# plain verbs of motion, with no direction: "went 3% to 5%", "moved 3 to 5 places" is a move, no range
+_MOVES = frozenset(map(stem, "go goes went gone move shift swing edge inch".split()))
 
 _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln": 1e6, "billion": 1e9,
           "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12}
@@ -145,6 +147,9 @@ _LOW = re.compile(r"\b(?:at\s+least|as\s+(?:little|few|low)\s+as|no\s+(?:less|fe
                   r"|(?:a\s+)?minimum\s+of)\s*$", re.I)
 _SIGN_BEFORE = re.compile(r"(?:\b[A-Z]{1,3}\s?)?[$€£¥₹₩₽]\s?$|\b[A-Z]{3}\s$")
 _YEAR = re.compile(r"1\d{3}|20\d{2}")
+# digits as a thousands separator groups them: by threes, or the Indian lakh's twos ("1,20,000"); a
+# comma before one or two digits ("3,5") is a decimal comma or a list
+_THOUSANDS = re.compile(r"\d+(?:(?:,\d{2})*,\d{3})?(?:\.\d+)?")
 
 
 def readings(text: str) -> frozenset[str]:
@@ -153,7 +158,7 @@ def readings(text: str) -> frozenset[str]:
     and never writes a decimal point ("3.5"); else none. One "12.500" proves nothing: English
     writes coordinates, verses and prices with three decimals ("47.650°N", "$1.375bn")."""
     english = re.search(r"\d\.\d{1,2}(?!\d)|\d\.\d{4,}|\d,\d{3}\.\d|\d,\d{3},\d{3}(?!\d)", text)
-    continental = re.search(r"\d,\d{1,2}(?!\d)|\d\.\d{3}\.\d{3}(?!\d)|\d\.\d{3},\d", text)
+    continental = re.search(r"\d,\d{1,2}(?!\d)(?!,\d)|\d\.\d{3}\.\d{3}(?!\d)|\d\.\d{3},\d", text)
     return frozenset({"dot-thousands", "comma-decimal"}) if continental and not english else frozenset()
 
 
@@ -188,7 +193,7 @@ def _is_range(text: str, a: tuple[re.Match, Quantity], b: tuple[re.Match, Quanti
     # "from 3 to 5", "rose 3% to 5%", "raised its target of 3% to 5%": the figure may have moved
     clause = re.split(r"[,;:]", before)[-1]
     return word != "to" or not (re.search(r"\bfrom\s*$", before, re.I)
-                                or {stem(w) for w in _WORD.findall(clause)} & (UP | DOWN | _SETS))
+                                or {stem(w) for w in _WORD.findall(clause)} & (UP | DOWN | _SETS | _MOVES))
 
 
 def quantities(text: str, spelled: bool = False,
@@ -200,6 +205,9 @@ def quantities(text: str, spelled: bool = False,
     found = []  # (match, value, spelled)
     for m in _NUMBER.finditer(text):
         value = _value(m.group("val"), m.group("scale"))
+        if value is not None and not _THOUSANDS.fullmatch(m.group("val")):
+            # "3,5" groups no thousands: three and a half where the text writes decimal commas, else no number
+            value = _alt(text, m, ways) if "comma-decimal" in ways else None
         if value is not None:
             found.append((m, value, False))
     if spelled:
@@ -227,7 +235,7 @@ def quantities(text: str, spelled: bool = False,
                 percent = bool(nxt.group("pct"))  # "between 3 and 5%": 3%
                 scale = (nxt.group("scale") or "").lower()
                 value *= {"hundred": 1e2}.get(scale, _SCALE.get(scale, 1.0))
-        other = None if in_words or not ways else _alt(text, m, ways)
+        other = None if in_words or not ways or not _THOUSANDS.fullmatch(m.group("val")) else _alt(text, m, ways)
         bare = _SIGN_BEFORE.sub("", before)
         bound = "high" if _HIGH.search(bare) else "low" if _LOW.search(bare) else ""
         out.append((Quantity(value, percent, bool(currency), unit, currency, in_words,

@@ -316,7 +316,8 @@ class Assistant:
             yield Answer(question=q, text=REFUSAL, citations=[], passages=retrieved, refused=True,
                          timings=Timings(retrieval=round(t_retrieval, 4), first_token=total, total=total,
                                          load=round(t_load, 4)),
-                         model=model_name, standalone_question=standalone, low_confidence=True, scope=scope)
+                         model=model_name, standalone_question=standalone, low_confidence=True, scope=scope,
+                         refusal="nothing close")
             return
         system = cfg.system_prompt or SYSTEM_PROMPT
         shown = self.select_evidence(searched, retrieved)
@@ -345,6 +346,6 @@ class Assistant:
                             prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
                             check=round(t_end - t_generated, 4)),
             model=model_name, standalone_question=standalone, low_confidence=low_conf, draft=raw,
-            support=checked.support,
+            support=checked.support, refusal=checked.refusal,
             scope=scope,
         )

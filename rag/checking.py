@@ -19,7 +19,7 @@ from .llm import ChatModel
 from .models import MODELS
 from .prompt import REFUSAL, SYSTEM_PROMPT
 from .safety import mask_fake_turns, strip_links
-from .support import Support, Thresholds, check_support
+from .support import Support, Thresholds, check_support, numbers_stated
 from .types import Citation, Passage
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ class Checked:
     citations: list[Citation]
     refused: bool
     support: Support | None = None
+    refusal: str = ""  # why it is a refusal (a key of rag.types.REFUSAL_REASONS); "" when it is not one
 
 
 def check_draft(raw: str, passages: list[Passage], question: str, messages: list[dict[str, str]],
@@ -44,7 +45,7 @@ def check_draft(raw: str, passages: list[Passage], question: str, messages: list
     ``question`` (the searched form: a follow-up's rewrite), by ``cfg``'s checks."""
     if is_refusal(raw):
         # only the sentence that refuses: what follows it is checked by nothing, so it is not shown
-        return Checked(strip_links(refusal_sentence(raw) or REFUSAL, passages), [], True)
+        return Checked(strip_links(refusal_sentence(raw) or REFUSAL, passages), [], True, refusal="model")
     if not cfg.verify_citations:
         text, citations = parse_citations(raw, passages)
         return Checked(strip_links(text, passages), citations, False)
@@ -55,15 +56,22 @@ def check_draft(raw: str, passages: list[Passage], question: str, messages: list
     text, citations = render(checks, passages)
     if not any(c.supported for c in checks):
         log.info("answer %r is not backed by any passage: refused", raw)
-        return Checked(REFUSAL, [], True)
+        return Checked(REFUSAL, [], True, refusal="unbacked")
     support = None
     if cfg.support_check:
         support = check_support(question, checks, seen, messages, raw, llm, judge=cfg.judge,
                                 thresholds=thresholds_for(cfg, llm), seed=cfg.seed, pinned=pinned)
         if not support.accepted:
             log.info("answer %r fails the support check (%s): refused", raw, support)
-            return Checked(REFUSAL, [], True, support)
+            return Checked(REFUSAL, [], True, support, refusal=_why(support))
     return Checked(strip_links(text, passages), citations, False, support)  # no image or link the articles lack
+
+
+def _why(support: Support) -> str:
+    """Which part of the support check refused: the answer's kind, the question's figures, or the judgement."""
+    if not support.answers_kind:
+        return "kind"
+    return "judgement" if numbers_stated(support.coverage) else "figures"
 
 
 def thresholds_for(cfg: Config, llm: ChatModel) -> Thresholds | None:

@@ -194,7 +194,12 @@ def _print_answer(answer) -> None:
     click.echo(_safe(answer.text))
     click.echo()
     if answer.refused:
-        click.secho("(refused: the articles do not answer this)", fg="yellow")
+        why = f": {answer.why_refused}" if answer.why_refused else ""
+        click.secho(f"(refused: the articles do not answer this{why})", fg="yellow")
+        if answer.passages:  # where a reader can look for themselves: the passages the model was shown
+            click.echo("Closest passages, to read for yourself:")
+            for p in list(dict.fromkeys((p.title, p.date, p.source) for p in answer.passages))[:3]:
+                click.echo(_safe(f"  - {p[0]}{f', {p[1]}' if p[1] else ''} — {p[2]}"))
     if answer.low_confidence:
         click.secho("(low confidence: no passage matches the question closely)", fg="yellow")
     if answer.citations:

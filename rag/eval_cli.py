@@ -83,6 +83,9 @@ def summary_table(summary: dict[str, Any], settings: dict[str, Any]) -> str:
         if o.get("tokens_per_second") is not None:
             latency.append(f"{o['tokens_per_second']:.1f} tokens/s")
     lines.append("latency: " + "; ".join(latency))
+    for key, label in (("false_refusals_by_reason", "false refusals"), ("refusals_by_reason", "unanswerable refused")):
+        if o.get(key):  # what refused them (rag.types.REFUSAL_REASONS)
+            lines.append(f"{label} by reason: " + ", ".join(f"{why} {n}" for why, n in sorted(o[key].items())))
     if o.get("n_errors"):
         lines.append(f"errors: {o['n_errors']} of {o['n']} questions were rejected by the assistant (verdict "
                      "'error' in the JSON): counted as not answered, left out of retrieval and latency")

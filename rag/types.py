@@ -110,6 +110,17 @@ class Timings:
         return self.completion_tokens / gen if gen > 0 and self.completion_tokens else 0.0
 
 
+# why an answer is a refusal (``Answer.refusal``), as a reader is told it: "" when it is not one
+REFUSAL_REASONS = {
+    "nothing close": "nothing in the articles is close to the question, so the model was not asked",
+    "model": "the model found no answer in the passages it was shown",
+    "unbacked": "the model's answer states facts the passages it was shown do not hold",
+    "kind": "the model's answer is not the kind of answer asked for (a figure, a date, a name)",
+    "figures": "a figure or year the question gives is not where the answer's facts are",
+    "judgement": "the passages do not state the answer to this exact question (the model's own reading of them)",
+}
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str
@@ -125,6 +136,12 @@ class Answer:
     support: Any = None  # rag.support.Support: the support check's signals and verdict, when it ran
     scope: tuple[str, ...] = ()  # titles of the articles the question named and was searched in (rag.scope)
     parts: tuple["Answer", ...] = ()  # a multi-part question's answer to each part, with its own support check
+    refusal: str = ""  # why it is a refusal: a key of REFUSAL_REASONS; "" when it is not one
+
+    @property
+    def why_refused(self) -> str:
+        """The reason for a refusal, as a reader is told it; "" for an answer."""
+        return REFUSAL_REASONS.get(self.refusal, "") if self.refused else ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -142,6 +159,8 @@ class Answer:
             "support": self.support.to_dict() if self.support is not None else None,
             "scope": list(self.scope),
             "parts": [p.to_dict() for p in self.parts],
+            "refusal": self.refusal,
+            "why_refused": self.why_refused,
         }
 
 
@@ -200,4 +219,5 @@ def merge_answers(question: str, standalone: str | None, parts: list[Answer], to
         draft="\n".join(a.draft for a in parts),
         scope=tuple(dict.fromkeys(t for a in parts for t in a.scope)),
         parts=tuple(parts),
+        refusal=parts[0].refusal if refused else "",
     )

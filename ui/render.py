@@ -115,7 +115,9 @@ def render_answer(answer: Answer, turn: int) -> str:
     if answer.refused:
         out.append(
             '<div class="rag-refusal"><strong>⊘ Not in the articles.</strong> '
-            f"{link_markers(answer.text, answer.passages, turn)}</div>"
+            f"{link_markers(answer.text, answer.passages, turn)}"
+            + (f'<div class="rag-why">Why: {esc(answer.why_refused)}.</div>' if answer.why_refused else "")
+            + "</div>"
         )
     else:
         out.append(link_markers(answer.text, answer.passages, turn))

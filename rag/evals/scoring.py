@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any, Iterable, Mapping, Sequence
@@ -121,6 +122,7 @@ class QuestionResult:
     part_supports: tuple[dict | None, ...] = ()
     # refused by the check, not by the model: whether the model's own text held the gold facts
     refused_right_draft: bool | None = None
+    refusal: str = ""  # why the answer is a refusal (rag.types.REFUSAL_REASONS); "" when it is not one
 
     @property
     def answerable(self) -> bool:
@@ -183,6 +185,7 @@ def score_answer(item: GoldItem, answer: Answer, k: int | None = None) -> Questi
         part_supports=tuple(p.support.to_dict() if p.support is not None else None
                             for p in getattr(answer, "parts", ())),
         refused_right_draft=refused_right_draft,
+        refusal=str(getattr(answer, "refusal", "") or "") if answer.refused else "",
         # every passage shown: a multi-part answer shows each part's own k, one after another
         **_retrieval_fields(item, answer.passages, max(k or 0, len({p.chunk_id for p in answer.passages})) or None),
     )
@@ -236,6 +239,9 @@ def _group_summary(results: Sequence[QuestionResult]) -> dict[str, Any]:
         # the check's own cost: answers it refused whose draft held the gold facts
         "refused_right_draft_rate": _share(sum(1 for r in answerable if r.refused_right_draft), len(answerable)),
         "refusal_rate": _share(count["refused"], len(unanswerable)),
+        # what refused each false refusal and each refused unanswerable question (rag.types.REFUSAL_REASONS)
+        "false_refusals_by_reason": dict(Counter(r.refusal or "?" for r in answerable if r.verdict == "false_refusal")),
+        "refusals_by_reason": dict(Counter(r.refusal or "?" for r in unanswerable if r.verdict == "refused")),
         "citation_precision": _share(n_sup, n_cit),
         "citation_recall": _share(sum(1 for r in correct if r.n_supporting > 0), len(correct)),
         "uncited_rate": _share(sum(1 for r in answered if r.n_citations == 0), len(answered)),

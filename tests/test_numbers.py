@@ -33,3 +33,16 @@ def test_a_figure_that_went_from_one_level_to_another_is_no_range():
     assert backed("The Halvard fund's fee moved to 5% [1].", "The Halvard fund's fee moved from 3% to 5% in June.", q)
     # a range is still a range
     assert not backed("The Halvard fund's fee is 5% [1].", "The Halvard fund's fee is 3% to 5% a year.", q)
+
+
+def test_a_number_joined_to_a_name_is_part_of_the_name():
+    """"PRISM-3", "Halo-1", "COVID-19" and "F-35" are names, not 3, 1, 19 and 35: read as numbers
+    the question gave, they had to stand beside the evidence, so a right answer was refused when the
+    sentence that held it did not repeat the name. A month's "Mar-2025" and "mid-2026" are dates."""
+    from rag.support import coverage
+
+    assert values("The PRISM-3 trial and the F-35 order; COVID-19 cases rose 5%.") == [{5.0}]
+    assert values("Sales in Mar-2025 and in mid-2026.") == [{2025.0}, {2026.0}]
+    assert values("Harrow beat Lyle 3-1.") == [{3.0}, {1.0}]  # a score is two numbers
+    q = "How long did the Halo-1 launch take to reach orbit?"
+    assert coverage(q, "Halo Launch\n\nThe satellite reached orbit 52 minutes after lift-off.").numbers == 1.0

@@ -114,9 +114,28 @@ class Assistant:
         log.info("index %s: %s", cfg.index_dir, report.summary())
         return report
 
+    def _current(self) -> _IndexState:
+        """The index state, reopened first when another process (``rag index``, another UI) has
+        published a newer generation since it was opened: the one opened goes stale at once, and
+        its rows of changed files are purged two syncs later. A sync under way in this process
+        (``_sync_lock`` held) reopens it itself, so it is not waited for."""
+        state = self._state
+        current = getattr(state.index, "is_current", None)
+        if current is None or current() or not self._sync_lock.acquire(blocking=False):
+            return state
+        try:
+            if self._state is state:
+                store = backend_for(self.config).open(self.config, self.embedder.name)
+                if store is not None:
+                    log.info("index %s changed on disk: reopened", self.config.index_dir)
+                    self._use(store)
+            return self._state
+        finally:
+            self._sync_lock.release()
+
     @property
     def index(self) -> Store:
-        return self._state.index
+        return self._current().index
 
     def add_files(self, paths: list[str | Path], progress: Progress | None = None) -> IndexReport:
         """Copy article files into the corpus folder and index them incrementally
@@ -133,7 +152,7 @@ class Assistant:
         return self.reindex()
 
     def documents(self) -> list[DocumentInfo]:
-        return self._state.index.documents()
+        return self._current().index.documents()
 
     def document_text(self, source: str) -> str:
         """The text that ``Passage.start/end`` index into (the file as read, or text extracted from HTML/PDF)."""
@@ -164,7 +183,7 @@ class Assistant:
             raise QuestionError(f"k={k!r}: a whole number of passages")
         if not 1 <= k <= MAX_K:
             raise QuestionError(f"k={k}: ask for 1 to {MAX_K} passages")
-        state = self._state  # read once: a reindex in another thread swaps it whole
+        state = self._current()  # read once: a reindex in another thread swaps it whole
         reference = scoped_reference(q) if self.config.scope_articles else None
         searched = q
         if reference is None:

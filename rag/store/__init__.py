@@ -46,4 +46,4 @@ def backend_for(config: "Config") -> Backend:
     try:
         return BACKENDS[name]()
     except KeyError:
-        raise RagError(f"store={name!r} is not one of {', '.join(sorted(BACKENDS))}") from None
+        raise RagError(f"store={name!r} is not one of {', '.join(sorted(set(BACKENDS) | {'postgres'}))}") from None

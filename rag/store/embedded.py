@@ -22,6 +22,7 @@ import logging
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -93,14 +94,21 @@ def file_lock(path: Path, shared: bool) -> Iterator[None]:
         raise IndexMismatchError(f"cannot use index folder {path.parent} ({err.strerror or err}); "
                                  "pass another with --index-dir or the index_dir setting") from None
     with fh:
-        fcntl.flock(fh, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+        try:
+            fcntl.flock(fh, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not shared:  # a sync of hours in another process must not look like a hang
+                log.warning("waiting for another process writing the index in %s (rag index, an upload) "
+                            "to finish", path.parent)
+            fcntl.flock(fh, mode)
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def read_manifest(directory: Path) -> dict | None:
+def read_manifest(directory: Path, corpus: Path | None = None) -> dict | None:
     path = directory / MANIFEST
     if not path.is_file():
         return None
@@ -108,24 +116,30 @@ def read_manifest(directory: Path) -> dict | None:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise IndexMismatchError(
-            f"index manifest {path} is unreadable ({err}); rebuild it with: rag index --rebuild") from err
+            f"index manifest {path} is unreadable ({err}); rebuild it with: {rebuild_hint(directory, corpus)}") from err
     if not isinstance(manifest, dict):
         raise IndexMismatchError(f"index manifest {path} holds {type(manifest).__name__}, not the index's "
-                                 "settings; rebuild it with: rag index --rebuild")
+                                 f"settings; rebuild it with: {rebuild_hint(directory, corpus)}")
     return manifest
 
 
-def check_manifest(manifest: dict, directory: Path, embedder_name: str) -> None:
+def rebuild_hint(directory: Path, corpus: Path | None = None) -> str:
+    """The command that rebuilds the index in ``directory``: with its corpus, for without one
+    ``rag index`` would index seeds/ into another corpus's folder."""
+    return f"rag index --rebuild {corpus} --index-dir {directory}" if corpus else f"rag index --rebuild --index-dir {directory}"
+
+
+def check_manifest(manifest: dict, directory: Path, embedder_name: str, corpus: Path | None = None) -> None:
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
         raise IndexMismatchError(
             f"index {directory} has format version {version!r}, this program reads {FORMAT_VERSION}; "
-            f"rebuild it with: rag index --rebuild --index-dir {directory}")
+            f"rebuild it with: {rebuild_hint(directory, corpus)}")
     built = manifest.get("embedder", {}).get("name")
     if built != embedder_name:
         raise IndexMismatchError(
             f"index {directory} was built with embedder {built!r}, but the configured embedder is "
-            f"{embedder_name!r}; rebuild it with: rag index --rebuild --index-dir {directory}")
+            f"{embedder_name!r}; rebuild it with: {rebuild_hint(directory, corpus)}")
 
 
 def vector_settings(config) -> VectorSettings:
@@ -149,7 +163,11 @@ class EmbeddedStore:
         self.settings = {k: manifest[k] for k in ("embedder", "chunking") if k in manifest}
         self.generation = int(manifest["generation"])
         self._lock = threading.Lock()
+        self._stamp: tuple | None = None  # the manifest file this reader opened (EmbeddedStore.load)
         self._db = connect(directory / manifest["db"], readonly=True)
+        # closed when the reader is dropped (a reindex swaps in a new one): left to the connection's
+        # own dealloc, each reindex kept the old database's files open
+        self._closer = weakref.finalize(self, self._db.close)
         data = manifest["vectors"]
         tomb = [k for (k,) in self._db.execute(
             "SELECT key FROM tombstones WHERE generation > ? AND generation <= ?",
@@ -159,10 +177,13 @@ class EmbeddedStore:
         self._n = int(manifest["n_chunks"])
 
     @classmethod
-    def load(cls, directory: Path, embedder_name: str, vectors: VectorSettings | None = None) -> "EmbeddedStore | None":
-        """The published index in ``directory``, or None when there is none (or one of format 1)."""
+    def load(cls, directory: Path, embedder_name: str, vectors: VectorSettings | None = None,
+             corpus: Path | None = None) -> "EmbeddedStore | None":
+        """The published index in ``directory``, or None when there is none (or one of format 1).
+        ``corpus``: named in the rebuild command an error advises."""
         with file_lock(directory / ".swap.lock", shared=True):
-            manifest = read_manifest(directory)
+            stamp = _manifest_stamp(directory)
+            manifest = read_manifest(directory, corpus)
             if manifest is None:
                 if any(directory.glob("vectors-*.faiss")) or (directory / "store.sqlite").exists():
                     log.warning("index %s has data files but no %s: it will be built again from the corpus",
@@ -171,17 +192,25 @@ class EmbeddedStore:
             if manifest.get("format_version") == 1:
                 log.info("index %s has the old format 1: it will be rebuilt", directory)
                 return None
-            check_manifest(manifest, directory, embedder_name)
+            check_manifest(manifest, directory, embedder_name, corpus)
             db = directory / str(manifest.get("db", ""))
             if manifest.get("db") and not db.exists():
                 # the chunks' database is derived from the corpus, as the manifest is: build it again
                 log.warning("index %s lost %s: it will be built again from the corpus", directory, db.name)
                 return None
             try:
-                return cls(directory, manifest, vectors)
+                store = cls(directory, manifest, vectors)
             except (OSError, KeyError, TypeError, ValueError, RuntimeError, sqlite3.Error) as err:
                 raise IndexMismatchError(
-                    f"index {directory} is damaged ({err}); rebuild it with: rag index --rebuild --index-dir {directory}") from err
+                    f"index {directory} is damaged ({err}); rebuild it with: {rebuild_hint(directory, corpus)}") from err
+            store._stamp = stamp
+            return store
+
+    def is_current(self) -> bool:
+        """Whether this reader's generation is still the published one: a sync by another process
+        (rag index, another UI) swaps the manifest, and two syncs later this generation's rows are
+        purged. One stat; the Assistant reopens when it is False."""
+        return self._stamp is None or _manifest_stamp(self.directory) == self._stamp
 
     def __len__(self) -> int:
         return self._n
@@ -267,14 +296,23 @@ class EmbeddedStore:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            self._closer()
+
+
+def _manifest_stamp(directory: Path) -> tuple | None:
+    try:
+        st = os.stat(directory / MANIFEST)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 class EmbeddedBackend:
     """``store = "embedded"``: the index folder ``config.index_dir``."""
 
     def open(self, config, embedder_name: str) -> EmbeddedStore | None:
-        return EmbeddedStore.load(Path(config.index_dir), embedder_name, vector_settings(config))
+        return EmbeddedStore.load(Path(config.index_dir), embedder_name, vector_settings(config),
+                                  corpus=getattr(config, "corpus", None))
 
     @contextlib.contextmanager
     def writer(self, config) -> Iterator["EmbeddedWriter"]:

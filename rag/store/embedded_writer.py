@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import IndexMismatchError
 from ..types import Chunk
 from . import faults
 from .base import FileState, Progress
@@ -39,7 +40,11 @@ class EmbeddedWriter:
     def __init__(self, directory: Path, embedder_name: str, vsettings: VectorSettings):
         directory.mkdir(parents=True, exist_ok=True)
         self.directory, self.embedder_name, self.vsettings = directory, embedder_name, vsettings
-        manifest = read_manifest(directory)
+        try:
+            manifest = read_manifest(directory)
+        except IndexMismatchError as err:  # what `rag index --rebuild` is for: start afresh from the corpus
+            log.warning("%s; building the index again from the corpus", err)
+            manifest = None
         self.manifest = manifest if manifest and manifest.get("format_version") == FORMAT_VERSION else None
         if self.manifest and not (directory / DB).exists():
             self.manifest = None  # the chunks' rows are lost: the vectors match nothing, so start afresh
@@ -47,6 +52,11 @@ class EmbeddedWriter:
         self.gen = self.published + 1
         self.db = connect(directory / DB)
         self.keywords = KeywordWriter(directory / KEYWORDS)
+        if self.manifest is None:
+            # nothing is published: keyword documents left from an index whose rows are lost (a lost
+            # store.sqlite, an unreadable manifest) would match the keys this build hands out again
+            self.keywords.clear()
+            self.keywords.commit()
         self.cache = connect(directory / CACHE)
         self.cache.execute("CREATE TABLE IF NOT EXISTS vectors (embedder TEXT, hash TEXT, vector BLOB, PRIMARY KEY (embedder, hash))")
         self.cache.execute("PRAGMA synchronous=NORMAL")  # a cache: losing its last batch costs a re-embedding
@@ -207,8 +217,16 @@ class EmbeddedWriter:
             return int(n)
         return int(self.manifest["n_chunks"]) - len(self.removed_keys) + len(self.added_keys)
 
+    def _other_kind_wanted(self) -> bool:
+        """Whether the settings ask for another vector index than the published one (vector_index,
+        hnsw_threshold): the next sync rebuilds it, not one some later change happens to trigger."""
+        if not self.manifest:
+            return False
+        return self.vsettings.kind_for(int(self.manifest["n_chunks"])) != self.manifest["vectors"].get("kind", "flat")
+
     def commit(self, settings: dict, progress: Progress | None = None) -> None:
-        if not self.changed and settings == self.settings():
+        rekind = self._other_kind_wanted()
+        if not self.changed and not rekind and settings == self.settings():
             if self.db.in_transaction:
                 self.db.execute("COMMIT")  # size/mtime updates only: nothing to publish
             self._drop_cache()
@@ -221,7 +239,7 @@ class EmbeddedWriter:
         change = VectorChange(self.removed_keys, self.added_keys,
                               np.vstack(self.added_vectors) if self.added_vectors else np.zeros((0, dim), np.float32))
         old = self.manifest["vectors"] if self.manifest else None
-        if old is not None and not change.removed and not change.added:
+        if old is not None and not change.removed and not change.added and not rekind:
             data, new_tomb = old, []
         else:
             data, new_tomb, _ = write_generation(
@@ -272,7 +290,10 @@ class EmbeddedWriter:
         for entry in self.directory.iterdir():
             if entry.name in keep or not entry.is_file():
                 continue
-            if entry.name.startswith(("vectors-", "delta-", "chunks-", "texts-", CACHE, ".")) and not entry.name.endswith(".lock"):
+            # only files this store writes: a dot-file of the folder's own (.env) is not ours
+            ours = entry.name.startswith(("vectors-", "delta-", "chunks-", "texts-", CACHE)) or (
+                entry.name.endswith(".tmp") and entry.name.startswith((".vectors-", ".delta-", f".{MANIFEST}")))
+            if ours:
                 entry.unlink(missing_ok=True)
 
     def close(self) -> None:

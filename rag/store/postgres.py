@@ -16,6 +16,7 @@ masked; connecting gives up after ``connect_timeout`` (5 s unless the DSN says o
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import re
 import threading
@@ -28,6 +29,7 @@ import psycopg
 from pgvector.psycopg import register_vector
 from psycopg import sql
 
+from ..config import Config
 from ..errors import CorpusError, IndexMismatchError, RagError
 from ..types import Chunk
 from . import register_backend
@@ -55,8 +57,14 @@ def _one_line(err: BaseException) -> str:
 
 
 def schema_for(config) -> str:
-    """The schema of ``config``'s index: ``rag_`` and the index folder's name, as an identifier."""
-    name = re.sub(r"[^a-z0-9_]+", "_", Path(config.index_dir).name.lower()).strip("_") or "index"
+    """The schema of ``config``'s index: ``rag_`` and the index folder's name, as an identifier;
+    for a folder outside the project's ``index/`` (whose corpus folders are named uniquely
+    already), a hash of its path too: two folders both named "index" are two indexes."""
+    folder = Path(config.index_dir).expanduser().resolve()
+    name = re.sub(r"[^a-z0-9_]+", "_", folder.name.lower()).strip("_") or "index"
+    home = Config.index_dir.resolve()
+    if folder != home and home not in folder.parents:
+        name = f"{name[:45]}_{hashlib.sha256(str(folder).encode('utf-8')).hexdigest()[:8]}"
     return f"rag_{name}"[:63]
 
 

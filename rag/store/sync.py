@@ -56,6 +56,20 @@ def _suffix(name: str) -> str:
     return name[dot:].lower() if dot > 0 else ""
 
 
+def _utf8(name: str) -> bool:
+    """Whether a file name (as ``os`` gives it, undecodable bytes as surrogates) is UTF-8 text."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _fits_now(prev_sha: str, prev_skipped: str, size: int, config) -> bool:
+    """A file skipped for its size (no hash was taken) that the ``max_file_bytes`` now allows."""
+    return bool(prev_skipped) and not prev_sha and size <= config.max_file_bytes
+
+
 def corpus_entries(corpus: Path, ordered: bool = True) -> list[tuple[str, str, os.stat_result | None]]:
     """(source, path, stat or None when unreadable) of the files :func:`rag.reading.corpus_files`
     lists, in its order, found with ``os.scandir`` (one stat per file). Paths stay strings: at
@@ -85,6 +99,10 @@ def corpus_entries(corpus: Path, ordered: bool = True) -> list[tuple[str, str, o
         with it:
             for entry in it:
                 if entry.name.startswith("."):
+                    continue
+                if not _utf8(entry.name):  # a name the stores cannot hold: it failed the whole sync
+                    log.warning("%s: the name is not valid UTF-8; rename it to index it",
+                                os.fsencode(entry.path).decode("utf-8", "replace"))
                     continue
                 try:
                     is_dir = entry.is_dir()
@@ -138,6 +156,8 @@ def out_of_date(config, store: Store, known: dict[str, tuple[int, int, str, str]
             return f"{source} cannot be read now"
         try:
             if st.st_size == prev[0] and st.st_mtime_ns == prev[1]:
+                if _fits_now(prev[2], prev[3], st.st_size, config):
+                    return f"{source} is within max_file_bytes now"
                 continue
             if prev[3] and st.st_size > config.max_file_bytes:
                 continue
@@ -223,7 +243,8 @@ def _plan_file(w: StoreWriter, path: str | Path, source: str, st: os.stat_result
     if st is None:
         skipped.append((source, "cannot read (stat failed)"))
         return None
-    if prev is not None and same_chunking and (st.st_size, st.st_mtime_ns) == (prev.size, prev.mtime_ns):
+    if prev is not None and same_chunking and (st.st_size, st.st_mtime_ns) == (prev.size, prev.mtime_ns) \
+            and not _fits_now(prev.sha256, prev.skipped, st.st_size, config):
         if prev.skipped:
             skipped.append((source, prev.skipped))
         else:

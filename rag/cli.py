@@ -133,6 +133,13 @@ def _explain_cleaning(path: Path) -> None:
     note = " (every line matched a rule, so the lines are kept)" if any(d.reason == FALLBACK for d in decisions) else ""
     click.echo(f"{path}: {len(decisions) - len(removed)} kept, {len(removed)} removed of {len(decisions)} "
                f"non-blank lines{note}{note_html}")
+    # what the kept lines become: the articles the file is split into, each with its title and date
+    from .ingest import load_file
+
+    text, docs = load_file(path, path.name)
+    for n, doc in enumerate(docs, start=1):
+        first = text.count("\n", 0, doc.spans[0][0]) + 1 if doc.spans else 1
+        click.echo(_safe(f"article {n}: {doc.title!r}, dated {doc.date or 'unknown'}; its text from line {first}"))
 
 
 @cli.command()

@@ -19,12 +19,13 @@ _WIDGET = re.compile(
     r"""(?:
         share(?:\ this(?:\ \w+)?|\ on\ \w+)?|tweet|print|e-?mail|\d*\ ?comments?|no\ comments(?:\ yet)?
       | add\ a\ (?:public\ )?comment|leave\ a\ (?:reply|comment)|(?:view|show|load)\ (?:all\ |more\ )?comments
-      | subscribe(?:\ now|\ today)?|sign\ up(?:\ now|\ today)?|(?:subscribe\ to|sign\ up\ for)\ (?:our|the)\ newsletter
+      | subscribe(?:\ now|\ today|\ free|\ here)?|sign\ up(?:\ now|\ today|\ free|\ here)?|(?:subscribe\ to|sign\ up\ for)\ (?:our|the)\ newsletter
       | (?:\S+\ ){0,2}newsletter|read\ more|continue\ reading|see\ also|related(?:\ articles|\ stories|\ posts)?
       | advertisement|sponsored(?:\ content)?|follow\ us(?:\ on\ .{1,60})?|all\ rights\ reserved
       | (?:copyright\ )?©\ ?.{0,80}|copyright\ \d{4}.{0,80}
       | your\ email\ address\ will\ not\ be\ published|required\ fields\ are\ marked
       | (?:author\ )?(?:avatar|photo|headshot)|speaker\ \d+|about\ the\ author|click\ here
+      | skip\ to\ (?:the\ )?(?:main\ )?(?:content|navigation|search)
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -40,11 +41,12 @@ _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 _INNER_SENTENCE = re.compile(r"\b[a-z]{2,}[.!?][\"'”’)\]]*\s+[\"'“‘(]?[A-Z]")
 
 _MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_DATE = rf"(?:{_MONTHS}\s*\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTHS}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{4}})"
+_ORDINAL = r"(?:st|nd|rd|th)?"  # "April 15th 2026", "3rd May 2026"
+_DATE = rf"(?:{_MONTHS}\s*\d{{1,2}}{_ORDINAL},?\s+\d{{4}}|\d{{1,2}}{_ORDINAL}\s+{_MONTHS}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{4}})"
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
 _DATE_PATTERNS = [
-    (re.compile(rf"\b({_MONTHS})\s*(\d{{1,2}}),?\s+(\d{{4}})\b"), "mdy_name"),
-    (re.compile(rf"\b(\d{{1,2}})\s+({_MONTHS})\s+(\d{{4}})\b"), "dmy_name"),
+    (re.compile(rf"\b({_MONTHS})\s*(\d{{1,2}}){_ORDINAL},?\s+(\d{{4}})\b"), "mdy_name"),
+    (re.compile(rf"\b(\d{{1,2}}){_ORDINAL}\s+({_MONTHS})\s+(\d{{4}})\b"), "dmy_name"),
     (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), "iso"),
     (_NUMERIC_DATE, "numeric"),
 ]
@@ -70,17 +72,47 @@ def _caps_share(words: list[str]) -> float:
 
 
 def _headline_shape(line: str) -> bool:
-    """A short title-cased line without closing punctuation (a caption or a byline may be one)."""
+    """A short title-cased line without closing punctuation (a caption or a byline may be one),
+    and one phrase: a line of three or more segments between bars or dots ("Report an error |
+    Contact us | (c) Site 2026") is a page's furniture or a table's row."""
     words = _words(line)
     if not (3 <= len(words) <= 30) or len(line) > 220 or line.endswith((".", ":", "?", "!", ",", ";")):
+        return False
+    if len(_MENU_BAR.findall(line)) >= 2:
         return False
     return _caps_share(words) >= 0.6
 
 
+# a navigation menu or breadcrumb trail: short labels between separators, links allowed ("Home >
+# News > Health", "News | UK | Crime | Courts", "Markets  Companies  Transport  Energy  Log in")
+_MENU_BAR = re.compile(r"\s[|·•]\s|\s\|(?=\S)|(?<=\S)\|\s")
+_MENU_SEP = re.compile(r"\s*[|·•]\s*|\s*[>›»]\s+|\s{2,}")
+
+
+def is_menu(line: str) -> bool:
+    """A line of three labels or more between separators (four when they are bars, dots or
+    wide spaces, which a short headline may hold twice), each of at most three words with no
+    figure and no sentence: a site's menu or breadcrumb, which names no story."""
+    text = re.sub(r"[*_]{2,}", "", _MD_LINK.sub(r"\1", line)).strip()
+    items = [i.strip() for i in _MENU_SEP.split(text) if i.strip()]
+    trail = bool(re.search(r"\s[>›»]\s", text))
+    if len(items) < (3 if trail else 4):
+        return False
+    return all(len(i.split()) <= 3 and not re.search(r"\d|[.!?]$", i) for i in items)
+
+
 def is_headline(line: str) -> bool:
-    """A short title-cased line without closing punctuation that is no caption or byline: those
-    are title-cased too, but they sit inside a story, under a picture or its headline."""
-    return _headline_shape(line) and not is_caption(line) and not is_byline(line)
+    """A short title-cased line without closing punctuation that is no caption, byline or menu:
+    those are title-cased too, but they sit inside a story, under a picture or its headline, or
+    above the page."""
+    return (_headline_shape(line) and not is_caption(line) and not is_byline(line) and not is_menu(line)
+            and not _ends_in_a_prompt(line))
+
+
+def _ends_in_a_prompt(line: str) -> bool:
+    """A promotion that ends in a widget's prompt: "Newsletter: the week's news. Sign up free"."""
+    segments = [s.strip(" .:!*…-–—|·•") for s in _SEGMENT.split(line)]
+    return len(segments) > 1 and bool(segments[-1]) and _widget_segment(segments[-1])
 
 
 # layout labels a picture's caption or credit opens with ("Photo: ...", "[Photo caption: ...]");
@@ -101,13 +133,14 @@ def is_caption(line: str) -> bool:
 
 # "By Ada Moss, Science Editor", "Written by Ada Moss", "Von Anna Schmidt": the words after "by"
 # up to a separator are a name (capitalised, or a particle such as "van" or "de")
-_BYLINE = re.compile(r"^[*_]*(?:(?:written|reported|reporting|story|words|text)\s+)?(?:by|von|por)\s+(?P<name>[^,|;–—(]+)",
-                     re.IGNORECASE)
+_BYLINE = re.compile(r"^[*_]*(?:(?:(?:written|reported|reporting|story|words|text)\s+)?(?:by|von|por)\s+"
+                     r"|(?:words|text|story|reporting|author)\s*:\s*)(?P<name>[^,|;·•–—(]+)", re.IGNORECASE)
 _NAME_PARTICLES = frozenset("van von de der den del della da di du la le al bin ibn y".split())
 
 
 def is_byline(line: str) -> bool:
-    """A short line naming who wrote the story: "By", then a name, then perhaps a role."""
+    """A short line naming who wrote the story: "By" (or a credit label: "Words:", "Text:"), then
+    a name, then perhaps a role."""
     m = _BYLINE.match(line.strip())
     if not m or len(_words(line)) > 12:
         return False

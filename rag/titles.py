@@ -11,7 +11,7 @@ import re
 from typing import Protocol, Sequence
 
 from .line_decisions import DATE_STAMP
-from .line_kinds import _DATE, _is_sentence, _words, is_byline, is_caption, is_headline, meta_date
+from .line_kinds import _DATE, _is_sentence, _words, is_byline, is_caption, is_headline, is_menu, meta_date
 
 
 class _Line(Protocol):  # a rag.ingest.LineDecision
@@ -47,25 +47,30 @@ def _label(line: str) -> bool:
 
 def headline_like(line: str) -> bool:
     """A title-cased headline, or one in sentence case ("Chemists turn carbon dioxide into
-    methanol"): five or more words, not a sentence, no date, no caption or byline."""
+    methanol"): five or more words, not a sentence, no date, no caption, byline or menu."""
     text = title_text(line)
-    if re.search(_DATE, text, re.IGNORECASE) or is_caption(line) or is_byline(line):
+    if re.search(_DATE, text, re.IGNORECASE) or is_caption(line) or is_byline(line) or is_menu(line):
         return False  # an embargo or dateline ("Embargoed until June 9, 2025") is title-cased too
     return is_headline(line) or (5 <= len(_words(text)) <= 30 and not _is_sentence(text)
                                  and not text.endswith((":", ",", ";")) and text[:1].isupper())
 
 
-def past_label(lines: Sequence[_Line], first: int, reach: int = 3) -> int:
+def past_label(lines: Sequence[_Line], first: int, reach: int = 5) -> int:
     """The line that heads an article whose first kept line is ``first``: ``first`` itself,
-    unless it is an all-capitals label, a picture's caption or a dated meta line ("Finance |
-    May 15, 2025 | By Ada Moss") and a headline-like line follows within ``reach`` kept lines
-    (a press release's "NEWS RELEASE", then an embargo line, then the headline). The label
-    stays in the text; it only is not the title."""
+    unless it is an all-capitals label, a picture's caption, a dated meta line ("Finance |
+    May 15, 2025 | By Ada Moss") or a site's menu, and a headline-like line follows within
+    ``reach`` kept lines, before any paragraph of the story (a press release's "NEWS RELEASE",
+    then an embargo line, then the headline; a masthead, a menu and a cookie notice above a
+    saved page's headline). The label stays in the text; it only is not the title."""
     text = lines[first].text
-    if not (_label(text) or is_caption(text) or meta_date(text)):
+    if not (_label(text) or is_caption(text) or meta_date(text) or is_menu(text)):
         return first
-    kept = [i for i in range(first + 1, len(lines)) if lines[i].kept][:reach]
-    return next((i for i in kept if headline_like(lines[i].text)), first)
+    for i in [i for i in range(first + 1, len(lines)) if lines[i].kept][:reach]:
+        if headline_like(lines[i].text):
+            return i
+        if len(_words(lines[i].text)) > 40:
+            break  # a paragraph of the story: the headline is not below it
+    return first
 
 
 def masthead(header: Sequence[_Line]) -> str | None:

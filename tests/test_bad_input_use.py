@@ -67,7 +67,10 @@ def test_explain_shows_the_html_blocks_extraction_dropped(tmp_path: Path):
     result = CliRunner().invoke(cli, ["index", "--explain", str(page)])
     assert result.exit_code == 0
     assert "<nav>" in result.output and "Home | Ferries" in result.output and "Site footer text" in result.output
-    assert "2 HTML blocks dropped" in result.output and "Ferry Crews Win" not in result.output
+    # the kept headline is named only as the article's title, never listed as dropped
+    listed = [line for line in result.output.splitlines() if not line.startswith("article ")]
+    assert "2 HTML blocks dropped" in result.output and not any("Ferry Crews Win" in line for line in listed)
+    assert "article 1: 'Ferry Crews Win A New Contract', dated unknown; its text from line 3" in result.output
 
 
 # --- settings that point at the wrong place ----------------------------------------------------

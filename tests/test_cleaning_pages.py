@@ -1,0 +1,89 @@
+"""Saved web pages as text: a site's menu or breadcrumb trail above the headline, a newsletter
+promotion or a footer inside the story, a credit line, an ordinal date. Each had become a title
+or the start of an article of its own (blind trial 4: 7 of its 10 files were titled by a menu).
+
+Every page is written for these tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from rag.ingest import TEXT, clean, explain
+from rag.line_kinds import is_byline, is_headline, is_menu, parse_date
+
+_BODY = [
+    "The regional ferry operator said on Monday that it would add two crossings a day from June.",
+    "The new timetable follows a year in which passenger numbers rose by almost a fifth, it said.",
+    "Harbour officials said the extra sailings would use the second berth, which reopened in April.",
+    "Local businesses on the island welcomed the plan but asked for later evening departures in summer.",
+    "The operator said fares would not change before the end of the year, despite higher fuel costs.",
+    "A consultation on the winter timetable will open in September and run for six weeks, it added.",
+    "Island councillors said they would press for a direct service to the mainland's main rail station.",
+]
+_HEAD = "Ferry Operator Adds Two Daily Crossings to Island Route"
+
+
+def _titles(text: str) -> list[tuple[str, str | None]]:
+    return [(d.title, d.date) for d in clean(text, "page.txt")]
+
+
+def test_a_menu_or_breadcrumb_is_no_headline():
+    for menu in ("Home > News > Travel", "News | Sport | Business | Culture | Opinion",
+                 "Markets  Companies  Transport  Energy  Tech  Log in",
+                 "[Home](/) · [Travel](/travel) · [Ferries](/travel/ferries) · [Timetables](/timetables)",
+                 "**HARBOUR TIMES** | [Ports](/ports) | [Shipping](/shipping) | [Newsletter](/newsletter)"):
+        assert is_menu(menu) and not is_headline(menu), menu
+    # a headline with one bar or a figure, and a table's row of figures, are no menu
+    for line in ("Budget 2026 | What It Means for Island Ferries", "Ferry Fares Rise 5% | Route Changes | Winter",
+                 "Route | 2024 | 2025 | Change"):
+        assert not is_menu(line), line
+
+
+def test_a_saved_page_is_titled_by_its_headline_under_a_masthead_menu_and_cookie_notice():
+    page = "\n\n".join([
+        "ISLAND HERALD",
+        "Home  News  Travel  Business  Sport  Opinion  Sign in",
+        "We use cookies to improve your experience. By continuing you accept our cookie policy. [Accept]",
+        "TRAVEL / FERRIES",
+        _HEAD,
+        "By Nora Quist, Transport Reporter",
+        "Tuesday, May 5th 2026",
+        *_BODY,
+    ])
+    assert _titles(page) == [(_HEAD, "2026-05-05")]
+
+
+def test_a_promotion_a_credit_line_or_a_footer_starts_no_article():
+    page = "\n\n".join([
+        "Home > News > Travel",
+        _HEAD,
+        "Words: Nora Quist · Transport Editor",
+        "May 5, 2026",
+        *_BODY[:4],
+        "NEWSLETTER: The Island Briefing, every Friday morning. Sign up free",
+        *_BODY[4:],
+        "Report an error | Contact the newsroom | (c) Island Herald Media 2026",
+    ])
+    assert _titles(page) == [(_HEAD, "2026-05-05")]
+    assert is_byline("Words: Nora Quist · Transport Editor") and not is_byline("Words: The Language of the Sea")
+
+
+def test_a_tables_header_of_words_stays_text():
+    """A menu is no title, but it is not removed: a table's header of words looks like one."""
+    text = "\n\n".join([_HEAD, *_BODY[:3], "Route | Operator | Berth | Season", "Kell to Arran | Isla Lines | 2 | Summer"])
+    assert {d.text: d.reason for d in explain(text)}["Route | Operator | Berth | Season"] == TEXT
+
+
+def test_an_ordinal_date_is_a_date():
+    assert parse_date("Wednesday, April 15th 2026") == "2026-04-15" and parse_date("3rd May 2026") == "2026-05-03"
+
+
+def test_explain_names_the_articles_a_file_makes(tmp_path: Path):
+    from rag.cli import cli
+
+    page = tmp_path / "ferry.txt"
+    page.write_text("\n\n".join(["Home > News > Travel", _HEAD, "May 5, 2026", *_BODY]) + "\n")
+    out = CliRunner().invoke(cli, ["index", "--explain", str(page)]).output
+    assert f"article 1: {_HEAD!r}, dated 2026-05-05; its text from line 1" in out  # the menu is kept text

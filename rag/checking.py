@@ -60,7 +60,8 @@ def check_draft(raw: str, passages: list[Passage], question: str, messages: list
     support = None
     if cfg.support_check:
         support = check_support(question, checks, seen, messages, raw, llm, judge=cfg.judge,
-                                thresholds=thresholds_for(cfg, llm), seed=cfg.seed, pinned=pinned)
+                                thresholds=thresholds_for(cfg, llm), seed=cfg.seed, pinned=pinned,
+                                context=cfg.judge_context)
         if not support.accepted:
             log.info("answer %r fails the support check (%s): refused", raw, support)
             return Checked(REFUSAL, [], True, support, refusal=_why(support))

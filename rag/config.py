@@ -17,6 +17,7 @@ from .errors import RagError
 
 MAX_K = 100  # passages a question may ask for: more overflow any context, and a huge k exhausts memory
 JUDGES = ("answerable", "focused", "continue", "both", "off")  # how the support check asks the model (rag.support)
+JUDGE_CONTEXTS = ("neighbours", "own")  # what the judgement reads around the evidence (rag.support.evidence_of)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = "rag.toml"
 log = logging.getLogger(__name__)
@@ -72,6 +73,10 @@ class Config:
     judge_threshold: float | None = None
     judge_covered_threshold: float | None = None
     coverage_words: float = 0.0  # share of the question's other words the evidence needs for the lower threshold
+    # what the judgement reads around the sentences that hold the answer's facts: "neighbours" (one
+    # sentence either side), or "own" (those sentences, and the one before when the first opens
+    # with a pronoun: a neighbour may hold another fact that answers the question instead)
+    judge_context: str = "neighbours"
     # best dense score under this, and no passage holds the question's names: refuse without the model
     refuse_below: float = 0.20
     min_score: float = 0.30  # best dense score under this flags the answer low-confidence
@@ -100,6 +105,8 @@ class Config:
     def __post_init__(self) -> None:
         if self.judge not in JUDGES:
             raise RagError(f"config setting judge={self.judge!r} is not one of {', '.join(JUDGES)}")
+        if self.judge_context not in JUDGE_CONTEXTS:
+            raise RagError(f"config setting judge_context={self.judge_context!r} is not one of {', '.join(JUDGE_CONTEXTS)}")
         if self.llm_url:
             try:
                 host = urlsplit(self.llm_url).hostname

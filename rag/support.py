@@ -102,21 +102,32 @@ def coverage(question: str, evidence: str, years_in: str | None = None) -> Cover
     )
 
 
-def evidence_context(passage: Passage, start: int, end: int, neighbours: int = 1) -> str:
-    """The evidence sentences with ``neighbours`` sentences either side, under the title and date."""
+# a sentence that opens by pointing back: its subject is in the sentence before
+_POINTS_BACK = frozenset("it its they their them he his she her this that these those such".split())
+
+
+def evidence_context(passage: Passage, start: int, end: int, neighbours: int | str = 1) -> str:
+    """The evidence sentences with ``neighbours`` sentences either side, under the title and date;
+    ``neighbours="own"``: the sentence before only when the first opens with a pronoun."""
     spans = word_sentences(passage.text)
     idx = [i for i, (s, e) in enumerate(spans) if e > start and s < end]
     if not idx:
         body = passage.text[start:end]
     else:
-        lo, hi = max(0, idx[0] - neighbours), min(len(spans) - 1, idx[-1] + neighbours)
+        if neighbours == "own":
+            opening = passage.text[spans[idx[0]][0]:spans[idx[0]][1]].split(maxsplit=1)[:1]
+            lo = max(0, idx[0] - (opening and opening[0].lower().strip("\"'“‘(") in _POINTS_BACK))
+            hi = idx[-1]
+        else:
+            lo, hi = max(0, idx[0] - int(neighbours)), min(len(spans) - 1, idx[-1] + int(neighbours))
         body = passage.text[spans[lo][0]:spans[hi][1]]
     return f"{passage.title}\n{date_forms(passage.date)}\n{body}"
 
 
-def evidence_of(checks: list[SentenceCheck], passages: list[Passage], neighbours: int = 1) -> tuple[str, str]:
+def evidence_of(checks: list[SentenceCheck], passages: list[Passage],
+                neighbours: int | str = 1) -> tuple[str, str]:
     """(evidence contexts, whole cited passages) of the supported sentences, as text; each
-    context with ``neighbours`` sentences either side."""
+    context with ``neighbours`` sentences either side (:func:`evidence_context`)."""
     near, whole = [], []
     for check in checks:
         if not check.supported:
@@ -191,7 +202,8 @@ def decide(cov: Coverage, p_yes: float | None, t: Thresholds = Thresholds()) -> 
 
 def check_support(question: str, checks: list[SentenceCheck], passages: list[Passage],
                   messages: list[dict[str, str]], draft: str, llm: ChatModel, *, judge: str = "answerable",
-                  thresholds: Thresholds | None = None, seed: int = 42, pinned: str | None = None) -> Support:
+                  thresholds: Thresholds | None = None, seed: int = 42, pinned: str | None = None,
+                  context: str = "neighbours") -> Support:
     """The support check of a grounded answer: its kind, its coverage, then ``llm``'s judgement.
 
     ``messages`` is the answer prompt and ``draft`` the model's answer to it; ``judge`` is the
@@ -200,7 +212,8 @@ def check_support(question: str, checks: list[SentenceCheck], passages: list[Pas
     right answers (README), so it is not asked and only the question's numbers refuse.
     ``pinned`` is what the question pins the answer to, when that is less than ``question``
     (a follow-up searched with the last answer beside it, :func:`rag.prompt.pinned_question`):
-    coverage and the answer's kind are read from it, the judgement is asked ``question``."""
+    coverage and the answer's kind are read from it, the judgement is asked ``question``.
+    ``context``: what the judgement reads around the evidence (``Config.judge_context``)."""
     pinned = pinned or question
     near, whole = evidence_of(checks, passages)
     # a year the question gives dates the event it asks about: it must be where the answer's
@@ -220,7 +233,8 @@ def check_support(question: str, checks: list[SentenceCheck], passages: list[Pas
     if judge in ("focused", "both"):
         p_focused = round(llm.judge(focused_messages(question, claim, near, system), seed=seed), 4)
     if judge == "answerable":
-        p_answerable = round(llm.judge(answerable_messages(question, near, system), seed=seed), 4)
+        read = near if context == "neighbours" else evidence_of(checks, passages, neighbours="own")[0]
+        p_answerable = round(llm.judge(answerable_messages(question, read, system), seed=seed), 4)
     score = {"focused": p_focused, "answerable": p_answerable}.get(judge, p_yes)
     return Support(cov, whole_cov, p_yes, p_focused, decide(cov, score, thresholds), p_answerable)
 

@@ -6,6 +6,8 @@ answer before any passage is read:
 * an **amount**: "how many ships", "how much", "how high", "what is the length of": the answer
   needs a number ("40", "forty", "a dozen", "doubled"). "How big a role" and "how much of a
   threat" ask for a degree, not an amount;
+* a **count**: "how many ships": a number that is no year, share or sum of money ("in 2024", "fell
+  12%" and "$3m" count no ships);
 * a **span of time or length**: "how long", "how many years": the answer needs a number with a
   unit of time or length ("three weeks", "1,230 km"), and a date ("22,000 years ago") is not
   one, unless the question asks "how long ago";
@@ -27,7 +29,7 @@ import re
 from .numbers import quantities
 from .words import names
 
-AMOUNT, SPAN, NAME = "amount", "span", "name"
+AMOUNT, COUNT, SPAN, NAME = "amount", "count", "span", "name"
 
 _NUMBER_WORDS = frozenset("""
 zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
@@ -35,6 +37,8 @@ seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninet
 thousand thousands million millions billion billions trillion dozen dozens half quarter third
 none no single both once twice thrice double doubled triple tripled halved
 """.split())
+# the words of "$3 million" or "a third of": a scale or a share, no count on their own
+_SCALE_AND_SHARE = frozenset("hundred thousand million billion trillion half quarter third".split())
 _TIME_UNITS = frozenset("""
 second seconds minute minutes hour hours day days week weeks fortnight fortnights month months year years
 decade decades century centuries millennium millennia generation generations season seasons
@@ -59,12 +63,14 @@ _MARKER = re.compile(r"\s*\[\d+\]")
 
 
 def asked_kind(question: str) -> str | None:
-    """:data:`SPAN`, :data:`AMOUNT` or None (the question fixes no kind of answer)."""
+    """:data:`SPAN`, :data:`NAME`, :data:`COUNT`, :data:`AMOUNT` or None (the question fixes no kind of answer)."""
     m = _ASKS_SPAN.search(question)
     if m and (m["unit"] is None or m["unit"].lower() in _TIME_UNITS):
         return SPAN
     if _ASKS_NAME.search(question):
         return NAME
+    if m and m["unit"] is not None:
+        return COUNT  # "how many ships"
     return AMOUNT if _ASKS_AMOUNT.search(question) else None
 
 
@@ -95,6 +101,9 @@ def gives_kind(kind: str | None, answer: str, *, ago_asked: bool = False) -> boo
     tokens = [t.lower() for t in _TOKEN.findall(text)]
     if kind == SPAN:
         return _gives_span(tokens, ago_asked)
+    if kind == COUNT:  # a year, a share or money counts nothing; a number in words does
+        return (any(not (q.percent or q.money or q.is_year) for q, _, _ in quantities(text))
+                or any(t in _NUMBER_WORDS - _SCALE_AND_SHARE for t in tokens))
     return bool(quantities(text)) or any(_is_number(t) for t in tokens)
 
 
@@ -105,4 +114,4 @@ def answers_kind(question: str, answer: str) -> bool:
     return gives_kind(asked_kind(question), answer, ago_asked=bool(re.search(r"\bago\b", question, re.I)))
 
 
-__all__ = ["AMOUNT", "NAME", "SPAN", "answers_kind", "asked_kind", "gives_kind"]
+__all__ = ["AMOUNT", "COUNT", "NAME", "SPAN", "answers_kind", "asked_kind", "gives_kind"]

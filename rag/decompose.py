@@ -71,7 +71,7 @@ _CLAUSE_SEP = re.compile(
     r"|\s*(?:,\s*and|;)\s+(?=(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b)", re.I)
 _SUBJECT_START = frozenset("the a an this that these those its their his her it they he she we you i".split())
 _DEGREE = frozenset("much many long often far soon big large old fast high low deep tall quickly well likely".split())
-_PREP = r"according to|in|from|by"
+_PREP = r"according to|in|from|by|at|on|for|during"
 # "... in A and in B?", "... according to A and B?", "... in A compared with B?", "... in both A and B?"
 _SOURCES_END = re.compile(
     rf"^(?P<ask>.+\S)\s+(?P<prep>{_PREP})\s+(?P<both>both\s+)?(?P<a>[^;?]+?)(?:,\s*|\s+)"
@@ -246,7 +246,9 @@ def split_question(question: str) -> list[str]:
     return parts if len(parts) > 1 else [question]
 
 
-_EACH_ONE = re.compile(r"\b(?:each|either|neither)\s+(?:one|of\s+them|of\s+these|of\s+those)\b", re.I)
+# "each one", "either of them", "each" alone or "each side": a later part's each points at what an
+# earlier part names ("Who top-scored for each side, and how many runs did each make?")
+_EACH_ONE = re.compile(r"\b(?:each|either|neither)\b", re.I)
 
 
 def _refers_back(part: str) -> bool:

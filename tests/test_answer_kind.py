@@ -4,19 +4,19 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer_kind import AMOUNT, SPAN, answers_kind, asked_kind
+from rag.answer_kind import AMOUNT, COUNT, SPAN, answers_kind, asked_kind
 from rag.llm import ChatModel
 
 
 def test_the_questions_shape_fixes_the_kind_of_answer():
-    assert asked_kind("How many ferries cross the strait each day?") == AMOUNT
+    assert asked_kind("How many ferries cross the strait each day?") == COUNT  # an amount that is a count
     assert asked_kind("How much did the toll rise?") == AMOUNT
     assert asked_kind("How deep is the harbour at low tide?") == AMOUNT
     assert asked_kind("What is the length of the Orla tunnel?") == AMOUNT
     assert asked_kind("How long did the strike last?") == SPAN
     assert asked_kind("How many weeks did the repairs take?") == SPAN
     # a question of any other shape asks for no particular kind
-    assert asked_kind("How many times did the mayor visit?") == AMOUNT
+    assert asked_kind("How many times did the mayor visit?") == COUNT
     assert asked_kind("Who opened the tunnel?") is None
     assert asked_kind("What is the tunnel called?") is None
     assert asked_kind("When did the strike end?") is None

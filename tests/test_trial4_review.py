@@ -1,0 +1,38 @@
+"""Blind trial 4's general findings outside cleaning (tests/test_cleaning_pages.py has those):
+"how many" answered by a year or a share, two places asked about with a repeated "at", and a
+later part whose "each" points back. Questions and answers written for these tests."""
+
+from __future__ import annotations
+
+from rag.answer_kind import COUNT, answers_kind, asked_kind
+from rag.decompose import split_question
+
+
+def test_how_many_asks_for_a_count_not_a_year_a_share_or_money():
+    q = "How many vans did Corvel recall?"
+    assert asked_kind(q) == COUNT
+    assert answers_kind(q, "Corvel recalled 12,400 vans [1].")
+    assert answers_kind(q, "Corvel recalled about twelve thousand vans [1].")
+    assert not answers_kind(q, "Corvel recalled vans built from 2019 to 2022 [1].")  # years count no vans
+    assert not answers_kind("How many gannets nest on Holm?", "Gannet numbers on Holm fell 14% [1].")
+    assert not answers_kind("How many staff does the clinic employ?", "The clinic's budget is $3 million [1].")
+    # a count in a year, and a span, still answer
+    assert answers_kind("How many fires were reported in 2021?", "In 2021, 48 fires were reported [1].")
+    assert answers_kind("How many years did the works take?", "The works took three years [1].")
+
+
+def test_a_repeated_at_on_or_for_asks_about_two_places_or_times():
+    assert split_question("What was the attendance at the Lowfield match and at the Brack Road match?") == [
+        "What was the attendance at the Lowfield match?", "What was the attendance at the Brack Road match?"]
+    assert split_question("What did the ministry say on Monday and on Thursday?") == [
+        "What did the ministry say on Monday?", "What did the ministry say on Thursday?"]
+    # one place named with "and" stays one question
+    q = "What was the attendance at the Lowfield and Brack Road match?"
+    assert split_question(q) == [q]
+
+
+def test_a_later_part_whose_each_points_back_keeps_the_question_whole():
+    q = "Who led each team in the relay final, and how many laps did each complete?"
+    assert split_question(q) == [q]
+    q2 = "Which two firms bid for the tunnel contract, and what did either offer?"
+    assert split_question(q2) == [q2]

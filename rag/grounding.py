@@ -170,7 +170,10 @@ def find_evidence(claim: Claim, passage: Passage, window: int = 2, said: frozens
             run = sentences[i:i + size]
             dated = about_text or bool(_RELATIVE_DAY.search(passage.text[run[0][0]:run[-1][1]]))
             stems = head_stems.union(date_stems if dated else set(), *(r[2] for r in run))
-            numbers = head_numbers + (date_numbers if dated else []) + [n for r in run for n in r[3]]
+            # a share's whole may be named a sentence earlier ("Of the 900 patients ... only 54% were"):
+            # a percent takes its unit from the run; any other number from its own sentence
+            numbers = head_numbers + (date_numbers if dated else []) + [
+                (q, stems if q.percent else near, d) for r in run for q, near, d in r[3]]
             # "Chinese" is backed by "China", "United States" by "U.S."
             if not _names_backed(claim, stems, head_abbrs.union(*(r[4] for r in run)),
                                  head_spelled.union(*(r[5] for r in run))):

@@ -36,3 +36,17 @@ def test_a_later_part_whose_each_points_back_keeps_the_question_whole():
     assert split_question(q) == [q]
     q2 = "Which two firms bid for the tunnel contract, and what did either offer?"
     assert split_question(q2) == [q2]
+
+
+def test_a_share_takes_its_whole_from_the_sentence_before():
+    """"Only 54% of patients finished" was refused against "The trial enrolled 900 patients. Only
+    54% were still taking it": a share's whole is often named a sentence earlier. Any other
+    number still needs its unit in its own sentence, and the whole must be in the run."""
+    from test_grounding_review import backed
+
+    passage = "The Tamsin trial enrolled 900 patients. Only 54% were still taking the pill after a year."
+    q = "What share of patients in the Tamsin trial kept taking the pill?"
+    assert backed("Only 54% of patients in the Tamsin trial kept taking the pill [1].", passage, q)
+    assert not backed("Only 54% of doctors in the Tamsin trial kept taking the pill [1].", passage, q)
+    tonnes = "The Ardo mine shipped ore by rail. It moved 40 wagons a day, the company said; its ore was 5% iron."
+    assert not backed("The Ardo mine moved 40 tonnes of ore a day [1].", tonnes, "How much ore did the Ardo mine move?")

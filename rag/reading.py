@@ -171,10 +171,14 @@ def _html_read(html: str) -> tuple[str, list[tuple[str, str]], Layout]:
     # a page's header, footer and sidebars are chrome; inside the article they hold its headline,
     # byline, standfirst, fact boxes and corrections
     story = soup.find(["article", "main"]) or _story_block(soup)
+    # a <main> that holds <article>s: its sidebars beside them ("More cricket", a newsletter box)
+    # are chrome as much as the page's
+    holder = "article" if soup.find("article") is not None else "main"
     for tag in soup(["footer", "header", "aside"]):
         if tag.decomposed:
             continue
-        inside = tag.find_parent(["article", "main"]) is not None or (story is not None and story in tag.parents)
+        inside = tag.find_parent(holder) is not None or (story is not None and story.name != "main"
+                                                         and story in tag.parents)
         if not inside:
             drop(tag)
     title = soup.title.get_text(" ", strip=True) if soup.title else ""

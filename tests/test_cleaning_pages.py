@@ -87,3 +87,19 @@ def test_explain_names_the_articles_a_file_makes(tmp_path: Path):
     page.write_text("\n\n".join(["Home > News > Travel", _HEAD, "May 5, 2026", *_BODY]) + "\n")
     out = CliRunner().invoke(cli, ["index", "--explain", str(page)]).output
     assert f"article 1: {_HEAD!r}, dated 2026-05-05; its text from line 1" in out  # the menu is kept text
+
+
+def test_a_sidebar_beside_the_article_inside_main_is_chrome():
+    """A page's <main> that holds its <article> also holds the "More stories" and newsletter
+    boxes beside it; those went into the index and outranked the story's own chunks. An <aside>
+    inside the <article> (a fact box) stays."""
+    from rag.reading import html_parts
+
+    page = ("<html><body><main><article><h1>Ferry Operator Adds Two Daily Crossings</h1>"
+            f"<p>{_BODY[0]}</p><aside><p>Fact box: the route opened in 1968 and carries 400,000 people a year.</p></aside>"
+            f"<p>{_BODY[1]}</p></article>"
+            "<aside class='related'><h3>More travel</h3><ul><li><a href='#'>Rail fares to rise in spring</a></li>"
+            "<li><a href='#'>Airport adds a third runway</a></li></ul></aside></main></body></html>")
+    text, dropped = html_parts(page)
+    assert "Fact box: the route opened in 1968" in text
+    assert "Rail fares to rise" not in text and any(tag == "aside" and "More travel" in t for tag, t in dropped)

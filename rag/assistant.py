@@ -14,7 +14,7 @@ from . import evidence
 from .chunking import count_tokens
 from .checking import check_draft, uncalibrated_judge
 from .citations import is_refusal, strip_markers
-from .config import MAX_K, Config, index_dir_for, load_config
+from .config import MAX_K, Config, index_dir_of, load_config
 from .corpus_files import copy_in, set_aside_document
 from .decompose import check_history, check_question, split_question
 from .followups import needs_context
@@ -57,9 +57,7 @@ class Assistant:
                  config: Config | None = None, llm: ChatModel | None = None, embedder: Embedder | None = None,
                  progress: Progress | None = None, rebuild: bool = False, _write: bool = True, **overrides: Any):
         base = config or load_config()
-        if corpus is not None and index_dir is None and base.index_dir == Config.index_dir:
-            index_dir = index_dir_for(Path(corpus))  # another corpus never overwrites the seeds' index
-        self.config = base.replace(corpus=corpus, index_dir=index_dir, **overrides)
+        self.config = base.replace(corpus=corpus, index_dir=index_dir_of(base, corpus, index_dir), **overrides)
         self.embedder = embedder or Embedder(self.config.embedder)
         self._llm = llm
         self._sync_lock = threading.Lock()

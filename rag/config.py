@@ -210,6 +210,18 @@ def index_dir_for(corpus: Path) -> Path:
     return Config.index_dir / "corpora" / f"{corpus.name or 'corpus'}-{digest}"
 
 
+def index_dir_of(config: Config, corpus: str | Path | None = None, index_dir: str | Path | None = None) -> Path:
+    """The index folder for ``corpus`` (else ``config.corpus``): ``index_dir`` when given, or
+    ``config.index_dir`` when set to another than the default; else :func:`index_dir_for` the
+    corpus, so that a corpus named by an argument, ``RAG_CORPUS`` or ``rag.toml`` alike gets one
+    folder, and never overwrites the seeds' index."""
+    if index_dir is not None:
+        return Path(index_dir)
+    if Path(config.index_dir) != Config.index_dir:
+        return Path(config.index_dir)
+    return index_dir_for(Path(corpus if corpus is not None else config.corpus))
+
+
 def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
     """Defaults < TOML file (``path``, ``$RAG_CONFIG`` or ./rag.toml) < ``RAG_<NAME>`` env < overrides.
 

@@ -274,3 +274,23 @@ def test_p_a_config_error_names_the_file_or_variable(tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_K", "abc")
     with pytest.raises(RagError, match="RAG_K"):
         load_config()
+
+
+# --- #4: a corpus named by RAG_CORPUS or rag.toml went into the seeds' index/ ----------------------
+
+
+def test_d_one_corpus_gets_one_index_folder_however_it_is_named(tmp_path, monkeypatch):
+    from rag.config import Config, index_dir_for, index_dir_of, load_config
+
+    news = tmp_path / "news"
+    news.mkdir()
+    by_argument = index_dir_of(load_config(), news)
+    monkeypatch.setenv("RAG_CORPUS", str(news))
+    by_environment = index_dir_of(load_config())
+    assert by_argument == by_environment == index_dir_for(news) != Config.index_dir
+    monkeypatch.delenv("RAG_CORPUS")
+    assert index_dir_of(load_config()) == Config.index_dir  # the seeds keep index/
+    # a folder given, by argument or setting, is used as given
+    assert index_dir_of(load_config(), news, tmp_path / "mine") == tmp_path / "mine"
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "set"))
+    assert index_dir_of(load_config(), news) == tmp_path / "set"

@@ -15,7 +15,8 @@ confidence signal whatever fused them.
 - ``rrf``: weighted reciprocal rank fusion.
 
 Any method can add a boost for covering the query's rare terms (``Config.rare_boost``,
-off by default): terms few chunks hold, and terms with digits (numbers, years, identifiers).
+1 by default, 0 turns it off): terms few chunks hold, and terms with digits (numbers, years,
+identifiers).
 
 Why score fusion by default: rank fusion sees only positions, so a chunk that one
 retriever puts far ahead of every other (an exact match on a term almost no chunk holds)

@@ -146,3 +146,12 @@ def test_a_question_may_not_ask_for_more_passages_than_the_limit(tmp_path, embed
     a = Assistant(corpus=corpus, index_dir=tmp_path / "idx", embedder=embedder)
     with pytest.raises(QuestionError, match="k=1000000000: ask for 1 to 100 passages"):
         a.retrieve("How many sailings?", k=1_000_000_000)
+
+
+def test_judge_context_is_one_of_its_values():
+    from rag.config import Config
+    from rag.errors import RagError
+
+    assert Config().judge_context == "neighbours" and Config(judge_context="own").judge_context == "own"
+    with pytest.raises(RagError, match="judge_context='nearby' is not one of neighbours, own"):
+        Config(judge_context="nearby")

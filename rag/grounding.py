@@ -125,6 +125,10 @@ class Evidence:
     overlap: float  # share of the claim's content words found there
 
 
+class _Whole(set):
+    """A percent's own sentence, which names its whole (\"54% of the patients\")."""
+
+
 def _sentence_facts(text: str) -> list[tuple[int, int, set[str], list[Number], set[str], set[str]]]:
     """Per sentence: start, end, word stems, numbers (with whether the sentence denies each),
     abbreviations' letters, written-out names' initials."""
@@ -133,7 +137,8 @@ def _sentence_facts(text: str) -> list[tuple[int, int, set[str], list[Number], s
     for s, e in word_sentences(text):  # a stray "." must not push a neighbour out of the window
         part = text[s:e]
         stems, spans = word_stems(part), denied_spans(part)
-        numbers = [(q, stems, is_denied(part, spans, at)) for q, at, _ in quantities(part, spelled=True, ways=ways)]
+        numbers = [(q, _Whole(stems) if q.percent and re.match(r"\S*\s+of\b", part[at:]) else stems,
+                    is_denied(part, spans, at)) for q, at, _ in quantities(part, spelled=True, ways=ways)]
         out.append((s, e, stems, numbers, set(abbreviations(part).values()), set(spelled_out(part))))
     return out
 
@@ -173,7 +178,7 @@ def find_evidence(claim: Claim, passage: Passage, window: int = 2, said: frozens
             # a share's whole may be named a sentence earlier ("Of the 900 patients ... only 54% were"):
             # a percent takes its unit from the run; any other number from its own sentence
             numbers = head_numbers + (date_numbers if dated else []) + [
-                (q, stems if q.percent else near, d) for r in run for q, near, d in r[3]]
+                (q, stems if q.percent and not isinstance(near, _Whole) else near, d) for r in run for q, near, d in r[3]]
             # "Chinese" is backed by "China", "United States" by "U.S."
             if not _names_backed(claim, stems, head_abbrs.union(*(r[4] for r in run)),
                                  head_spelled.union(*(r[5] for r in run))):

@@ -153,7 +153,7 @@ _NAMED = re.compile(r"(?<![\w-])(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|O
                     r"[A-Z][A-Za-z0-9]*[-‐‑]$")
 # digits as a thousands separator groups them: by threes, or the Indian lakh's twos ("1,20,000"); a
 # comma before one or two digits ("3,5") is a decimal comma or a list
-_THOUSANDS = re.compile(r"\d+(?:(?:,\d{2})*,\d{3})?(?:\.\d+)?")
+_THOUSANDS = re.compile(r"\d+(?:(?:,\d{2})*(?:,\d{3})+)?(?:\.\d+)?")
 
 
 def readings(text: str) -> frozenset[str]:

@@ -22,6 +22,10 @@ def test_a_comma_that_groups_no_thousands_is_no_thousands_separator():
                   "What was unemployment in Korbach?")
     # thousands grouped by threes, and the Indian lakh ("1,20,000"), keep their value
     assert values("It sold 1,250 units and 1,20,000 tickets.") == [{1250.0}, {120000.0}]
+    # three groups and more (review 5: "$10,000,000" had become no number at all)
+    assert values("Brant paid $10,000,000 for 1,234,567 shares.") == [{10000000.0}, {1234567.0}]
+    assert backed("Brant Holdings paid $10,000,000 for the terminal [1].",
+                  "Brant Holdings paid $10,000,000 for the ferry terminal in May.", "What did Brant Holdings pay?")
     assert values("Sizes 3,5 and 7.5 ship first.") == [{7.5}]  # a decimal point: "3,5" is no decimal comma, no number
 
 

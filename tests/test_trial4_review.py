@@ -48,5 +48,8 @@ def test_a_share_takes_its_whole_from_the_sentence_before():
     q = "What share of patients in the Tamsin trial kept taking the pill?"
     assert backed("Only 54% of patients in the Tamsin trial kept taking the pill [1].", passage, q)
     assert not backed("Only 54% of doctors in the Tamsin trial kept taking the pill [1].", passage, q)
+    # a percent whose own sentence names its whole keeps that whole (review 5)
+    both = "The Tamsin trial enrolled 900 patients and 40 doctors. Only 54% of the patients kept taking the pill."
+    assert not backed("Only 54% of the doctors in the Tamsin trial kept taking the pill [1].", both, q)
     tonnes = "The Ardo mine shipped ore by rail. It moved 40 wagons a day, the company said; its ore was 5% iron."
     assert not backed("The Ardo mine moved 40 tonnes of ore a day [1].", tonnes, "How much ore did the Ardo mine move?")

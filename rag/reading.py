@@ -174,6 +174,17 @@ def _story_block(soup):
         block = inner
 
 
+def _lead_article(main):
+    """The <article> inside ``main`` that holds most (60%) of its paragraph text, or None."""
+    if main is None:
+        return None
+    total = sum(len(p.get_text(" ", strip=True)) for p in main.find_all("p"))
+    for article in main.find_all("article"):
+        if total and sum(len(p.get_text(" ", strip=True)) for p in article.find_all("p")) >= 0.6 * total:
+            return article
+    return None
+
+
 def html_parts(html: str) -> tuple[str, list[tuple[str, str]]]:
     """(the text of an HTML page, the blocks extraction dropped as (tag, their text)): scripts,
     navigation, forms, and headers, footers and sidebars outside the article."""
@@ -200,14 +211,16 @@ def _html_read(html: str) -> tuple[str, list[tuple[str, str]], Layout]:
     # a page's header, footer and sidebars are chrome; inside the article they hold its headline,
     # byline, standfirst, fact boxes and corrections
     story = soup.find(["article", "main"]) or _story_block(soup)
-    # a <main> that holds <article>s: its sidebars beside them ("More cricket", a newsletter box)
-    # are chrome as much as the page's
-    holder = "article" if soup.find("article") is not None else "main"
+    # a <main> whose story is one <article> in it: the sidebars beside that article ("More
+    # cricket", a newsletter box) are chrome as much as the page's; teaser cards marked up as
+    # <article> are no such story, and leave <main> whole
+    lead = _lead_article(soup.find("main"))
     for tag in soup(["footer", "header", "aside"]):
         if tag.decomposed:
             continue
-        inside = tag.find_parent(holder) is not None or (story is not None and story.name != "main"
-                                                         and story in tag.parents)
+        inside = tag.find_parent(["article", "main"]) is not None or (story is not None and story in tag.parents)
+        if tag.name == "aside" and lead is not None and tag.find_parent("article") is None:
+            inside = False
         if not inside:
             drop(tag)
     title = soup.title.get_text(" ", strip=True) if soup.title else ""

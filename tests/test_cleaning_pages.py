@@ -103,3 +103,19 @@ def test_a_sidebar_beside_the_article_inside_main_is_chrome():
     text, dropped = html_parts(page)
     assert "Fact box: the route opened in 1968" in text
     assert "Rail fares to rise" not in text and any(tag == "aside" and "More travel" in t for tag, t in dropped)
+
+
+def test_teaser_cards_marked_up_as_articles_leave_main_whole():
+    """Review 5: a <main> whose story sits in paragraphs of its own, with "more stories" teaser
+    cards marked up as <article>, lost its header (headline, byline) and its fact box."""
+    from rag.reading import html_parts
+
+    body = "".join(f"<p>{line}</p>" for line in _BODY)
+    page = ("<html><body><main><header><h1>Ferry Operator Adds Two Daily Crossings</h1>"
+            "<p>By Nora Quist, May 5, 2026</p></header>" + body +
+            "<aside><p>Fact box: the route opened in 1968 and carries 400,000 people a year.</p></aside>"
+            "<article><h3>Rail fares to rise in spring</h3></article>"
+            "<article><h3>Airport adds a third runway</h3></article></main></body></html>")
+    text, _ = html_parts(page)
+    assert "Ferry Operator Adds Two Daily Crossings" in text and "By Nora Quist" in text
+    assert "Fact box: the route opened in 1968" in text

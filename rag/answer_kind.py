@@ -6,8 +6,8 @@ answer before any passage is read:
 * an **amount**: "how many ships", "how much", "how high", "what is the length of": the answer
   needs a number ("40", "forty", "a dozen", "doubled"). "How big a role" and "how much of a
   threat" ask for a degree, not an amount;
-* a **count**: "how many ships": a number that is no year, share or sum of money ("in 2024", "fell
-  12%" and "$3m" count no ships);
+* a **count**: "how many ships": a number that is no year and no share ("in 2024" and "fell 12%"
+  count no ships; "how many dollars" is answered in money);
 * a **span of time or length**: "how long", "how many years": the answer needs a number with a
   unit of time or length ("three weeks", "1,230 km"), and a date ("22,000 years ago") is not
   one, unless the question asks "how long ago";
@@ -37,7 +37,7 @@ seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninet
 thousand thousands million millions billion billions trillion dozen dozens half quarter third
 none no single both once twice thrice double doubled triple tripled halved
 """.split())
-# the words of "$3 million" or "a third of": a scale or a share, no count on their own
+# the words of "3 million" or "a third of": a scale or a share, no count on their own
 _SCALE_AND_SHARE = frozenset("hundred thousand million billion trillion half quarter third".split())
 _TIME_UNITS = frozenset("""
 second seconds minute minutes hour hours day days week weeks fortnight fortnights month months year years
@@ -101,8 +101,9 @@ def gives_kind(kind: str | None, answer: str, *, ago_asked: bool = False) -> boo
     tokens = [t.lower() for t in _TOKEN.findall(text)]
     if kind == SPAN:
         return _gives_span(tokens, ago_asked)
-    if kind == COUNT:  # a year, a share or money counts nothing; a number in words does
-        return (any(not (q.percent or q.money or q.is_year) for q, _, _ in quantities(text))
+    if kind == COUNT:  # a year or a share counts nothing ("1,850" is no year); a number in words does
+        return (any(not (q.percent or q.is_year and "," not in text[start:end])
+                    for q, start, end in quantities(text))
                 or any(t in _NUMBER_WORDS - _SCALE_AND_SHARE for t in tokens))
     return bool(quantities(text)) or any(_is_number(t) for t in tokens)
 

@@ -71,10 +71,12 @@ _CLAUSE_SEP = re.compile(
     r"|\s*(?:,\s*and|;)\s+(?=(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b)", re.I)
 _SUBJECT_START = frozenset("the a an this that these those its their his her it they he she we you i".split())
 _DEGREE = frozenset("much many long often far soon big large old fast high low deep tall quickly well likely".split())
-_PREP = r"according to|in|from|by|at|on|for|during"
+_PREP = r"according to|in|from|by"
+# "at A and at B", "on Monday and on Tuesday": two places or times, only when the preposition repeats
+_PLACE_PREP = ("at", "on", "for", "during")
 # "... in A and in B?", "... according to A and B?", "... in A compared with B?", "... in both A and B?"
 _SOURCES_END = re.compile(
-    rf"^(?P<ask>.+\S)\s+(?P<prep>{_PREP})\s+(?P<both>both\s+)?(?P<a>[^;?]+?)(?:,\s*|\s+)"
+    rf"^(?P<ask>.+\S)\s+(?P<prep>{_PREP}|{'|'.join(_PLACE_PREP)})\s+(?P<both>both\s+)?(?P<a>[^;?]+?)(?:,\s*|\s+)"
     rf"(?:and\s+(?:(?P<rep>(?P=prep))\s+)?"
     rf"|(?P<cmp>compared (?:with|to)|versus|vs\.?|as opposed to)\s+(?:(?:{_PREP})\s+)?)"
     r"(?P<b>[^,;?]+?)\s*[?.]?$", re.I)
@@ -167,6 +169,8 @@ def _split_sources(question: str) -> list[str]:
         return [_question(f"{m['ask']} {m['prep']} {src}") for src in (m["a"], m["b"])]
     m = _SOURCES_END.match(question)
     # "in A and B" is one noun phrase; a repeated preposition, "according to", "both" or "compared with": two sources
+    if m and m["prep"].lower() in _PLACE_PREP and not m["rep"]:
+        m = None  # "at A compared with B", "for both A and B": the ask may hold A and B together
     if m and (m["rep"] or m["both"] or m["cmp"] or m["prep"].lower() == "according to"):
         srcs = [s.strip() for s in _LIST_SEP.split(m["a"]) + [m["b"]] if s.strip()]  # "A, B and C", "A, in B and in C"
         # sources are parallel: a long B ("the U.S. and in Canada change in May") runs on into the ask

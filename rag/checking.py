@@ -69,10 +69,14 @@ def check_draft(raw: str, passages: list[Passage], question: str, messages: list
 
 
 def _why(support: Support) -> str:
-    """Which part of the support check refused: the answer's kind, the question's figures, or the judgement."""
+    """Which part of the support check refused: the answer's kind, the question's figures, the
+    judgement, or (no judgement asked: judge "off", a model without logits) the coverage."""
     if not support.answers_kind:
         return "kind"
-    return "judgement" if numbers_stated(support.coverage) else "figures"
+    if not numbers_stated(support.coverage):
+        return "figures"
+    judged = (support.p_yes, support.p_yes_focused, support.p_yes_answerable) != (None, None, None)
+    return "judgement" if judged else "coverage"
 
 
 def thresholds_for(cfg: Config, llm: ChatModel) -> Thresholds | None:

@@ -90,13 +90,15 @@ _MENU_SEP = re.compile(r"\s*[|·•]\s*|\s*[>›»]\s+|\s{2,}")
 
 
 def is_menu(line: str) -> bool:
-    """A line of three labels or more between separators (four when they are bars, dots or
-    wide spaces, which a short headline may hold twice), each of at most three words with no
-    figure and no sentence: a site's menu or breadcrumb, which names no story."""
+    """A line of three labels or more between separators (four between bars or dots, which a
+    short headline may hold twice; six between wide spaces alone, which a justified headline
+    holds between every word), each of at most three words with no figure and no sentence: a
+    site's menu or breadcrumb, which names no story."""
     text = re.sub(r"[*_]{2,}", "", _MD_LINK.sub(r"\1", line)).strip()
     items = [i.strip() for i in _MENU_SEP.split(text) if i.strip()]
     trail = bool(re.search(r"\s[>›»]\s", text))
-    if len(items) < (3 if trail else 4):
+    spaced = not re.search(r"[|·•>›»]", text)  # wide spaces alone: a justified headline may hold five
+    if len(items) < (3 if trail else 6 if spaced else 4):
         return False
     return all(len(i.split()) <= 3 and not re.search(r"\d|[.!?]$", i) for i in items)
 

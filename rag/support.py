@@ -230,10 +230,10 @@ def check_support(question: str, checks: list[SentenceCheck], passages: list[Pas
     system = messages[0]["content"]  # the answer's system message: llama.cpp keeps it cached for the next question
     if judge in ("continue", "both"):
         p_yes = round(llm.judge(judge_messages(messages, draft), seed=seed), 4)
+    read = near if context == "neighbours" else evidence_of(checks, passages, neighbours="own")[0]
     if judge in ("focused", "both"):
-        p_focused = round(llm.judge(focused_messages(question, claim, near, system), seed=seed), 4)
+        p_focused = round(llm.judge(focused_messages(question, claim, read, system), seed=seed), 4)
     if judge == "answerable":
-        read = near if context == "neighbours" else evidence_of(checks, passages, neighbours="own")[0]
         p_answerable = round(llm.judge(answerable_messages(question, read, system), seed=seed), 4)
     score = {"focused": p_focused, "answerable": p_answerable}.get(judge, p_yes)
     return Support(cov, whole_cov, p_yes, p_focused, decide(cov, score, thresholds), p_answerable)

@@ -59,7 +59,7 @@ def past_label(lines: Sequence[_Line], first: int, reach: int = 5) -> int:
     """The line that heads an article whose first kept line is ``first``: ``first`` itself,
     unless it is an all-capitals label, a picture's caption, a dated meta line ("Finance |
     May 15, 2025 | By Ada Moss") or a site's menu, and a headline-like line follows within
-    ``reach`` kept lines, before any paragraph of the story (a press release's "NEWS RELEASE",
+    ``reach`` kept lines, before any paragraph of more than 40 words (a press release's "NEWS RELEASE",
     then an embargo line, then the headline; a masthead, a menu and a cookie notice above a
     saved page's headline). The label stays in the text; it only is not the title."""
     text = lines[first].text

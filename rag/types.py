@@ -118,6 +118,7 @@ REFUSAL_REASONS = {
     "kind": "the model's answer is not the kind of answer asked for (a figure, a date, a name)",
     "figures": "a figure or year the question gives is not where the answer's facts are",
     "judgement": "the passages do not state the answer to this exact question (the model's own reading of them)",
+    "coverage": "a name or word the question gives is not where the answer's facts are (no judgement was asked)",
 }
 
 

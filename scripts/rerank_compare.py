@@ -7,7 +7,7 @@ Prints figures, asserts nothing:
 The rerank measured: the retriever's best ``--candidates`` chunks, reordered by a convex mix of
 their fused score and their best sentence's cosine similarity to the question (both min-max
 scaled over the candidates; weight 0 is the retriever's own order). The first ``k`` then go
-through ``rag.retrieval.near_the_best`` as in answering. Over the answerable gold questions:
+through ``rag.passages.near_the_best`` as in answering. Over the answerable gold questions:
 the share whose ``must`` patterns all hold in the shown text ("answer shown"), the share whose
 evidence sentence is shown and is in the first k, the share with a gold source in the first
 k, and the mean number of passages shown. The embedder is the index's own: no other model

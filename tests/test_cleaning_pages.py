@@ -119,3 +119,10 @@ def test_teaser_cards_marked_up_as_articles_leave_main_whole():
     text, _ = html_parts(page)
     assert "Ferry Operator Adds Two Daily Crossings" in text and "By Nora Quist" in text
     assert "Fact box: the route opened in 1968" in text
+
+
+def test_a_justified_headline_is_no_menu():
+    """Review 5: a headline with wide spaces between its words (justified or PDF text) was read as
+    a menu; wide spaces alone make a menu only at six labels or more."""
+    assert not is_menu("Council  Approves  Harbour  Road  Closure") and is_headline("Council  Approves  Harbour  Road  Closure")
+    assert is_menu("Home  News  Travel  Business  Sport  Opinion  Sign in")

@@ -74,6 +74,9 @@ def test_schema_is_named_after_the_index_folder():
     # two folders of the same name elsewhere are two indexes (review 4: one sync emptied the other)
     a, b = (schema_for(Config().replace(index_dir=f"/tmp/{x}/index")) for x in ("pa", "pb"))
     assert a != b and a.startswith("rag_index_") and b.startswith("rag_index_") and len(a) <= 63
+    # and so are two of one name under the project's index/ (review 5)
+    assert schema_for(Config().replace(index_dir=Config.index_dir / "a" / "run1")) != \
+        schema_for(Config().replace(index_dir=Config.index_dir / "b" / "run1"))
 
 
 def test_field_norm_and_tsvector_literal():

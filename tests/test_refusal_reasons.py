@@ -98,3 +98,13 @@ def test_an_eval_run_counts_refusals_by_reason():
     assert overall["false_refusals_by_reason"] == {"judgement": 1} and overall["refusals_by_reason"] == {"model": 1}
     table = summary_table(summarize(results), {"model": "m", "k": 4})
     assert "false refusals by reason: judgement 1" in table and "unanswerable refused by reason: model 1" in table
+
+
+def test_without_a_judgement_the_coverage_is_named():
+    """Review 5: with the judgement off, a refusal by the question's names was said to be "the
+    model's own reading"."""
+    q = "What did the Corran repairs to the Orla dock cost?"  # a name the passage does not hold
+    messages = [{"role": "system", "content": "s"}, {"role": "user", "content": q}]
+    checked = check_draft("The repairs to the Orla dock cost $4 million [1].", [DOCK], q, messages, Judge(0.95),
+                          Config(judge="off"))
+    assert checked.refused and checked.refusal == "coverage"

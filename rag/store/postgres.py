@@ -58,12 +58,13 @@ def _one_line(err: BaseException) -> str:
 
 def schema_for(config) -> str:
     """The schema of ``config``'s index: ``rag_`` and the index folder's name, as an identifier;
-    for a folder outside the project's ``index/`` (whose corpus folders are named uniquely
-    already), a hash of its path too: two folders both named "index" are two indexes."""
+    for any folder but ``index/`` itself and a corpus's own ``index/corpora/<name>-<hash>``
+    (named uniquely already), a hash of its path too: two folders both named "index" are two
+    indexes."""
     folder = Path(config.index_dir).expanduser().resolve()
     name = re.sub(r"[^a-z0-9_]+", "_", folder.name.lower()).strip("_") or "index"
     home = Config.index_dir.resolve()
-    if folder != home and home not in folder.parents:
+    if folder != home and folder.parent != home / "corpora":  # a corpus's own folder is named uniquely
         name = f"{name[:45]}_{hashlib.sha256(str(folder).encode('utf-8')).hexdigest()[:8]}"
     return f"rag_{name}"[:63]
 

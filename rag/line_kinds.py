@@ -86,7 +86,9 @@ def _headline_shape(line: str) -> bool:
 # a navigation menu or breadcrumb trail: short labels between separators, links allowed ("Home >
 # News > Health", "News | UK | Crime | Courts", "Markets  Companies  Transport  Energy  Log in")
 _MENU_BAR = re.compile(r"\s[|·•]\s|\s\|(?=\S)|(?<=\S)\|\s")
-_MENU_SEP = re.compile(r"\s*[|·•]\s*|\s*[>›»]\s+|\s{2,}")
+_MENU_SEP = re.compile(r"\s*[|·•]\s*|\s*[>›»]\s+|\s+/\s+|\s{2,}")
+_MENU_LABEL = re.compile(r"^[A-Za-z][A-Za-z ]{0,20}:\s+(?=\S)")  # a short label before the labels
+_BUTTONS = re.compile(r"(?:\[[^\[\]]{1,20}\]\s*){3,}")  # "[f] [x] [in] [mail]", "[Accept] [Decline] [Settings]"
 
 
 def is_menu(line: str) -> bool:
@@ -95,8 +97,11 @@ def is_menu(line: str) -> bool:
     holds between every word), each of at most three words with no figure and no sentence: a
     site's menu or breadcrumb, which names no story."""
     text = re.sub(r"[*_]{2,}", "", _MD_LINK.sub(r"\1", line)).strip()
+    text = _MENU_LABEL.sub("", text)  # "You are here: Home > News", "Share: [f] [x] [in]"
+    if _BUTTONS.fullmatch(text):
+        return True  # a row of buttons
     items = [i.strip() for i in _MENU_SEP.split(text) if i.strip()]
-    trail = bool(re.search(r"\s[>›»]\s", text))
+    trail = bool(re.search(r"\s[>›»/]\s", text))
     spaced = not re.search(r"[|·•>›»]", text)  # wide spaces alone: a justified headline may hold five
     if len(items) < (3 if trail else 6 if spaced else 4):
         return False
@@ -126,16 +131,22 @@ _BRACKETED = re.compile(r"^\[[^\[\]]+\]$")  # a whole line in brackets; a markdo
 _ITALIC = re.compile(r"^\*[^*]+\*$|^_[^_]+_$")
 
 
+# a caption that ends with its picture's credit: "... at the Lyceum. Photo: Jon Aske"
+_CREDIT_END = re.compile(r"[.!?)]\s+(?:photo(?:graph)?|picture|image|credit)s?\s*:\s*[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}\s*\)?$",
+                         re.IGNORECASE)
+
+
 def is_caption(line: str) -> bool:
-    """A picture's caption or credit: a line opening with a caption label and a colon, or set
-    wholly in brackets or in italics (as markdown sets captions and notes)."""
+    """A picture's caption or credit: a line opening with a caption label and a colon, or ending
+    with a picture's credit, or set wholly in brackets or in italics (as markdown sets captions
+    and notes)."""
     t = line.strip()
-    return bool(_CAPTION_LABEL.match(t) or _BRACKETED.match(t) or _ITALIC.match(t))
+    return bool(_CAPTION_LABEL.match(t) or _CREDIT_END.search(t) or _BRACKETED.match(t) or _ITALIC.match(t))
 
 
 # "By Ada Moss, Science Editor", "Written by Ada Moss", "Von Anna Schmidt": the words after "by"
 # up to a separator are a name (capitalised, or a particle such as "van" or "de")
-_BYLINE = re.compile(r"^[*_]*(?:(?:(?:written|reported|reporting|story|words|text)\s+)?(?:by|von|por)\s+"
+_BYLINE = re.compile(r"^[*_]*(?:(?:(?:written|reported|reporting|reviewed|story|words|text)\s+)?(?:by|von|por)\s+"
                      r"|(?:words|text|story|reporting|author)\s*:\s*)(?P<name>[^,|;·•–—(]+)", re.IGNORECASE)
 _NAME_PARTICLES = frozenset("van von de der den del della da di du la le al bin ibn y".split())
 

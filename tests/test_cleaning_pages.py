@@ -126,3 +126,19 @@ def test_a_justified_headline_is_no_menu():
     a menu; wide spaces alone make a menu only at six labels or more."""
     assert not is_menu("Council  Approves  Harbour  Road  Closure") and is_headline("Council  Approves  Harbour  Road  Closure")
     assert is_menu("Home  News  Travel  Business  Sport  Opinion  Sign in")
+
+
+def test_labelled_trails_slashes_buttons_reviews_and_credits_are_no_headlines():
+    """Held-out trial 5 (after its run): a breadcrumb after "You are here:", a trail of slashes, a
+    share bar of buttons, a "Reviewed by" byline and a caption ending in its photo's credit had
+    titled a page or started an article."""
+    for menu in ("You are here: Home > News > Local > Travel", "Home / Travel / Ferries", "Share: [f] [x] [in] [mail]"):
+        assert is_menu(menu), menu
+    assert not is_menu("TRAVEL / FERRIES")  # a section label of two, which past_label skips as a label
+    assert is_byline("Reviewed by Nora Quist, Theatre Critic")
+    from rag.line_kinds import is_caption
+    assert is_caption("The ferry Isla Rose leaves Kell harbour at dawn. Photo: Tom Hale")
+    page = "\n\n".join(["ISLAND HERALD", "You are here: Home > News > Travel", "Share: [f] [x] [in] [mail]",
+                        _HEAD, "Reviewed by Nora Quist, Transport Critic", "May 5, 2026", *_BODY[:4],
+                        "The ferry Isla Rose Leaves Kell Harbour at Dawn. Photo: Tom Hale", *_BODY[4:]])
+    assert _titles(page) == [(_HEAD, "2026-05-05")]

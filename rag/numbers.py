@@ -147,7 +147,7 @@ _LOW = re.compile(r"\b(?:at\s+least|as\s+(?:little|few|low)\s+as|no\s+(?:less|fe
                   r"|(?:a\s+)?minimum\s+of)\s*$", re.I)
 _SIGN_BEFORE = re.compile(r"(?:\b[A-Z]{1,3}\s?)?[$€£¥₹₩₽]\s?$|\b[A-Z]{3}\s$")
 _YEAR = re.compile(r"1\d{3}|20\d{2}")
-# a capitalised word joined to the digits by a hyphen: the digits are part of a name ("Halo-1",
+# a capitalised word joined to the digits by a hyphen: the digits are part of a name ("Apollo-11",
 # "F-35"), unless the word is a month ("Mar-2025" is a date)
 _NAMED = re.compile(r"(?<![\w-])(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*-)"
                     r"[A-Z][A-Za-z0-9]*[-‐‑]$")
@@ -213,7 +213,7 @@ def quantities(text: str, spelled: bool = False,
             # "3,5" groups no thousands: three and a half where the text writes decimal commas, else no number
             value = _alt(text, m, ways) if "comma-decimal" in ways else None
         if value is not None and _NAMED.search(text, max(0, m.start("val") - 40), m.start("val")):
-            value = None  # a name's number: "PRISM-3", "Halo-1", "COVID-19" count nothing
+            value = None  # a name's number: "Apollo-11", "F-35", "COVID-19" count nothing
         if value is not None:
             found.append((m, value, False))
     if spelled:

@@ -47,7 +47,7 @@ _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
 _DATE_PATTERNS = [
     (re.compile(rf"\b({_MONTHS})\s*(\d{{1,2}}){_ORDINAL},?\s+(\d{{4}})\b"), "mdy_name"),
     (re.compile(rf"\b(\d{{1,2}}){_ORDINAL}\s+({_MONTHS})\s+(\d{{4}})\b"), "dmy_name"),
-    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), "iso"),
+    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:\b|(?=T\d))"), "iso"),
     (_NUMERIC_DATE, "numeric"),
 ]
 # a markdown file sets its date line in emphasis ("*May 3, 2026*", "**May 3, 2026**", "_May 3, 2026_")
@@ -194,7 +194,8 @@ _PUBLISHED, _PLAIN, _UPDATED = 0, 1, 2  # which of a line's dates dates the arti
 _DATE_LABEL = r"(?P<label>(?:first\s+)?published|posted|filed|dated?|(?:last\s+)?(?:updated|modified))"
 _DATE_FIELD = re.compile(
     rf"(?:{_DATE_LABEL}(?:\s+on)?\s*:?\s*)?(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?,?\s*)?(?P<date>{_DATE})"
-    r"(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}\s*(?:[ap]\.?\s?m\.?)?(?:\s*(?-i:[A-Z]{2,4}))?)?(?:\s*\d+\s*min\s*read)?",
+    r"(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}\s*(?:[ap]\.?\s?m\.?)?(?:\s*(?-i:[A-Z]{2,4}))?"
+    r"|T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?:\s*\d+\s*min\s*read)?",  # ISO 8601: "2026-11-21T14:32Z"
     re.IGNORECASE,
 )
 # a meta line's fields: "Finance | May 15, 2025 | By Henrietta Blom", "Arts desk — Published 4 April 2025"
@@ -209,8 +210,9 @@ def _set_off_date(field: str) -> re.Match[str] | None:
     for m in _DATE_FIELD.finditer(field):
         before, after = field[:m.start()].rstrip(), field[m.end():].strip()
         named = before.endswith(",") and _name_like(before.rstrip(","))
+        # after it: nothing, ", Place", or who posted it ("Posted on 5th November 2026 by Jane Roe")
         if (not before or named or is_byline(before.rstrip(","))) and \
-                (not after or after.startswith(",") and _name_like(after.lstrip(", "))):
+                (not after or after.startswith(",") and _name_like(after.lstrip(", ")) or is_byline(after)):
             return m
     return None
 

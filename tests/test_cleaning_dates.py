@@ -34,6 +34,8 @@ def _story(*top: str, lead: str = _LEAD, head: str = "Valdorian Central Bank Cut
     ("By Kevin Osei, Senior Business Reporter · October 15, 2025 · 5 min read", "2025-10-15"),
     ("Posted on: Tue, Jan. 14, 2026 at 9:05 a.m. ET", "2026-01-14"),
     ("Transport — Date: 3 June 2025 — Kestrel Field", "2025-06-03"),
+    ("Posted on 5th November 2026 by Jane Roe", "2026-11-05"),  # who posted it, after the date
+    ("Published: 2026-11-21T14:32:05+01:00", "2026-11-21"),  # ISO 8601 with a time of day
 ])
 def test_a_meta_line_under_the_headline_dates_the_story_and_stays_text(meta: str, date: str):
     (doc,) = clean(_story("By Ada Moss", meta) if not meta.startswith("By") else _story(meta), "rates.txt")

@@ -55,20 +55,42 @@ def headline_like(line: str) -> bool:
                                  and not text.endswith((":", ",", ";")) and text[:1].isupper())
 
 
+# short labels between bars or dots: "Real Estate · Alder Bay", "Opinion | Politics" (a section, a place)
+_LABEL_SEP = re.compile(r"\s[|·•]\s")
+
+
+def _labels(line: str) -> bool:
+    items = [i.strip() for i in _LABEL_SEP.split(re.sub(r"[*_]+", "", line))]
+    return len(items) >= 2 and all(1 <= len(i.split()) <= 3 and not re.search(r"\d|[.!?:]$", i) for i in items)
+
+
+def _heading_level(line: str) -> int:
+    """How many "#" mark ``line`` as a markdown heading (0: none)."""
+    m = re.match(r"^(#{1,6})\s", line.strip())
+    return len(m.group(1)) if m else 0
+
+
 def past_label(lines: Sequence[_Line], first: int, reach: int = 5) -> int:
     """The line that heads an article whose first kept line is ``first``: ``first`` itself,
-    unless it is an all-capitals label, a picture's caption, a dated meta line ("Finance |
-    May 15, 2025 | By Ada Moss") or a site's menu, and a headline-like line follows within
-    ``reach`` kept lines, before any paragraph of more than 40 words (a press release's "NEWS RELEASE",
-    then an embargo line, then the headline; a masthead, a menu and a cookie notice above a
-    saved page's headline). The label stays in the text; it only is not the title."""
+    unless it is an all-capitals label, short labels between separators ("Real Estate · Alder
+    Bay"), a picture's caption, a dated meta line ("Finance | May 15, 2025 | By Ada Moss") or a
+    site's menu, and a headline-like line follows within ``reach`` kept lines, before any
+    paragraph of more than 40 words (a press release's "NEWS RELEASE", then an embargo line,
+    then the headline; a masthead, a menu and a cookie notice above a saved page's headline).
+    A short markdown heading ("# Northern Vale Post") is a site's name when a menu follows it
+    and then a deeper heading that reads as a headline. The label stays in the text; it only
+    is not the title."""
     text = lines[first].text
-    if not (_label(text) or is_caption(text) or meta_date(text) or is_menu(text)):
+    site_name = 0 < _heading_level(text) and len(_words(title_text(text))) <= 4
+    if not (_label(text) or _labels(text) or is_caption(text) or meta_date(text) or is_menu(text) or site_name):
         return first
+    menu_seen = False
     for i in [i for i in range(first + 1, len(lines)) if lines[i].kept][:reach]:
-        if headline_like(lines[i].text):
+        below = lines[i].text
+        if headline_like(below) and (not site_name or menu_seen and _heading_level(below) > _heading_level(text)):
             return i
-        if len(_words(lines[i].text)) > 40:
+        menu_seen = menu_seen or is_menu(below)
+        if len(_words(below)) > 40:
             break  # a paragraph of the story: the headline is not below it
     return first
 

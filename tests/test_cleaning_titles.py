@@ -154,3 +154,39 @@ def test_a_headline_that_opens_with_by_is_no_byline(headline: str):
 
 def test_a_byline_with_a_particle_or_two_authors_is_still_one():
     assert is_byline("By Jan van der Berg") and is_byline("By Ada Moss and Ben Li, Staff Writers")
+
+
+_GAZETTE = """# The Harlow Gazette
+
+[Home](/) | [News](/news) | [Sport](/sport) | [Contact](/contact)
+
+## Harlow council approves £2.1m library refit after a three-hour debate
+
+*By Ada Moss | 3 May 2026*
+
+Harlow District Council approved a £2.1 million refit of the central library on Tuesday, after a debate in which six councillors spoke against it.
+
+The library will close for eight months from June while a children's floor is added.
+"""
+
+
+def test_a_sites_name_as_a_markdown_heading_above_its_menu_is_not_the_title():
+    (doc,) = clean(_GAZETTE, "library.md")
+    assert doc.title == "Harlow council approves £2.1m library refit after a three-hour debate"
+    assert doc.date == "2026-05-03"  # the byline's date, now near the headline
+    assert "The Harlow Gazette" in doc.clean_text  # the site's name stays text
+
+
+def test_a_short_markdown_title_above_its_sections_stays_the_title():
+    """No menu between them: "# Annual Review" heads a report whose sections are "##" headings."""
+    text = ("# Annual Review\n\nThe trust cared for 41 historic buildings this year and opened three to the public.\n\n"
+            "## Visitor numbers rose across all our sites\n\nVisits rose 12% to 318,000, led by the mill museum.\n")
+    (doc,) = clean(text, "review.md")
+    assert doc.title == "Annual Review"
+
+
+def test_a_section_and_place_line_above_the_headline_is_no_title():
+    text = ("*Farming* · *Eastmoor*\n\n# Dry autumn leaves Eastmoor's barley harvest a fifth down\n\n"
+            "Barley growers in Eastmoor harvested 21% less grain than last year after the driest autumn since 1995.\n")
+    (doc,) = clean(text, "barley.md")
+    assert doc.title == "Dry autumn leaves Eastmoor's barley harvest a fifth down"

@@ -1,4 +1,5 @@
-"""Read article files as text: the decoded file, or the text extracted from HTML or PDF.
+"""Read article files as text: the decoded file, or the text extracted from HTML or PDF; a
+table's rows carry their columns' headers (:mod:`rag.tables`).
 
 Scope: which files a corpus folder holds and what text each one gives. Offsets of chunks and
 citations index into exactly this text; cleaning (:mod:`rag.ingest`) only labels its lines.
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CorpusError
+from .tables import label_html_table, label_markdown_tables
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ def read_with_layout(path: Path) -> tuple[str, Layout]:
     if suffix in (".html", ".htm"):
         text, _, layout = _html_read(text)
         return text, layout
-    return text, Layout()
+    return label_markdown_tables(text), Layout()
 
 
 def decode(path: Path, data: bytes) -> str:
@@ -103,6 +105,8 @@ def _block_text(soup) -> str:
             text.replace_with(re.sub(r"\s+", " ", str(text)))  # HTML whitespace, a line break included, is a space
     for br in soup.find_all("br"):
         br.replace_with("\n")
+    for table in soup.find_all("table"):
+        label_html_table(table)
     for row in soup.find_all("tr"):
         for cell in row.find_all(["td", "th"], recursive=False)[1:]:
             cell.insert_before(" | ")

@@ -1,0 +1,74 @@
+"""A table's rows made to stand alone: each cell after the first carries its column's header.
+
+Scope: pure functions over an HTML ``<table>`` (BeautifulSoup) and over markdown pipe tables in
+a text. A chunk may hold a table's rows without its header row, and "Razorbill | 1,980 | 2,140"
+means nothing without "Species | 2019 | 2026", to the reader or to the model; so the row is
+read as "Razorbill | 2019: 1,980 | 2026: 2,140". A table without a header row is left as it is.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["label_html_table", "label_markdown_tables"]
+
+_CELLS = ("td", "th")
+
+
+def _rows(table) -> list:
+    """``table``'s own rows (not those of a table nested in one of its cells)."""
+    return [r for r in table.find_all("tr") if r.find_parent("table") is table]
+
+
+def label_html_table(table) -> None:
+    """Put its column's header before each cell of each row of ``table`` (in place). The header
+    row is the one in ``<thead>``, or a first row of ``<th>`` cells alone."""
+    rows = _rows(table)
+    head = next((r for r in rows if r.find_parent("thead") is not None), None)
+    if head is None and rows and all(c.name == "th" for c in rows[0].find_all(_CELLS, recursive=False)):
+        head = rows[0]
+    if head is None:
+        return
+    labels = [c.get_text(" ", strip=True) for c in head.find_all(_CELLS, recursive=False)]
+    if len(labels) < 2:
+        return
+    for row in rows:
+        cells = row.find_all(_CELLS, recursive=False)
+        if row is head or len(cells) != len(labels):
+            continue  # a row that spans columns: which header a cell is under is not known
+        for label, cell in list(zip(labels, cells))[1:]:
+            if label and cell.get_text(strip=True):
+                cell.insert(0, f"{label}: ")
+
+
+# "|---|:--:|" under a markdown table's header row
+_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def _cells(line: str) -> list[str] | None:
+    """A pipe table row's cells, or None for a line that is no row."""
+    body = line.strip()
+    if "|" not in body:
+        return None
+    return [c.strip() for c in body.strip("|").split("|")]
+
+
+def label_markdown_tables(text: str) -> str:
+    """``text`` with each row of a markdown pipe table (a header row, then a "|---|---|" rule)
+    written as ``| first | Header 2: cell | Header 3: cell |``; every other line unchanged."""
+    if "|" not in text or "---" not in text:
+        return text
+    lines = text.split("\n")
+    labels: list[str] | None = None
+    for i, line in enumerate(lines):
+        if i and _RULE.match(line) and (head := _cells(lines[i - 1])) and len(head) >= 2:
+            labels = head
+            continue
+        cells = _cells(line) if labels else None
+        if cells is None or len(cells) != len(labels or []):
+            labels = None  # the table ended
+            continue
+        out = [cells[0]] + [f"{h}: {c}" if h and c and not c.startswith(f"{h}:") else c
+                            for h, c in zip(labels[1:], cells[1:])]
+        lines[i] = "| " + " | ".join(out) + " |"
+    return "\n".join(lines)

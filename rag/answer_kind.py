@@ -3,7 +3,8 @@
 Scope: pure functions over English question shapes. Some questions fix the kind of their
 answer before any passage is read:
 
-* an **amount**: "how many ships", "how much", "how high", "what is the length of": the answer
+* an **amount**: "how many ships", "how much", "how high", "what is the length of", "what share
+  of", "at what temperature", "what interest rate": the answer
   needs a number ("40", "forty", "a dozen", "doubled"). "How big a role" and "how much of a
   threat" ask for a degree, not an amount;
 * a **count**: "how many ships": a number that is no year and no share ("in 2024" and "fell 12%"
@@ -54,7 +55,10 @@ _SPAN_UNITS = _TIME_UNITS | _LENGTH_UNITS
 _ASKS_AMOUNT = re.compile(
     r"\bhow\s+(?:many|much|high|far|deep|tall|old|wide|heavy)\b(?!\s+(?:a|an|of\s+an?)\s)"
     r"|\b(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?:length|height|depth|width|area|size|population|number"
-    r"|percentage|rate|amount|total|cost|price|value|distance|elevation|temperature|speed)\s+of\b", re.I)
+    r"|percentage|rate|amount|total|cost|price|value|distance|elevation|temperature|speed)\s+of\b"
+    # "what share of the vote", "at what temperature", "what interest rate", "which price levels"
+    r"|\b(?:what|which)\s+(?:[a-z]+\s+)?(?:prices?|percentage|proportion|share|fraction|rates?|sum|amount"
+    r"|temperature|speed|distance|salary|fee|fine|budget)\b", re.I)
 # a name: "what was the name of the man who ...", "what are the names of": the answer must name someone
 _ASKS_NAME = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+)?names?\s+of\b", re.I)
 _ASKS_SPAN = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?P<unit>[a-z]+)\b", re.I)

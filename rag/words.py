@@ -59,11 +59,32 @@ def _stemmer():
     return snowballstemmer.stemmer("english")
 
 
+# British spellings written the American way, so that either matches the other: "metres" is
+# "meters", "labour" "labor", "organised" "organized", "analysing" "analyzing". Only endings
+# whose other spelling is no other English word ("hour", "four", "flour", "raise" stay as they are)
+_SPELLINGS = [
+    (re.compile(r"^(\w{2,}[tb])r(e|es)$"), {"e": "er", "es": "ers"}),  # metres, fibre ("hatred" is no "hater")
+    (re.compile(r"^(\w{2,}[^aeiou\W])our(s|ed|ing|ite|ites|able|er|ers)?$"), None),  # colour, harbours, favourite
+    (re.compile(r"^(\w{3,}[iy])s(e|es|ed|ing|ation|ations|er|ers)$"), None),  # organise, analysed, realisation
+]
+
+
+def _one_spelling(word: str) -> str:
+    if m := _SPELLINGS[0][0].match(word):
+        return m[1] + _SPELLINGS[0][1][m[2]]
+    if m := _SPELLINGS[1][0].match(word):
+        return f"{m[1]}or{m[2] or ''}"
+    if m := _SPELLINGS[2][0].match(word):
+        return f"{m[1]}z{m[2]}"
+    return word
+
+
 @functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Lower-cased Snowball stem without possessive: "China's" -> "china", "surged" -> "surg"."""
+    """Lower-cased Snowball stem without possessive, British spellings as American ones:
+    "China's" -> "china", "surged" -> "surg", "metres" -> "meter"."""
     w = _POSSESSIVE.sub("", word.lower().replace("’", "'").translate(DASHES))
-    return _stemmer().stemWord(w) if w.isalpha() else w
+    return _stemmer().stemWord(_one_spelling(w)) if w.isalpha() else w
 
 
 def words(text: str) -> list[str]:

@@ -294,3 +294,47 @@ def test_d_one_corpus_gets_one_index_folder_however_it_is_named(tmp_path, monkey
     assert index_dir_of(load_config(), news, tmp_path / "mine") == tmp_path / "mine"
     monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "set"))
     assert index_dir_of(load_config(), news) == tmp_path / "set"
+
+
+# --- #15: Assistant.open() ("never writes") could not open an index it may not write ----------------
+
+_READ = """
+import sys
+from rag import Assistant
+from rag.embedding import Embedder
+a = Assistant.open(sys.argv[1], sys.argv[2], embedder=Embedder())
+print(",".join(sorted({p.source for p in a.retrieve("aluminum production cap in China", k=3)})))
+"""
+
+
+def _can_mount_read_only() -> bool:
+    return os.geteuid() == 0 and shutil.which("unshare") is not None and shutil.which("mount") is not None
+
+
+@pytest.mark.skipif(not _can_mount_read_only(), reason="needs root and unshare to mount a folder read-only")
+def test_15_a_reader_opens_an_index_on_a_read_only_mount(tmp_path, embedder):
+    import subprocess
+    import sys
+
+    corpus, idx = _corpus(tmp_path / "c", ALUMINUM), tmp_path / "idx"
+    _sync(corpus, idx, embedder)
+    before = sorted(p.name for p in idx.rglob("*"))
+    script = tmp_path / "read.py"
+    script.write_text(_READ)
+    mount = f"mount --bind {idx} {idx} && mount -o remount,bind,ro {idx} && touch {idx}/probe 2>/dev/null; " \
+            f"test ! -e {idx}/probe && exec {sys.executable} {script} {corpus} {idx}"
+    done = subprocess.run(["unshare", "-m", "sh", "-c", mount], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if "Operation not permitted" in done.stderr or "permission denied" in done.stderr.lower() and "mount" in done.stderr:
+        pytest.skip(f"cannot mount here: {done.stderr.strip()[:200]}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == ALUMINUM  # read, and searched by meaning and by keywords
+    assert "read-only" in done.stderr  # the keyword index was read from a private copy, with a warning
+    assert sorted(p.name for p in idx.rglob("*")) == before
+
+
+def test_15_a_reader_creates_no_folder(tmp_path, embedder):
+    missing = tmp_path / "nowhere" / "idx"
+    with pytest.raises(CorpusError, match="no index"):
+        Assistant.open(_corpus(tmp_path / "c", ALUMINUM), missing, embedder=embedder)
+    assert not (tmp_path / "nowhere").exists()

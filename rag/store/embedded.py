@@ -16,6 +16,7 @@ not parse the corpus.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import logging
@@ -64,16 +65,32 @@ _ALIVE = "gen_added <= :g AND (gen_removed IS NULL OR gen_removed > :g)"
 
 
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
-    if readonly and not path.exists():  # sqlite would create an empty file, which reads as damage next time
-        raise sqlite3.OperationalError(f"no such file: {path.name}")
+    if readonly:
+        return _connect_readonly(path)
     con = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=FULL")  # a committed transaction survives a power cut
     con.execute("PRAGMA busy_timeout=30000")
-    if readonly:
-        con.execute("PRAGMA query_only=1")
-    else:
-        con.executescript(_SCHEMA)
+    con.executescript(_SCHEMA)
+    return con
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A reader's connection: it writes nothing, so it also opens a database on a read-only
+    mount or in a folder of another user. The writer set WAL mode, which is kept in the file."""
+    if not path.exists():  # sqlite would create an empty file, which reads as damage next time
+        raise sqlite3.OperationalError(f"no such file: {path.name}")
+    uri = path.resolve().as_uri()
+    con = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+    try:
+        con.execute("PRAGMA busy_timeout=30000")
+        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        # WAL needs its -shm file, which a reader cannot create in a folder it may not write:
+        # nobody can write there either, so the file cannot change under it
+        con.close()
+        con = sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False, isolation_level=None)
+    con.execute("PRAGMA query_only=1")
     return con
 
 
@@ -87,12 +104,22 @@ def fsync_dir(directory: Path) -> None:
 
 @contextlib.contextmanager
 def file_lock(path: Path, shared: bool) -> Iterator[None]:
+    """An flock on ``path``: shared for readers, exclusive for the writer. A reader creates no
+    folder, and takes no lock in a folder it may not write when the lock file is not there:
+    no writer can work in it either."""
+    fh = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(path, "a")
+        if not shared:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if not shared or path.parent.is_dir():  # no folder: nothing to read, the caller finds no manifest
+            fh = open(path, "r" if shared and path.exists() else "a")
     except OSError as err:  # a folder that is a file, on a read-only or missing mount, not ours
-        raise IndexMismatchError(f"cannot use index folder {path.parent} ({err.strerror or err}); "
-                                 "pass another with --index-dir or the index_dir setting") from None
+        if not (shared and err.errno in (errno.EROFS, errno.EACCES, errno.EPERM)):
+            raise IndexMismatchError(f"cannot use index folder {path.parent} ({err.strerror or err}); "
+                                     "pass another with --index-dir or the index_dir setting") from None
+    if fh is None:
+        yield
+        return
     with fh:
         mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
         try:

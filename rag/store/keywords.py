@@ -11,6 +11,9 @@ so a document of a generation that was never published is simply filtered out.
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -41,7 +44,8 @@ def _open(path: Path | None, create: bool):
         return index
     if not create and not (path / "meta.json").is_file():
         raise FileNotFoundError(f"no keyword index in {path}")
-    path.mkdir(parents=True, exist_ok=True)
+    if create:  # a reader creates nothing: its folder may be read-only
+        path.mkdir(parents=True, exist_ok=True)
     index = tantivy.Index(_schema(), path=str(path), reuse=True)
     index.register_tokenizer(_ANALYZER, tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
     return index
@@ -52,9 +56,24 @@ class KeywordIndex:
 
     def __init__(self, path: Path | None, index=None):
         self.path = path
-        self._index = index if index is not None else _open(path, create=False)
+        self._index = index if index is not None else self._open_for_reading(path)
         self._schema = self._index.schema
         self._searcher = self._index.searcher()
+
+    def _open_for_reading(self, path: Path | None):
+        try:
+            return _open(path, create=False)
+        except ValueError as err:
+            # tantivy takes a lock file even to read, which a read-only folder (a mount, another
+            # user's index) refuses: nothing can write there, so a private copy reads the same
+            if path is None or "Lockfile" not in str(err):
+                raise
+        copy = Path(tempfile.mkdtemp(prefix="rag-keywords-"))
+        weakref.finalize(self, shutil.rmtree, copy, True)
+        shutil.copytree(path, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".tantivy-*.lock"))
+        log.warning("keyword index %s cannot be locked for reading (read-only folder?): reading a copy in %s",
+                    path, copy)
+        return _open(copy, create=False)
 
     def reload(self) -> None:
         self._index.reload()

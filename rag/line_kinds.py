@@ -168,18 +168,32 @@ def _is_sentence(t: str) -> bool:
     return bool(_SENTENCE_END.search(t) or _INNER_SENTENCE.search(t))
 
 
+def _named_dates(text: str) -> set[tuple[int, int, int]]:
+    out = set()
+    for pattern, kind in _DATE_PATTERNS[:2]:  # "February 9, 2026", "9 February 2026"
+        for m in pattern.finditer(text):
+            month, day = (m.group(1), m.group(2)) if kind == "mdy_name" else (m.group(2), m.group(1))
+            try:
+                out.add((int(m.group(3)), datetime.strptime(month[:3], "%b").month, int(day)))
+            except ValueError:
+                continue
+    return out
+
+
 def numeric_day_first(text: str, lang: str | None = None) -> bool:
     """Whether the numeric dates of one file ("04.03.2025") put the day first. The file's own
     dates decide: a first field over 12 ("25.03.2025") proves day first, a second over 12
-    ("03.25.2025") month first. When they do not (none, or both seen), the page's declared
+    ("03.25.2025") month first, and so does the same date written with its month's name. When they do not (none, or both seen), the page's declared
     language does: English of the United States writes the month first, every other declared
     language and region the day ("de", "fr-CA", "en-GB"); bare "en" decides nothing. Else month
     first, as the seeds' American "11.01.2025"."""
     day_first = month_first = False
+    named = _named_dates(text)  # (year, month, day) written with the month's name
     for m in _NUMERIC_DATE.finditer(text):
-        a, b = int(m.group(1)), int(m.group(2))
-        day_first |= a > 12 >= b
-        month_first |= b > 12 >= a
+        a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        # the same date with its month named ("9 February 2026" above "09.02.2026") says which is which
+        day_first |= a > 12 >= b or (a != b and (year, b, a) in named)
+        month_first |= b > 12 >= a or (a != b and (year, a, b) in named)
     if day_first != month_first:
         return day_first
     language, _, region = (lang or "").strip().lower().replace("_", "-").partition("-")
@@ -229,7 +243,8 @@ def meta_date(line: str, day_first: bool = False) -> MetaDate | None:
     "PORT ELM, Oct. 19, 2025". Rank: a published date before a plain one before an updated one.
     A sentence that mentions a date, a list item, or a date inside a field is no meta line."""
     t = _MD_LINK.sub(r"\1", re.sub(r"[*_`]+", "", line)).strip()
-    if _BULLET.match(line) or len(_words(t)) > 15:
+    # a line of three fields or more ("Words by X · Published: ... · Updated: ... · 5 min read") may run longer
+    if _BULLET.match(line) or len(_words(t)) > (24 if len(_FIELD_SEP.split(t)) >= 3 else 15):
         return None
     # "6:42 a.m." ends no sentence; a meta line has no sentence in it
     if _is_sentence(re.sub(r"\b([ap])\.\s?m\.", r"\1m", t, flags=re.IGNORECASE)):

@@ -70,6 +70,18 @@ def _heading_level(line: str) -> int:
     return len(m.group(1)) if m else 0
 
 
+def _entry(line: str) -> bool:
+    """One entry of a menu set one per line: one to three words, no figure, no punctuation at
+    its end ("Home", "Sign in", "What's On")."""
+    text = title_text(line)
+    return 1 <= len(_words(text)) <= 3 and not re.search(r"\d|[.!?:;,]\s*$", text)
+
+
+def _signed(line: str) -> bool:
+    text = title_text(line)
+    return is_byline(text) or (meta_date(text) is not None and meta_date(text).signed)
+
+
 def past_label(lines: Sequence[_Line], first: int, reach: int = 5) -> int:
     """The line that heads an article whose first kept line is ``first``: ``first`` itself,
     unless it is an all-capitals label, short labels between separators ("Real Estate · Alder
@@ -77,17 +89,30 @@ def past_label(lines: Sequence[_Line], first: int, reach: int = 5) -> int:
     site's menu, and a headline-like line follows within ``reach`` kept lines, before any
     paragraph of more than 40 words (a press release's "NEWS RELEASE", then an embargo line,
     then the headline; a masthead, a menu and a cookie notice above a saved page's headline).
-    A short markdown heading ("# Northern Vale Post") is a site's name when a menu follows it
-    and then a deeper heading that reads as a headline. The label stays in the text; it only
-    is not the title."""
+    A short markdown heading ("# Northern Vale Post") is a site's name when a deeper heading
+    that reads as a headline follows it after a menu, or with a byline or signed date under it;
+    a menu set one entry per line does not count against the reach. The label stays in the
+    text; it only is not the title."""
     text = lines[first].text
     site_name = 0 < _heading_level(text) and len(_words(title_text(text))) <= 4
-    if not (_label(text) or _labels(text) or is_caption(text) or meta_date(text) or is_menu(text) or site_name):
+    kept = [i for i in range(first + 1, len(lines)) if lines[i].kept]
+    # a menu set one entry per line ("Home", "News", "Sign in"), perhaps under the site's name
+    vertical = _entry(text) and len(kept) >= 2 and all(_entry(lines[i].text) for i in kept[:2])
+    if not (_label(text) or _labels(text) or is_caption(text) or meta_date(text) or is_menu(text) or site_name
+            or vertical):
         return first
-    menu_seen = False
-    for i in [i for i in range(first + 1, len(lines)) if lines[i].kept][:reach]:
+    menu_seen, counted = False, 0
+    for n, i in enumerate(kept):
         below = lines[i].text
-        if headline_like(below) and (not site_name or menu_seen and _heading_level(below) > _heading_level(text)):
+        # a menu's entries, one per line, do not count against the reach
+        counted += not (vertical and _entry(below))
+        if counted > reach:
+            break
+        if vertical and len(_words(title_text(below))) <= 3:
+            continue  # under a menu of one entry per line, a short line is one more ("Subscribe for £1")
+        signed = n + 1 < len(kept) and _signed(lines[kept[n + 1]].text)  # a byline or dated meta line under it
+        if headline_like(below) and (not site_name or (menu_seen or signed)
+                                     and _heading_level(below) > _heading_level(text)):
             return i
         menu_seen = menu_seen or is_menu(below)
         if len(_words(below)) > 40:

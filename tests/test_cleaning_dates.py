@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from rag.ingest import DATE_STAMP, clean, explain, load_file
+from rag.reading import Layout
 
 _LEAD = "The Central Bank of Valdoria cut its main policy rate by 25 basis points to 3.75% on Thursday."
 _BODY = "The monetary policy committee voted 5-2 for the cut, the minutes showed."
@@ -36,6 +37,9 @@ def _story(*top: str, lead: str = _LEAD, head: str = "Valdorian Central Bank Cut
     ("Transport — Date: 3 June 2025 — Kestrel Field", "2025-06-03"),
     ("Posted on 5th November 2026 by Jane Roe", "2026-11-05"),  # who posted it, after the date
     ("Published: 2026-11-21T14:32:05+01:00", "2026-11-21"),  # ISO 8601 with a time of day
+    # many fields: longer than a sentence-free line of one field may be
+    ("Words by Ines Navarro · Published: 2026-05-18 09:47 CEST · Updated: 2026-05-18 13:20 CEST · 5 min read",
+     "2026-05-18"),
 ])
 def test_a_meta_line_under_the_headline_dates_the_story_and_stays_text(meta: str, date: str):
     (doc,) = clean(_story("By Ada Moss", meta) if not meta.startswith("By") else _story(meta), "rates.txt")
@@ -147,3 +151,15 @@ def test_a_pure_date_line_is_still_a_date_stamp_and_the_first_dates_the_story():
     text = _story("May 14, 2025", "Finance | May 15, 2025 | By Henrietta Blom")
     assert next(d.reason for d in explain(text) if d.text == "May 14, 2025") == DATE_STAMP
     assert clean(text, "a.txt")[0].date == "2025-05-14"
+
+
+def test_a_numeric_date_reads_the_way_the_same_date_with_its_months_name_does():
+    """"09.02.2026" on a page that also says "9 February 2026" is the 9th of February, though
+    the page declares bare English (no region), which decides nothing."""
+    lead = "The new tariff took effect at midnight on {}, the ministry said in a statement."
+    story = _story("First published 09.02.2026 - 08:30 | By Ada Moss", lead=lead.format("9 February 2026"))
+    (doc,) = clean(story, "rates.txt", Layout(lang="en"))
+    assert doc.date == "2026-02-09"
+    (american,) = clean(_story("First published 09.02.2026 - 08:30 | By Ada Moss", lead=lead.format("September 2, 2026")),
+                        "rates.txt", Layout(lang="en"))
+    assert american.date == "2026-09-02"

@@ -82,9 +82,14 @@ class Quantity:
     def backed_by(self, other: "Quantity", nearby: set[str]) -> bool:
         """Whether ``other`` (a number of a passage, with the stems of the words near it) states
         this number: the same value, a share only by a share, money only by money in the same
-        currency, and the unit word, when this number has one, near the passage's number."""
-        if not any(abs(self.value - v) <= 1e-9 * max(1.0, abs(self.value)) for v in (other.value, other.alt)
-                   if v is not None):
+        currency, and the unit word, when this number has one, near the passage's number. A
+        share is stated by a signed one of its size ("fell 9.6%" by "-9.6%")."""
+        values = [v for v in (other.value, other.alt) if v is not None]
+        if self.percent and other.percent:
+            # a share's sign is its direction, which words give as well: a table's "-9.6%" states
+            # "fell 9.6%", as "fell 9.6%" states it (no rule here reads a direction word)
+            values += [abs(v) for v in values]
+        if not any(abs(self.value - v) <= 1e-9 * max(1.0, abs(self.value)) for v in values):
             return False
         if self.percent != other.percent or (self.money and not other.money):
             return False

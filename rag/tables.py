@@ -3,7 +3,8 @@
 Scope: pure functions over an HTML ``<table>`` (BeautifulSoup) and over markdown pipe tables in
 a text. A chunk may hold a table's rows without its header row, and "Razorbill | 1,980 | 2,140"
 means nothing without "Species | 2019 | 2026", to the reader or to the model; so the row is
-read as "Razorbill | 2019: 1,980 | 2026: 2,140". A table without a header row is left as it is.
+read as "Razorbill | 2019: 1,980 | 2026: 2,140". A unit the header gives in brackets goes with
+the figure ("2026 (€m): €18.9m"). A table without a header row is left as it is.
 """
 
 from __future__ import annotations
@@ -37,8 +38,32 @@ def label_html_table(table) -> None:
         if row is head or len(cells) != len(labels):
             continue  # a row that spans columns: which header a cell is under is not known
         for label, cell in list(zip(labels, cells))[1:]:
-            if label and cell.get_text(strip=True):
-                cell.insert(0, f"{label}: ")
+            value = cell.get_text(" ", strip=True)
+            if not (label and value):
+                continue
+            if (with_unit := _with_unit(label, value)) != value:
+                cell.clear()
+                cell.append(with_unit)
+            cell.insert(0, f"{label}: ")
+
+
+# a header's unit in brackets: "2026 (€m)", "Length (km)", "Share (%)"
+# (a word in brackets may be no unit, "Name (first)": only a currency sign, "%" or a symbol of
+# one to three letters, "km", "kg", "MW", counts)
+_HEADER_UNIT = re.compile(r"\((?P<sign>[$€£¥])?\s*(?P<unit>%|[A-Za-z]{0,3})\)\s*$")
+_BARE_NUMBER = re.compile(r"^[+\-−]?\d[\d,]*(?:\.\d+)?$")
+
+
+def _with_unit(label: str, value: str) -> str:
+    """A bare number in a column whose header gives its unit, written with it: "18.9" under
+    "2026 (€m)" reads "€18.9m", under "Length (km)" "18.9 km", under "Share (%)" "18.9%"."""
+    m = _HEADER_UNIT.search(label)
+    if not m or not _BARE_NUMBER.match(value) or not (m["sign"] or m["unit"]):
+        return value
+    if m["sign"]:
+        sign = "-" if value[0] in "-−" else ""
+        return f"{sign}{m['sign']}{value.lstrip('+-−')}{m['unit']}"
+    return f"{value}%" if m["unit"] == "%" else f"{value} {m['unit']}"
 
 
 # "|---|:--:|" under a markdown table's header row
@@ -68,7 +93,7 @@ def label_markdown_tables(text: str) -> str:
         if cells is None or len(cells) != len(labels or []):
             labels = None  # the table ended
             continue
-        out = [cells[0]] + [f"{h}: {c}" if h and c and not c.startswith(f"{h}:") else c
+        out = [cells[0]] + [f"{h}: {_with_unit(h, c)}" if h and c and not c.startswith(f"{h}:") else c
                             for h, c in zip(labels[1:], cells[1:])]
         lines[i] = "| " + " | ".join(out) + " |"
     return "\n".join(lines)

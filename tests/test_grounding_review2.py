@@ -131,3 +131,14 @@ def test_a_denial_denied_or_a_noun_after_denied_denies_no_figure():
                       "The Brisk Foods chief denied that 300 workers were fired.", "How many workers did Brisk Foods fire?")
     assert not backed("Five people died in the Orra flood [1].", "Claims that 5 people died in the Orra flood were false.",
                       "How many people died in the Orra flood?")
+
+
+def test_a_signed_share_in_a_table_states_the_fall_of_its_size():
+    """A table writes a fall as "-9.6%"; the answer says "fell 9.6%". A sign on anything else (a
+    temperature's "-5") still is part of its value."""
+    q = "How did visits to the Orton clinic change in 2026?"
+    table = "Clinic | Visits 2025: 41,200 | Visits 2026: 37,245 | Change: -9.6%"
+    assert backed("Visits to the Orton clinic fell 9.6% in 2026 [1].", table.replace("Clinic", "Orton"), q)
+    assert not backed("Visits to the Orton clinic fell 6.9% in 2026 [1].", table.replace("Clinic", "Orton"), q)
+    cold = "The lowest reading at Orton was -5 degrees on 3 January."
+    assert not backed("The lowest reading at Orton was 5 degrees [1].", cold, "What was the lowest reading at Orton?")

@@ -81,3 +81,24 @@ def test_a_chunk_of_rows_without_the_header_still_says_what_each_figure_is(tmp_p
     later = [c for c in chunks if "Fairlow" in c.text]
     assert later and "School | 2025" not in later[0].text
     assert "Fairlow | 2025: 64 | 2026: 60" in later[0].text
+
+
+def test_a_unit_the_header_gives_in_brackets_goes_with_each_figure():
+    soup = BeautifulSoup("<table><thead><tr><th>Service</th><th>2026 (€m)</th><th>Change (%)</th><th>Route (km)</th>"
+                         "<th>Name (first)</th></tr></thead><tr><td>Buses</td><td>18.9</td><td>-7.4</td><td>1,230</td>"
+                         "<td>12</td></tr></table>", "html.parser")
+    label_html_table(soup.table)
+    row = " | ".join(c.get_text().strip() for c in soup.find_all("td"))
+    assert row == "Buses | 2026 (€m): €18.9m | Change (%): -7.4% | Route (km): 1,230 km | Name (first): 12"
+    md = label_markdown_tables("| Service | 2026 ($bn) |\n|---|---|\n| Rail | -0.4 |\n")
+    assert "| Rail | 2026 ($bn): -$0.4bn |" in md
+
+
+def test_a_figure_with_its_headers_unit_backs_the_answer_in_that_unit():
+    from test_grounding_review import backed
+
+    soup = BeautifulSoup("<table><thead><tr><th>Service</th><th>2026 (€m)</th></tr></thead>"
+                         "<tr><td>Buses</td><td>18.9</td></tr></table>", "html.parser")
+    label_html_table(soup.table)
+    row = " | ".join(c.get_text().strip() for c in soup.find_all("td"))
+    assert backed("The buses budget is €18.9 million in 2026 [1].", row, "What is the buses budget for 2026?")

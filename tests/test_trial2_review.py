@@ -63,7 +63,9 @@ def test_the_last_answer_beside_a_follow_up_pins_nothing():
     history = [{"role": "user", "content": "What did the school pay for the site?"},
                {"role": "assistant", "content": "The school paid $8 million for the site."}]
     asked = accept_rewrite("How much of that came from donors?", "Donors gave a lot.", history)
-    assert asked == "How much of that came from donors? (The school paid $8 million for the site.)"
+    # beside it, the last exchange: the user's question and the answer
+    assert asked == ("How much of that came from donors? (What did the school pay for the site? "
+                     "The school paid $8 million for the site.)")
     assert pinned_question(asked, rewritten=True) == "How much of that came from donors?"
     site = P("Work on the new wing starts in June. Donors gave $1.4 million of the cost, and the city paid the "
              "rest. The wing opens in 2027.", "School buys riverside site", "2025-02-11")
@@ -107,14 +109,15 @@ def test_a_rewrite_that_only_drops_the_pointing_word_is_not_used():
     """"Which of those villages had its order lifted?" came back from the model as "Which
     village had its order lifted?": every content word kept, nothing of the conversation
     added, so the search lost which villages, and the answer named the wrong ones. Such a
-    rewrite falls back to the follow-up with the last answer beside it."""
+    rewrite falls back to the follow-up with the last exchange beside it."""
     from rag.prompt import accept_rewrite
 
     history = [{"role": "user", "content": "Which villages were told to leave because of the flood?"},
                {"role": "assistant", "content": "Residents of Amberley, Coldwell and Eastry were told to leave."}]
     q = "Which of those villages had its order lifted?"
     assert accept_rewrite(q, "Which village had its order lifted?", history) == (
-        f"{q} (Residents of Amberley, Coldwell and Eastry were told to leave.)")
+        f"{q} (Which villages were told to leave because of the flood? "
+        "Residents of Amberley, Coldwell and Eastry were told to leave.)")
     # a rewrite that says what "those" stood for is used
     good = "Which of the villages told to leave because of the flood had its order lifted?"
     assert accept_rewrite(q, good, history) == good

@@ -178,6 +178,25 @@ def _story_block(soup):
         block = inner
 
 
+def _after_the_story(soup, story) -> list:
+    """The blocks after a page's one story, when it is marked up as its only <article> (or its
+    <main>) and holds most (80%) of the page's paragraph text: a related-posts list, a newsletter
+    box, comments. Outside the story and below it, they are the page's, not the story's; a block
+    above it may still hold its headline or date, and stays."""
+    if story is None or story.name not in ("article", "main") or len(soup.find_all("article")) > 1:
+        return []
+    def chars(tag) -> int:
+        return sum(len(p.get_text(" ", strip=True)) for p in tag.find_all("p"))
+    total = chars(soup.body or soup)
+    if not total or chars(story) < 0.8 * total:
+        return []
+    out, node = [], story
+    while node is not None and node.name not in ("body", "html", "[document]"):
+        out += [sib for sib in node.find_next_siblings() if sib.name not in ("script", "style")]
+        node = node.parent
+    return out
+
+
 def _lead_article(main):
     """The <article> inside ``main`` that holds most (60%) of its paragraph text, or None."""
     if main is None:
@@ -219,6 +238,8 @@ def _html_read(html: str) -> tuple[str, list[tuple[str, str]], Layout]:
     # cricket", a newsletter box) are chrome as much as the page's; teaser cards marked up as
     # <article> are no such story, and leave <main> whole
     lead = _lead_article(soup.find("main"))
+    for tag in _after_the_story(soup, story):
+        drop(tag)
     for tag in soup(["footer", "header", "aside"]):
         if tag.decomposed:
             continue

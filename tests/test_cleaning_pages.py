@@ -142,3 +142,27 @@ def test_labelled_trails_slashes_buttons_reviews_and_credits_are_no_headlines():
                         _HEAD, "Reviewed by Nora Quist, Transport Critic", "May 5, 2026", *_BODY[:4],
                         "The ferry Isla Rose Leaves Kell Harbour at Dawn. Photo: Tom Hale", *_BODY[4:]])
     assert _titles(page) == [(_HEAD, "2026-05-05")]
+
+
+def test_blocks_below_a_pages_one_article_are_chrome():
+    """Trial 6: a related-posts list, a newsletter box and a comments notice below the page's one
+    <article>, in plain <div>s, were indexed and outranked the story's own chunks. A block above
+    it keeps its place (it may hold the headline or the date), and a story whose text continues
+    outside its <article> keeps that text."""
+    from rag.reading import html_parts
+
+    story = "".join(f"<p>{line}</p>" for line in _BODY)
+    page = ("<html><body><div class='top'>Home &gt; Transport</div><div id='main'><article>"
+            f"<h1>Ferry Operator Adds Two Daily Crossings</h1>{story}</article>"
+            "<div class='related'><h4>Related Posts</h4><ul><li><a href='#'>Rail fares to rise in spring</a></li></ul></div>"
+            "<div class='newsletter'><p>Sign up to our weekly travel letter.</p></div>"
+            "<div id='comments'><p>Comments are closed.</p></div></div></body></html>")
+    text, dropped = html_parts(page)
+    assert _BODY[-1] in text and "Home > Transport" in text
+    assert "Rail fares to rise" not in text and "weekly travel letter" not in text and "Comments are closed" not in text
+    assert any("Related Posts" in t for _, t in dropped)
+    # half the story in a <div> after its <article>: the <article> is not the whole story
+    split = page.replace(f"{story}</article>", "".join(f"<p>{x}</p>" for x in _BODY[:3]) + "</article><div>" +
+                         "".join(f"<p>{x}</p>" for x in _BODY[3:]) + "</div>")
+    text, _ = html_parts(split)
+    assert _BODY[-1] in text and "Rail fares to rise" in text

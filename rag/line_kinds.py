@@ -26,6 +26,7 @@ _WIDGET = re.compile(
       | your\ email\ address\ will\ not\ be\ published|required\ fields\ are\ marked
       | (?:author\ )?(?:avatar|photo|headshot)|speaker\ \d+|about\ the\ author|click\ here
       | skip\ to\ (?:the\ )?(?:main\ )?(?:content|navigation|search)
+      | facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|telegram|messenger|bluesky|threads|copy\ link
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -330,8 +331,28 @@ def _widget_segment(s: str) -> bool:
     return tail is None or _name_like(s[tail.end():])
 
 
+# a row of share buttons, their labels between spaces: "Share: Facebook X Pinterest WhatsApp"
+_SHARE_BAR = re.compile(r"^(?:share(?:\ this(?:\ \w+)?)?:?\s+)?(?:(?:facebook|twitter|x|linkedin|whatsapp|pinterest"
+                        r"|reddit|telegram|messenger|bluesky|threads|e-?mail|print|tweet|share|copy\ link|f|in|✉)"
+                        r"(?:\s+|$)){2,}$", re.IGNORECASE)
+# a consent notice's buttons after its last sentence: "... process personal data. AGREE MORE OPTIONS"
+_CONSENT_BUTTONS = re.compile(
+    r"[.!?]\s+(?:(?:accept|agree|reject|decline|allow|deny|ok|okay|got\ it|i\ agree|consent|manage|more|options?"
+    r"|settings|preferences|cookie|cookies|all|essential|only|non-essential|necessary|customi[sz]e)\W*){1,8}$", re.IGNORECASE)
+
+
+def _is_consent_notice(t: str) -> bool:
+    """A cookie or privacy notice with its buttons at its end (no sentence of a story ends in
+    button labels)."""
+    return bool(re.search(r"\bcookies?\b", t, re.IGNORECASE)) and bool(_CONSENT_BUTTONS.search(t)) \
+        and len(_words(t)) <= 80
+
+
 def _is_widget(t: str) -> bool:
-    """A short line made entirely of widget labels, or a "click here" prompt, stating no figure."""
+    """A short line made entirely of widget labels, or a "click here" prompt, stating no figure;
+    a row of share buttons; a cookie notice that ends in its buttons."""
+    if _SHARE_BAR.match(t.strip()) or _is_consent_notice(t):
+        return True
     n = len(_words(t))
     if n <= 25 and _CLICK_HERE.search(t):
         # a clause of its own beside the prompt ("The state certified the result on Friday; for the

@@ -342,3 +342,26 @@ def test_scripts_name_a_bad_gold_line_and_a_run_with_nothing_to_score(tmp_path):
     done = subprocess.run([sys.executable, str(root / "support_curve.py"), str(run)], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode != 0 and "nothing to score" in done.stderr and "nan" not in done.stdout
+
+
+# --- share buttons and cookie notices (trial 6): known widget text, whatever the site ------------
+
+
+@pytest.mark.parametrize("line", [
+    "Share: Facebook X Pinterest WhatsApp", "Share Tweet WhatsApp Email", "Facebook  Twitter  WhatsApp  Email",
+    "LinkedIn", "Copy link",
+    "We value your privacy. We and our partners use cookies to store information on a device. AGREE MORE OPTIONS",
+    "This site uses cookies. Some are essential, others help us show you relevant ads. Accept Reject non-essential",
+])
+def test_share_buttons_and_a_cookie_notice_ending_in_its_buttons_go(line: str):
+    assert _reasons(_story(line))[line] == WIDGET
+
+
+@pytest.mark.parametrize("line", [
+    "The regulator fined the ferry line for setting cookies without consent.",
+    "Facebook and X were fined in 2024 for the same practice, the regulator said.",
+    "The regulator said cookies must be opt-in. Some sites still do not ask.",
+    "X marks the spot where the new pier will stand.",
+])
+def test_a_sentence_about_cookies_or_a_network_stays(line: str):
+    assert _reasons(_story(line))[line] == TEXT

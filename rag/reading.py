@@ -198,14 +198,21 @@ def _after_the_story(soup, story) -> list:
 
 
 def _lead_article(main):
-    """The <article> inside ``main`` that holds most (60%) of its paragraph text, or None."""
+    """The <article> inside ``main`` that holds most (60%) of its paragraph text, else the
+    block of ``main`` that does (a "post" <div> beside a sidebar), or None."""
     if main is None:
         return None
-    total = sum(len(p.get_text(" ", strip=True)) for p in main.find_all("p"))
+
+    def chars(tag) -> int:
+        return sum(len(p.get_text(" ", strip=True)) for p in tag.find_all("p"))
+    total = chars(main)
+    if not total:
+        return None
     for article in main.find_all("article"):
-        if total and sum(len(p.get_text(" ", strip=True)) for p in article.find_all("p")) >= 0.6 * total:
+        if chars(article) >= 0.6 * total:
             return article
-    return None
+    return next((c for c in main.find_all(True, recursive=False) if c.name not in _CHROME and chars(c) >= 0.6 * total),
+                None)
 
 
 def html_parts(html: str) -> tuple[str, list[tuple[str, str]]]:
@@ -244,7 +251,7 @@ def _html_read(html: str) -> tuple[str, list[tuple[str, str]], Layout]:
         if tag.decomposed:
             continue
         inside = tag.find_parent(["article", "main"]) is not None or (story is not None and story in tag.parents)
-        if tag.name == "aside" and lead is not None and tag.find_parent("article") is None:
+        if tag.name == "aside" and lead is not None and lead not in tag.parents and tag.find_parent("article") is None:
             inside = False
         if not inside:
             drop(tag)

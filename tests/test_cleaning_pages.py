@@ -166,3 +166,19 @@ def test_blocks_below_a_pages_one_article_are_chrome():
                          "".join(f"<p>{x}</p>" for x in _BODY[3:]) + "</div>")
     text, _ = html_parts(split)
     assert _BODY[-1] in text and "Rail fares to rise" in text
+
+
+def test_a_sidebar_beside_the_post_block_inside_main_is_chrome():
+    """Trial 6: a <main> with no <article>, its story in a "post" <div>, and a widget sidebar
+    (<aside>) beside that <div>: the sidebar's "You may also like" list was indexed. A fact box
+    (<aside>) inside the post stays."""
+    from rag.reading import html_parts
+
+    story = "".join(f"<p>{line}</p>" for line in _BODY)
+    page = ("<html><body><main><div class='post'><h1>Ferry Operator Adds Two Daily Crossings</h1>" + story +
+            "<aside><p>Fact box: the route opened in 1968 and carries 400,000 people a year.</p></aside></div>"
+            "<aside class='widget-area'><h3>You may also like</h3><ul><li><a href='#'>Rail fares to rise in spring</a>"
+            "</li></ul></aside></main></body></html>")
+    text, dropped = html_parts(page)
+    assert "Fact box: the route opened in 1968" in text and _BODY[-1] in text
+    assert "Rail fares to rise" not in text and any("You may also like" in t for _, t in dropped)

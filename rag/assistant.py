@@ -17,7 +17,7 @@ from .citations import is_refusal, strip_markers
 from .config import MAX_K, Config, index_dir_of, load_config
 from .corpus_files import copy_in, set_aside_document
 from .decompose import check_history, check_question, split_question
-from .followups import needs_context
+from .followups import needs_conversation
 from .embedding import Embedder
 from .errors import CorpusError, QuestionError
 from .llm import ChatModel, in_background, load_model
@@ -286,7 +286,7 @@ class Assistant:
         # a refusal says nothing a follow-up could refer to: the search must not see "The articles do not say."
         history = [t for t in check_history(history) if not (t["role"] == "assistant" and is_refusal(t["content"]))]
         t0 = time.perf_counter()
-        rewrite = bool(history) and needs_context(q)
+        rewrite = needs_conversation(q, history)
         if self._llm is None and not rewrite:  # the first question: load the model while retrieving
             get_llm = in_background(lambda: self._model(model))
         else:

@@ -5,6 +5,7 @@ Scope: pure string functions over English function words and sentence shapes, as
 :mod:`rag.decompose`, whose word lists they share; no model and no topic's vocabulary.
 
     needs_context(q)            -> True when q cannot be searched as asked (pronoun, ellipsis)
+    needs_conversation(q, h)    -> needs_context, or, in a conversation, a question that names nothing
     opens_a_whole_question(q)   -> True for "And where was X trading?": an opener, then a whole question
     keeps_question(q, rewrite)  -> False when a follow-up's rewrite dropped part of q
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 
 from .decompose import _AUX, _DEMONSTRATIVE, _NOW, _PERSONAL, _WH, _dummy_it, _is_name, _words, split_question
-from .words import FUNCTION_WORDS
+from .words import FUNCTION_WORDS, names
 from .words import stem as _stem
 
 _PREPS = frozenset("about of in on at for from with after before since to by like over under into during despite "
@@ -26,6 +27,20 @@ _ELLIPSIS = re.compile(r"^(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about|what\s+e
 _BOUNDARY = re.compile(r",\s*(?:and|but)\s|;|\s[—–-]\s|:\s|(?<=[.?!])\s"
                        r"|\s(?:and|but)\s+(?=(?:what|who|which|when|where|why|how)\b)")
 _OPENER = frozenset("and but so also or then".split())
+
+
+def needs_conversation(question: str, history: list[dict[str, str]]) -> bool:
+    """Whether ``question``, asked after ``history``, is read in the conversation: it cannot be
+    searched as asked (:func:`needs_context`), or it names nothing (no name, no figure) after a
+    conversation that did. "How much of the money came from central government?" after a
+    question about a flood wall asks about the wall's money; a question that turns to another
+    subject names it."""
+    if not history:
+        return False
+    if needs_context(question):
+        return True
+    said = " ".join(str(t.get("content", "")) for t in history)
+    return not (names(question) or re.search(r"\d", question)) and bool(names(said) or re.search(r"\d", said))
 
 
 def needs_context(question: str) -> bool:

@@ -149,7 +149,7 @@ def accept_rewrite(question: str, rewrite: str, history: list[dict[str, str]]) -
 def takes_from(question: str, rewrite: str, history: list[dict[str, str]]) -> bool:
     """Whether ``rewrite`` adds to ``question`` a content word of the conversation: what a
     pronoun, a demonstrative or an ellipsis stood for. A follow-up is rewritten only when it
-    cannot stand alone (:func:`rag.followups.needs_context`), so a rewrite that adds nothing of
+    cannot stand alone (:func:`rag.followups.needs_conversation`), so a rewrite that adds nothing of
     the conversation has only dropped the word that pointed back; unless nothing pointed back
     but an opening "and" before a whole question ("And where was nickel trading?")."""
     if opens_a_whole_question(question):

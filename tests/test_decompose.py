@@ -179,3 +179,19 @@ def test_keeps_question_multi_part_must_stay_multi_part():
 def test_stop_words_are_function_words():
     assert {"the", "and", "what", "it", "they", "about", "did"} <= FUNCTION_WORDS
     assert not {"price", "gain", "say", "october"} & FUNCTION_WORDS
+
+
+def test_in_a_conversation_a_question_that_names_nothing_is_read_in_it():
+    """Trial 6: "How much of the money came from central government?" after a question about a
+    flood wall was searched across the whole corpus. A question that names its subject, or a
+    first question, is searched as asked."""
+    from rag.followups import needs_conversation
+
+    wall = [{"role": "user", "content": "How many homes does the new Orla flood wall protect?"},
+            {"role": "assistant", "content": "It protects 1,350 homes in Orla."}]
+    assert needs_conversation("How much of the money came from central government?", wall)
+    assert needs_conversation("Which household received the biggest share?", wall)
+    assert needs_conversation("When did it open?", wall)  # a pronoun, as before
+    assert not needs_conversation("How much did the Kestrel tram line cost?", wall)  # names its subject
+    assert not needs_conversation("What did the council decide in 2021?", wall)  # a figure or a year counts as naming
+    assert not needs_conversation("How much of the money came from central government?", [])

@@ -185,24 +185,23 @@ def test_a_short_markdown_title_above_its_sections_stays_the_title():
     assert doc.title == "Annual Review"
 
 
-def test_a_section_and_place_line_above_the_headline_is_no_title():
-    text = ("*Farming* · *Eastmoor*\n\n# Dry autumn leaves Eastmoor's barley harvest a fifth down\n\n"
-            "Barley growers in Eastmoor harvested 21% less grain than last year after the driest autumn since 1995.\n")
-    (doc,) = clean(text, "barley.md")
-    assert doc.title == "Dry autumn leaves Eastmoor's barley harvest a fifth down"
+_BARLEY = ("*Farming* · *Eastmoor*\n\n# Dry autumn leaves Eastmoor's barley harvest a fifth down\n\n"
+           "Barley growers in Eastmoor harvested 21% less grain than last year after the driest autumn since 1995.\n")
+_TRAM = ("Westmere Evening Post\nMenu\nNews\nSport\nWhat's On\nJobs\nSign in\nSubscribe for £2\n\nHome > News > Transport\n\n"
+         "Westmere tram extension opens to passengers three months early\n\nBy Lena Ortiz\n\n"
+         "The 4.2 km tram extension to Westmere Park opened on Sunday, three months ahead of schedule, the operator said.\n")
+_KEEPER = ("# The Kestrel Courier\n\n## Kestrel Rangers sign goalkeeper Ana Brisco on a three-year deal\n\n"
+           "*Published 3 July 2026 | By Tom Reyes*\n\nKestrel Rangers have signed goalkeeper Ana Brisco from Porto Azul "
+           "for an undisclosed fee.\n")
 
 
-def test_a_menu_set_one_entry_per_line_is_passed_to_the_headline():
-    text = ("Westmere Evening Post\nMenu\nNews\nSport\nWhat's On\nJobs\nSign in\nSubscribe for £2\n\nHome > News > Transport\n\n"
-            "Westmere tram extension opens to passengers three months early\n\nBy Lena Ortiz\n\n"
-            "The 4.2 km tram extension to Westmere Park opened on Sunday, three months ahead of schedule, the operator said.\n")
-    (doc,) = clean(text, "tram.txt")
-    assert doc.title == "Westmere tram extension opens to passengers three months early"
-
-
-def test_a_sites_name_heading_right_above_a_signed_headline_is_not_the_title():
-    text = ("# The Kestrel Courier\n\n## Kestrel Rangers sign goalkeeper Ana Brisco on a three-year deal\n\n"
-            "*Published 3 July 2026 | By Tom Reyes*\n\nKestrel Rangers have signed goalkeeper Ana Brisco from Porto Azul "
-            "for an undisclosed fee.\n")
-    (doc,) = clean(text, "keeper.md")
-    assert doc.title == "Kestrel Rangers sign goalkeeper Ana Brisco on a three-year deal" and doc.date == "2026-07-03"
+@pytest.mark.parametrize("text, name, title, date", [
+    (_BARLEY, "barley.md", "Dry autumn leaves Eastmoor's barley harvest a fifth down", None),  # section · place
+    (_TRAM, "tram.txt", "Westmere tram extension opens to passengers three months early", None),  # a menu, one per line
+    # a site's name as "#", right above a "##" headline signed under it
+    (_KEEPER, "keeper.md", "Kestrel Rangers sign goalkeeper Ana Brisco on a three-year deal", "2026-07-03"),
+])
+def test_a_label_a_menu_or_a_sites_name_above_the_headline_is_no_title(text: str, name: str, title: str,
+                                                                      date: str | None):
+    (doc,) = clean(text, name)
+    assert doc.title == title and doc.date == date

@@ -296,7 +296,12 @@ class Assistant:
         standalone = self.condense(q, history, model) if rewrite else None
         if standalone is not None and self.config.scope_articles:
             standalone = with_conversation_scope(standalone, history or [])  # "And copper?" stays in that article
-        parts = split_question(standalone or q) if self.config.split_questions else [standalone or q]
+        asked = standalone or q
+        # a follow-up searched with the last answer beside it is split without that aside: its
+        # sentences are context, never parts of the question, and each part carries it
+        base = pinned_question(asked, standalone is not None)
+        aside = asked[len(base):]
+        parts = split_question(base) if self.config.split_questions else [base]
         if len(parts) == 1:
             yield from self._answer(q, standalone, get_llm, t0, k=k, temperature=temperature)
             return
@@ -305,7 +310,8 @@ class Assistant:
         for i, part in enumerate(parts):
             if i:
                 yield " "
-            for event in self._answer(part, None, get_llm, t0 if i == 0 else time.perf_counter(), k=k, temperature=temperature):
+            for event in self._answer(part, part + aside if aside else None, get_llm,
+                                      t0 if i == 0 else time.perf_counter(), k=k, temperature=temperature):
                 if isinstance(event, Answer):
                     answers.append(event)
                 else:

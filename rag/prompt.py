@@ -124,8 +124,8 @@ def build_condense_prompt(question: str, history: list[dict[str, str]], max_turn
 
 def accept_rewrite(question: str, rewrite: str, history: list[dict[str, str]]) -> str:
     """The standalone question to search with: the model's rewrite when it is a question;
-    otherwise the follow-up with the last exchange (the user's question and the answer) beside
-    it, so the search still sees who or what "she" or "it" is. (Small models sometimes answer instead of rewriting, e.g.
+    otherwise the follow-up with the last answer beside it, so the search still sees who or
+    what "she" or "it" is. (Small models sometimes answer instead of rewriting, e.g.
     "Ms. Vell is based at a university." for "Where is she based?", and that guess must not
     become the query.)"""
     rewrite = re.sub(r"^(rewritten question|question)\s*:\s*", "", rewrite.strip().strip('"'), flags=re.IGNORECASE)
@@ -136,14 +136,9 @@ def accept_rewrite(question: str, rewrite: str, history: list[dict[str, str]]) -
     if 3 <= len(rewrite) <= 400 and rewrite.endswith("?") and keeps_question(question, rewrite) \
             and takes_from(question, rewrite, history):
         return rewrite
-    # the last exchange: "it" may stand for what the user asked about as well as for what the
-    # answer named ("What had the house expected it to fetch?" after "What did the Aubert case sell for?")
-    last = next((i for i in range(len(history) - 1, -1, -1) if history[i].get("role") == "assistant"), None)
-    if last is None:
-        return question
-    turns = history[max(0, last - 1):last + 1] if last and history[last - 1].get("role") == "user" else [history[last]]
-    aside = " ".join(" ".join(str(t.get("content", "")).split())[:200] for t in turns)
-    return f"{question} ({aside})" if aside else question
+    last = next((str(t.get("content", "")) for t in reversed(history) if t.get("role") == "assistant"), "")
+    last = " ".join(last.split())[:200]
+    return f"{question} ({last})" if last else question
 
 
 def takes_from(question: str, rewrite: str, history: list[dict[str, str]]) -> bool:

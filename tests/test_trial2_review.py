@@ -63,9 +63,7 @@ def test_the_last_answer_beside_a_follow_up_pins_nothing():
     history = [{"role": "user", "content": "What did the school pay for the site?"},
                {"role": "assistant", "content": "The school paid $8 million for the site."}]
     asked = accept_rewrite("How much of that came from donors?", "Donors gave a lot.", history)
-    # beside it, the last exchange: the user's question and the answer
-    assert asked == ("How much of that came from donors? (What did the school pay for the site? "
-                     "The school paid $8 million for the site.)")
+    assert asked == "How much of that came from donors? (The school paid $8 million for the site.)"
     assert pinned_question(asked, rewritten=True) == "How much of that came from donors?"
     site = P("Work on the new wing starts in June. Donors gave $1.4 million of the cost, and the city paid the "
              "rest. The wing opens in 2027.", "School buys riverside site", "2025-02-11")
@@ -109,15 +107,14 @@ def test_a_rewrite_that_only_drops_the_pointing_word_is_not_used():
     """"Which of those villages had its order lifted?" came back from the model as "Which
     village had its order lifted?": every content word kept, nothing of the conversation
     added, so the search lost which villages, and the answer named the wrong ones. Such a
-    rewrite falls back to the follow-up with the last exchange beside it."""
+    rewrite falls back to the follow-up with the last answer beside it."""
     from rag.prompt import accept_rewrite
 
     history = [{"role": "user", "content": "Which villages were told to leave because of the flood?"},
                {"role": "assistant", "content": "Residents of Amberley, Coldwell and Eastry were told to leave."}]
     q = "Which of those villages had its order lifted?"
     assert accept_rewrite(q, "Which village had its order lifted?", history) == (
-        f"{q} (Which villages were told to leave because of the flood? "
-        "Residents of Amberley, Coldwell and Eastry were told to leave.)")
+        f"{q} (Residents of Amberley, Coldwell and Eastry were told to leave.)")
     # a rewrite that says what "those" stood for is used
     good = "Which of the villages told to leave because of the flood had its order lifted?"
     assert accept_rewrite(q, good, history) == good
@@ -165,3 +162,29 @@ def test_a_rewrite_that_only_drops_an_opening_and_before_a_whole_question_is_use
     assert accept_rewrite("And where was tin trading?", "Where was tin trading?", history) == "Where was tin trading?"
     lifted = accept_rewrite("So which town had its order lifted?", "Which town had its order lifted?", history)
     assert lifted != "Which town had its order lifted?"
+
+
+def test_the_answer_beside_a_follow_up_is_never_split_off_as_a_question(tmp_path, embedder):
+    """A follow-up the model could not rewrite is searched with the last answer beside it; an
+    answer that holds a question of its own ("Why does it matter? The desk sets trade policy.")
+    was split off as a part of the question, and answered on its own."""
+    from rag import Assistant
+    from rag.llm import ChatModel
+
+    class Scripted(ChatModel):
+        def stream(self, messages, *, max_tokens, temperature, seed, stop=None):
+            yield "Ada Vell works at the Orla Institute [1]."
+
+        def judge(self, messages, *, seed=42):
+            return 0.95
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "vell.txt").write_text("Trade Desk Changes Hands\n\nAda Vell joined the Orla Institute in 2019. "
+                                     "She leads its trade desk, the institute said on Monday.\n")
+    a = Assistant(corpus=corpus, index_dir=tmp_path / "i", llm=Scripted(), embedder=embedder)
+    history = [{"role": "user", "content": "Who leads the trade desk?"},
+               {"role": "assistant", "content": "Ada Vell leads it. Why does it matter? The desk sets trade policy."}]
+    answer = a.ask("Where does she work?", history=history)
+    assert answer.standalone_question.startswith("Where does she work? (")  # the fallback, with the aside
+    assert not answer.parts and not answer.text.startswith("The articles do not answer")

@@ -17,7 +17,7 @@ from .citations import is_refusal, strip_markers
 from .config import MAX_K, Config, index_dir_of, load_config
 from .corpus_files import copy_in, set_aside_document
 from .decompose import check_history, check_question, split_question
-from .followups import needs_conversation
+from .followups import needs_context, needs_conversation
 from .embedding import Embedder
 from .errors import CorpusError, QuestionError
 from .llm import ChatModel, in_background, load_model
@@ -294,6 +294,10 @@ class Assistant:
             get_llm = lambda: loaded  # noqa: E731
         # a question that stands on its own is searched as asked, never rewritten
         standalone = self.condense(q, history, model) if rewrite else None
+        if standalone is not None and (standalone == q or standalone.startswith(q + " (")) and not needs_context(q):
+            # it only named nothing, and the model found nothing in the conversation it asks about:
+            # a new subject ("How many homes lost power in the storm?"), searched as asked
+            standalone = None
         if standalone is not None and self.config.scope_articles:
             standalone = with_conversation_scope(standalone, history or [])  # "And copper?" stays in that article
         asked = standalone or q

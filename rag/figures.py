@@ -92,21 +92,22 @@ def negates(sentence: str) -> bool:
 Number = tuple[Quantity, set[str], bool]
 
 
-def backs(q: Quantity, p: Quantity, near: set[str], values: set[float]) -> bool:
-    """``p`` states the claim's number ``q`` (``values``: every number of the claim): an end of a
+def backs(q: Quantity, p: Quantity, near: set[str], values: set[float], way: str = "") -> bool:
+    """``p`` states the claim's number ``q`` (``values``: every number of the claim; ``way``: the
+    direction the claim states, :func:`moves`): an end of a
     range backs only the same end of a range the claim states too ("$3m to $5m"), or a bound on
     that side ("up to $5m" by the high end); "costs $5m" is not "between $3m and $5m"."""
-    if not q.backed_by(p, near):
+    if not q.backed_by(p, near, way):
         return False
     return not p.end or q.bound == p.end or any(abs(v - (p.other or 0.0)) <= 1e-9 * max(1.0, abs(v)) for v in values)
 
 
-def stated(q: Quantity, numbers: list[Number], values: set[float], denials: bool = False) -> bool:
+def stated(q: Quantity, numbers: list[Number], values: set[float], denials: bool = False, way: str = "") -> bool:
     """A passage number of the run states ``q`` (a number its sentence denies only when the claim
     reports a denial too: ``denials``); or ``q`` is written in words and the run counts nothing in
     its unit: a model writes its own sums in words ("took four years, from 2019 to 2023"), but
     "seven members" where the passage has "9 members" is another count."""
-    if any(backs(q, p, near, values) for p, near, denied in numbers if denials or not denied):
+    if any(backs(q, p, near, values, way) for p, near, denied in numbers if denials or not denied):
         return True
     return q.spelled and not (q.unit and any(p.unit == q.unit for p, _, _ in numbers))
 

@@ -183,7 +183,7 @@ def find_evidence(claim: Claim, passage: Passage, window: int = 2, said: frozens
             if not _names_backed(claim, stems, head_abbrs.union(*(r[4] for r in run)),
                                  head_spelled.union(*(r[5] for r in run))):
                 continue
-            if not all(stated(q, numbers, values, claim.negates) for q in claim.numbers):
+            if not all(stated(q, numbers, values, claim.negates, claim.moves) for q in claim.numbers):
                 continue
             if against(claim.moves, passage.text[run[0][0]:run[-1][1]]):
                 continue  # the facts are there, moving the other way

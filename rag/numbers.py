@@ -79,16 +79,15 @@ class Quantity:
         """A bare number a year is written as (:data:`_YEAR`): no sign, percent or unit."""
         return not (self.percent or self.money or self.unit) and self.value.is_integer() and 1000 <= self.value <= 2099
 
-    def backed_by(self, other: "Quantity", nearby: set[str]) -> bool:
+    def backed_by(self, other: "Quantity", nearby: set[str], way: str = "") -> bool:
         """Whether ``other`` (a number of a passage, with the stems of the words near it) states
         this number: the same value, a share only by a share, money only by money in the same
         currency, and the unit word, when this number has one, near the passage's number. A
-        share is stated by a signed one of its size ("fell 9.6%" by "-9.6%")."""
+        fall the claim states (``way`` "down") is stated by a negative share of its size ("fell
+        9.6%" by a table's "-9.6%"); a level ("inflation was 2%") never is ("-2%" is deflation)."""
         values = [v for v in (other.value, other.alt) if v is not None]
-        if self.percent and other.percent:
-            # a share's sign is its direction, which words give as well: a table's "-9.6%" states
-            # "fell 9.6%", as "fell 9.6%" states it (no rule here reads a direction word)
-            values += [abs(v) for v in values]
+        if way == "down" and self.percent and other.percent and self.value >= 0:
+            values += [-v for v in values if v < 0]
         if not any(abs(self.value - v) <= 1e-9 * max(1.0, abs(self.value)) for v in values):
             return False
         if self.percent != other.percent or (self.money and not other.money):

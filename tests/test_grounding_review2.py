@@ -140,5 +140,12 @@ def test_a_signed_share_in_a_table_states_the_fall_of_its_size():
     table = "Clinic | Visits 2025: 41,200 | Visits 2026: 37,245 | Change: -9.6%"
     assert backed("Visits to the Orton clinic fell 9.6% in 2026 [1].", table.replace("Clinic", "Orton"), q)
     assert not backed("Visits to the Orton clinic fell 6.9% in 2026 [1].", table.replace("Clinic", "Orton"), q)
+    # review 6: only a fall the claim states; a rise, or a level, is not a negative share
+    orton = table.replace("Clinic", "Orton")
+    assert not backed("Visits to the Orton clinic rose 9.6% in 2026 [1].", orton, q)
+    assert not backed("Orton's inflation was 2% in March [1].", "Orton's inflation was -2% in March.",
+                      "What was Orton's inflation in March?")
+    assert not backed("The Orton bank's deposit rate is 0.5% [1].", "The Orton bank's deposit rate is -0.5%.",
+                      "What deposit rate does the Orton bank set?")
     cold = "The lowest reading at Orton was -5 degrees on 3 January."
     assert not backed("The lowest reading at Orton was 5 degrees [1].", cold, "What was the lowest reading at Orton?")

@@ -164,14 +164,11 @@ def test_a_rewrite_that_only_drops_an_opening_and_before_a_whole_question_is_use
     assert lifted != "Which town had its order lifted?"
 
 
-def test_the_answer_beside_a_follow_up_is_never_split_off_as_a_question(tmp_path, embedder):
-    """A follow-up the model could not rewrite is searched with the last answer beside it; an
-    answer that holds a question of its own ("Why does it matter? The desk sets trade policy.")
-    was split off as a part of the question, and answered on its own."""
+def _vell(tmp_path, embedder):
     from rag import Assistant
     from rag.llm import ChatModel
 
-    class Scripted(ChatModel):
+    class Scripted(ChatModel):  # rewrites nothing: its one reply is no question
         def stream(self, messages, *, max_tokens, temperature, seed, stop=None):
             yield "Ada Vell works at the Orla Institute [1]."
 
@@ -182,7 +179,25 @@ def test_the_answer_beside_a_follow_up_is_never_split_off_as_a_question(tmp_path
     corpus.mkdir()
     (corpus / "vell.txt").write_text("Trade Desk Changes Hands\n\nAda Vell joined the Orla Institute in 2019. "
                                      "She leads its trade desk, the institute said on Monday.\n")
-    a = Assistant(corpus=corpus, index_dir=tmp_path / "i", llm=Scripted(), embedder=embedder)
+    return Assistant(corpus=corpus, index_dir=tmp_path / "i", llm=Scripted(), embedder=embedder)
+
+
+def test_a_question_that_names_nothing_and_finds_nothing_in_the_conversation_is_asked_as_it_is(tmp_path, embedder):
+    """Review 6: in a conversation, "How many homes lost power in the storm?" names nothing, so
+    it was rewritten; the model's rewrite failed, and the fallback put the last answer beside it,
+    tying a new subject to the last article. A pronoun's follow-up keeps the fallback."""
+    a = _vell(tmp_path, embedder)
+    history = [{"role": "user", "content": "Who leads the Orla trade desk?"},
+               {"role": "assistant", "content": "Ada Vell leads it."}]
+    assert a.ask("How many homes lost power in the storm?", history=history).standalone_question is None
+    assert a.ask("Where does she work?", history=history).standalone_question.startswith("Where does she work? (")
+
+
+def test_the_answer_beside_a_follow_up_is_never_split_off_as_a_question(tmp_path, embedder):
+    """A follow-up the model could not rewrite is searched with the last answer beside it; an
+    answer that holds a question of its own ("Why does it matter? The desk sets trade policy.")
+    was split off as a part of the question, and answered on its own."""
+    a = _vell(tmp_path, embedder)
     history = [{"role": "user", "content": "Who leads the trade desk?"},
                {"role": "assistant", "content": "Ada Vell leads it. Why does it matter? The desk sets trade policy."}]
     answer = a.ask("Where does she work?", history=history)

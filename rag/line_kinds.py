@@ -27,7 +27,7 @@ _WIDGET = re.compile(
       | your\ email\ address\ will\ not\ be\ published|required\ fields\ are\ marked
       | (?:author\ )?(?:avatar|photo|headshot)|speaker\ \d+|about\ the\ author|click\ here
       | skip\ to\ (?:the\ )?(?:main\ )?(?:content|navigation|search)
-      | facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|telegram|messenger|bluesky|threads|copy\ link
+      | copy\ link
     )""",
     re.IGNORECASE | re.VERBOSE,
 )

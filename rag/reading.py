@@ -180,9 +180,10 @@ def _story_block(soup):
 
 def _after_the_story(soup, story) -> list:
     """The blocks after a page's one story, when it is marked up as its only <article> (or its
-    <main>) and holds most (80%) of the page's paragraph text: a related-posts list, a newsletter
-    box, comments. Outside the story and below it, they are the page's, not the story's; a block
-    above it may still hold its headline or date, and stays."""
+    <main>) and holds most (80%) of the page's paragraph text, that are mostly links: a
+    related-posts list, a "more stories" box. Outside the story and below it, they are the
+    page's, not the story's; a fact box, a table or a correction there stays, as does a block
+    above the story (it may hold its headline or date)."""
     if story is None or story.name not in ("article", "main") or len(soup.find_all("article")) > 1:
         return []
     def chars(tag) -> int:
@@ -192,9 +193,17 @@ def _after_the_story(soup, story) -> list:
         return []
     out, node = [], story
     while node is not None and node.name not in ("body", "html", "[document]"):
-        out += [sib for sib in node.find_next_siblings() if sib.name not in ("script", "style")]
+        out += [sib for sib in node.find_next_siblings() if sib.name not in ("script", "style") and _links_mostly(sib)]
         node = node.parent
     return out
+
+
+def _links_mostly(tag) -> bool:
+    """Half or more of ``tag``'s text, headings aside, is the text of links: a list of other
+    stories, not a fact box, a table or a correction, which stay."""
+    text = len(tag.get_text(" ", strip=True)) - sum(len(h.get_text(" ", strip=True)) for h in tag.find_all(_HEADINGS))
+    links = sum(len(a.get_text(" ", strip=True)) for a in tag.find_all("a"))
+    return text > 0 and links >= 0.5 * text
 
 
 def _lead_article(main):
@@ -251,8 +260,9 @@ def _html_read(html: str) -> tuple[str, list[tuple[str, str]], Layout]:
         if tag.decomposed:
             continue
         inside = tag.find_parent(["article", "main"]) is not None or (story is not None and story in tag.parents)
-        if tag.name == "aside" and lead is not None and lead not in tag.parents and tag.find_parent("article") is None:
-            inside = False
+        if tag.name == "aside" and lead is not None and lead not in tag.parents and tag.find_parent("article") is None \
+                and (lead.name == "article" or _links_mostly(tag)):
+            inside = False  # beside a "post" <div>, only a list of links: a fact box may sit there too
         if not inside:
             drop(tag)
     title = soup.title.get_text(" ", strip=True) if soup.title else ""

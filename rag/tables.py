@@ -39,7 +39,7 @@ def label_html_table(table) -> None:
             continue  # a row that spans columns: which header a cell is under is not known
         for label, cell in list(zip(labels, cells))[1:]:
             value = cell.get_text(" ", strip=True)
-            if not (label and value):
+            if not (label and value) or _DATE_COLUMN.match(label):
                 continue
             if (with_unit := _with_unit(label, value)) != value:
                 cell.clear()
@@ -50,7 +50,11 @@ def label_html_table(table) -> None:
 # a header's unit in brackets: "2026 (€m)", "Length (km)", "Share (%)"
 # (a word in brackets may be no unit, "Name (first)": only a currency sign, "%" or a symbol of
 # one to three letters, "km", "kg", "MW", counts)
-_HEADER_UNIT = re.compile(r"\((?P<sign>[$€£¥])?\s*(?P<unit>%|[A-Za-z]{0,3})\)\s*$")
+# (lower case, two or three letters: "(m)" may be metres or millions, "(SNP)" is a party)
+_HEADER_UNIT = re.compile(r"\((?:(?P<sign>[$€£¥])\s*(?P<scale>[kmb]n?|bn)?|(?P<unit>%|[a-z]{2,3}))\)\s*$")
+# a column of dates under a meta label ("Updated", "Published"): "Updated: 2026-03-01" in a row
+# would read as the article's own meta line, so such a column keeps its cells bare
+_DATE_COLUMN = re.compile(r"^(?:first\s+|last\s+)?(?:published|posted|filed|dated?|updated|modified)\b", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"^[+\-−]?\d[\d,]*(?:\.\d+)?$")
 
 
@@ -58,11 +62,11 @@ def _with_unit(label: str, value: str) -> str:
     """A bare number in a column whose header gives its unit, written with it: "18.9" under
     "2026 (€m)" reads "€18.9m", under "Length (km)" "18.9 km", under "Share (%)" "18.9%"."""
     m = _HEADER_UNIT.search(label)
-    if not m or not _BARE_NUMBER.match(value) or not (m["sign"] or m["unit"]):
+    if not m or not _BARE_NUMBER.match(value):
         return value
     if m["sign"]:
         sign = "-" if value[0] in "-−" else ""
-        return f"{sign}{m['sign']}{value.lstrip('+-−')}{m['unit']}"
+        return f"{sign}{m['sign']}{value.lstrip('+-−')}{m['scale'] or ''}"
     return f"{value}%" if m["unit"] == "%" else f"{value} {m['unit']}"
 
 
@@ -93,7 +97,7 @@ def label_markdown_tables(text: str) -> str:
         if cells is None or len(cells) != len(labels or []):
             labels = None  # the table ended
             continue
-        out = [cells[0]] + [f"{h}: {_with_unit(h, c)}" if h and c and not c.startswith(f"{h}:") else c
-                            for h, c in zip(labels[1:], cells[1:])]
+        out = [cells[0]] + [f"{h}: {_with_unit(h, c)}" if h and c and not c.startswith(f"{h}:")
+                            and not _DATE_COLUMN.match(h) else c for h, c in zip(labels[1:], cells[1:])]
         lines[i] = "| " + " | ".join(out) + " |"
     return "\n".join(lines)

@@ -90,14 +90,16 @@ def past_label(lines: Sequence[_Line], first: int, reach: int = 5) -> int:
     paragraph of more than 40 words (a press release's "NEWS RELEASE", then an embargo line,
     then the headline; a masthead, a menu and a cookie notice above a saved page's headline).
     A short markdown heading ("# Northern Vale Post") is a site's name when a deeper heading
-    that reads as a headline follows it after a menu, or with a byline or signed date under it;
+    that reads as a headline follows it after a menu, or with a byline or signed date under it
+    when the page names the site again further down;
     a menu set one entry per line does not count against the reach. The label stays in the
     text; it only is not the title."""
     text = lines[first].text
     site_name = 0 < _heading_level(text) and len(_words(title_text(text))) <= 4
     kept = [i for i in range(first + 1, len(lines)) if lines[i].kept]
     # a menu set one entry per line ("Home", "News", "Sign in"), perhaps under the site's name
-    vertical = _entry(text) and len(kept) >= 2 and all(_entry(lines[i].text) for i in kept[:2])
+    # (four entries at least: a short headline may have an author and a role under it)
+    vertical = _entry(text) and len(kept) >= 3 and all(_entry(lines[i].text) for i in kept[:3])
     if not (_label(text) or _labels(text) or is_caption(text) or meta_date(text) or is_menu(text) or site_name
             or vertical):
         return first
@@ -110,7 +112,10 @@ def past_label(lines: Sequence[_Line], first: int, reach: int = 5) -> int:
             break
         if vertical and len(_words(title_text(below))) <= 3:
             continue  # under a menu of one entry per line, a short line is one more ("Subscribe for £1")
-        signed = n + 1 < len(kept) and _signed(lines[kept[n + 1]].text)  # a byline or dated meta line under it
+        # a byline or dated meta line under it, and the short heading's words again further down
+        # the page ("Follow The Kestrel Courier on X"): a site names itself, a headline is not repeated
+        signed = n + 1 < len(kept) and _signed(lines[kept[n + 1]].text) and site_name and \
+            any(title_text(text).lower() in lines[j].text.lower() for j in kept[n + 2:])
         if headline_like(below) and (not site_name or (menu_seen or signed)
                                      and _heading_level(below) > _heading_level(text)):
             return i

@@ -13,9 +13,11 @@ import re
 __all__ = ["is_consent_notice", "is_share_bar"]
 
 # a row of share buttons, their labels between spaces: "Share: Facebook X Pinterest WhatsApp"
+# (a label between spaces, dots, bars or commas; a platform named alone on its line may be an item
+# of a story's own list, and stays)
 _SHARE_BAR = re.compile(r"^(?:share(?:\ this(?:\ \w+)?)?:?\s+)?(?:(?:facebook|twitter|x|linkedin|whatsapp|pinterest"
                         r"|reddit|telegram|messenger|bluesky|threads|e-?mail|print|tweet|share|copy\ link|f|in|✉)"
-                        r"(?:\s+|$)){2,}$", re.IGNORECASE)
+                        r"(?:\s*[·|,•]\s*|\s+|$)){2,}$", re.IGNORECASE)
 # a consent notice's buttons after its last sentence: "... process personal data. AGREE MORE OPTIONS"
 _CONSENT_BUTTONS = re.compile(
     r"[.!?]\s+(?:(?:accept|agree|reject|decline|allow|deny|ok|okay|got\ it|i\ agree|consent|manage|more|options?"
@@ -30,5 +32,5 @@ def is_consent_notice(t: str) -> bool:
 
 
 def is_share_bar(t: str) -> bool:
-    """A row of share buttons: "Share: Facebook X Pinterest WhatsApp", "Share Tweet Email"."""
+    """A row of share buttons: "Share: Facebook X Pinterest WhatsApp", "Share · Tweet · Email"."""
     return bool(_SHARE_BAR.match(t.strip()))

@@ -144,22 +144,23 @@ def test_labelled_trails_slashes_buttons_reviews_and_credits_are_no_headlines():
     assert _titles(page) == [(_HEAD, "2026-05-05")]
 
 
-def test_blocks_below_a_pages_one_article_are_chrome():
-    """Trial 6: a related-posts list, a newsletter box and a comments notice below the page's one
-    <article>, in plain <div>s, were indexed and outranked the story's own chunks. A block above
-    it keeps its place (it may hold the headline or the date), and a story whose text continues
-    outside its <article> keeps that text."""
+def test_lists_of_links_below_a_pages_one_article_are_chrome():
+    """Trial 6: a related-posts list below the page's one <article>, in a plain <div>, was
+    indexed and outranked the story's own chunks. Review 6: only a block that is mostly links
+    goes; a fact box or a notice in words below the article stays, as does a block above it (it
+    may hold the headline or the date), and a story whose text continues outside its <article>."""
     from rag.reading import html_parts
 
     story = "".join(f"<p>{line}</p>" for line in _BODY)
     page = ("<html><body><div class='top'>Home &gt; Transport</div><div id='main'><article>"
             f"<h1>Ferry Operator Adds Two Daily Crossings</h1>{story}</article>"
             "<div class='related'><h4>Related Posts</h4><ul><li><a href='#'>Rail fares to rise in spring</a></li></ul></div>"
-            "<div class='newsletter'><p>Sign up to our weekly travel letter.</p></div>"
-            "<div id='comments'><p>Comments are closed.</p></div></div></body></html>")
+            "<div class='facts'><h4>At a glance</h4><ul><li>Crossings a day: 14</li><li>Opened: 1968</li></ul></div>"
+            "<div class='newsletter'><p>Sign up to our weekly travel letter.</p></div></div></body></html>")
     text, dropped = html_parts(page)
     assert _BODY[-1] in text and "Home > Transport" in text
-    assert "Rail fares to rise" not in text and "weekly travel letter" not in text and "Comments are closed" not in text
+    assert "Rail fares to rise" not in text
+    assert "Crossings a day: 14" in text and "weekly travel letter" in text  # words, not links: they stay
     assert any("Related Posts" in t for _, t in dropped)
     # half the story in a <div> after its <article>: the <article> is not the whole story
     split = page.replace(f"{story}</article>", "".join(f"<p>{x}</p>" for x in _BODY[:3]) + "</article><div>" +
@@ -178,7 +179,8 @@ def test_a_sidebar_beside_the_post_block_inside_main_is_chrome():
     page = ("<html><body><main><div class='post'><h1>Ferry Operator Adds Two Daily Crossings</h1>" + story +
             "<aside><p>Fact box: the route opened in 1968 and carries 400,000 people a year.</p></aside></div>"
             "<aside class='widget-area'><h3>You may also like</h3><ul><li><a href='#'>Rail fares to rise in spring</a>"
-            "</li></ul></aside></main></body></html>")
+            "</li></ul></aside><aside><h3>At a glance</h3><p>Crossings a day: 14. Fares: £4.</p></aside></main></body></html>")
     text, dropped = html_parts(page)
     assert "Fact box: the route opened in 1968" in text and _BODY[-1] in text
+    assert "Crossings a day: 14" in text  # a fact box beside the post, in words, stays (review 6)
     assert "Rail fares to rise" not in text and any("You may also like" in t for _, t in dropped)

@@ -192,7 +192,7 @@ _TRAM = ("Westmere Evening Post\nMenu\nNews\nSport\nWhat's On\nJobs\nSign in\nSu
          "The 4.2 km tram extension to Westmere Park opened on Sunday, three months ahead of schedule, the operator said.\n")
 _KEEPER = ("# The Kestrel Courier\n\n## Kestrel Rangers sign goalkeeper Ana Brisco on a three-year deal\n\n"
            "*Published 3 July 2026 | By Tom Reyes*\n\nKestrel Rangers have signed goalkeeper Ana Brisco from Porto Azul "
-           "for an undisclosed fee.\n")
+           "for an undisclosed fee.\n\n*Follow The Kestrel Courier on X for every transfer.*\n")
 
 
 @pytest.mark.parametrize("text, name, title, date", [
@@ -205,3 +205,16 @@ def test_a_label_a_menu_or_a_sites_name_above_the_headline_is_no_title(text: str
                                                                       date: str | None):
     (doc,) = clean(text, name)
     assert doc.title == title and doc.date == date
+
+
+def test_a_short_headline_over_its_subtitle_and_byline_stays_the_title():
+    """Review 6: "# Rates Rise Again" over "## What it means for your mortgage" and a byline: the
+    short heading is the headline, not a site's name, which a page names again further down."""
+    text = ("# Rates Rise Again\n\n## What it means for your mortgage this winter\n\n*By Ada Moss | 3 May 2026*\n\n"
+            "The central bank raised its main rate to 4.5% on Thursday, the third rise this year.\n")
+    (doc,) = clean(text, "rates.md")
+    assert doc.title == "Rates Rise Again"
+    # an author and a role under a short headline are no menu set one entry per line
+    (doc,) = clean("Tram Fares Frozen\nAda Moss\nTransport Editor\n\nFares on the city's trams will stay at £2 "
+                   "until April, the operator said on Monday.\n", "fares.txt")
+    assert doc.title == "Tram Fares Frozen"

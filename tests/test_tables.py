@@ -102,3 +102,14 @@ def test_a_figure_with_its_headers_unit_backs_the_answer_in_that_unit():
     label_html_table(soup.table)
     row = " | ".join(c.get_text().strip() for c in soup.find_all("td"))
     assert backed("The buses budget is €18.9 million in 2026 [1].", row, "What is the buses budget for 2026?")
+
+
+def test_a_column_of_dates_under_a_meta_label_stays_bare_and_dates_nothing():
+    """Review 6: a column headed "Updated" made its first cell read "Updated: 2026-03-01", a meta
+    line that dated the article; "(m)" may be metres or millions and "(SNP)" a party: no unit."""
+    soup = BeautifulSoup("<table><thead><tr><th>Dataset</th><th>Updated</th><th>Height (m)</th><th>Seats (SNP)</th>"
+                         "</tr></thead><tr><td>Tides</td><td>2026-03-01</td><td>330</td><td>12</td></tr></table>",
+                         "html.parser")
+    label_html_table(soup.table)
+    row = " | ".join(c.get_text().strip() for c in soup.find_all("td"))
+    assert row == "Tides | 2026-03-01 | Height (m): 330 | Seats (SNP): 12"

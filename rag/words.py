@@ -60,22 +60,22 @@ def _stemmer():
 
 
 # British spellings written the American way, so that either matches the other: "metres" is
-# "meters", "labour" "labor", "organised" "organized", "analysing" "analyzing". Only endings
-# whose other spelling is no other English word ("hour", "four", "flour", "raise" stay as they are)
-_SPELLINGS = [
-    (re.compile(r"^(\w{2,}[tb])r(e|es)$"), {"e": "er", "es": "ers"}),  # metres, fibre ("hatred" is no "hater")
-    (re.compile(r"^(\w{2,}[^aeiou\W])our(s|ed|ing|ite|ites|able|er|ers)?$"), None),  # colour, harbours, favourite
-    (re.compile(r"^(\w{3,}[iy])s(e|es|ed|ing|ation|ations|er|ers)$"), None),  # organise, analysed, realisation
-]
+# "meters", "behaviour" "behavior", "organised" "organized". The word is rewritten, then its stem
+# too, so that related forms stay together ("colourful" with "colour", "revision" with "revise").
+# Only endings whose other spelling is no other English word ("hour", "four", "flour", "hatred" stay)
+_WORD_SPELLINGS = (
+    (re.compile(r"^(\w{2,}[tb])re(s?)$"), r"\1er\2"),  # metre(s), kilometre, fibre -> meter(s), kilometer, fiber
+)
+_STEM_SPELLINGS = (
+    (re.compile(r"^(\w{2,}[^aeiou\W]|\w{2,}i)our(it)?$"), r"\1or\2"),  # colour(ful), behaviour, favourit(e)
+    (re.compile(r"^(\w{3,}[iy])s$"), r"\1z"),  # organis(ed), analys(e), revis(ion), televis(ion), advertis(ement)
+)
 
 
-def _one_spelling(word: str) -> str:
-    if m := _SPELLINGS[0][0].match(word):
-        return m[1] + _SPELLINGS[0][1][m[2]]
-    if m := _SPELLINGS[1][0].match(word):
-        return f"{m[1]}or{m[2] or ''}"
-    if m := _SPELLINGS[2][0].match(word):
-        return f"{m[1]}z{m[2]}"
+def _one_spelling(word: str, patterns: tuple = _WORD_SPELLINGS) -> str:
+    for pattern, american in patterns:
+        if pattern.match(word):
+            return pattern.sub(american, word)
     return word
 
 
@@ -84,7 +84,7 @@ def stem(word: str) -> str:
     """Lower-cased Snowball stem without possessive, British spellings as American ones:
     "China's" -> "china", "surged" -> "surg", "metres" -> "meter"."""
     w = _POSSESSIVE.sub("", word.lower().replace("’", "'").translate(DASHES))
-    return _stemmer().stemWord(_one_spelling(w)) if w.isalpha() else w
+    return _one_spelling(_stemmer().stemWord(_one_spelling(w)), _STEM_SPELLINGS) if w.isalpha() else w
 
 
 def words(text: str) -> list[str]:

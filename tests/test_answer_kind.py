@@ -60,6 +60,9 @@ def test_a_wh_word_before_a_measure_asks_for_an_amount():
     # a measure that is not what is asked for: "what" asks about something else
     assert asked_kind("What did the shareholders vote for?") is None
     assert asked_kind("Which firm lowered its prices first?") is None
+    # review 6: the measure names a thing ("budget airline", "share class") or "which" picks among them
+    for q in ("Which budget airline cut its fares?", "Which share class did the fund launch?", "Which prices rose most?"):
+        assert asked_kind(q) is None, q
 
 
 def test_other_questions_pass_whatever_the_answer():

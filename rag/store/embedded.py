@@ -21,6 +21,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 import weakref
@@ -85,10 +86,18 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     try:
         con.execute("PRAGMA busy_timeout=30000")
         con.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.OperationalError:
-        # WAL needs its -shm file, which a reader cannot create in a folder it may not write:
-        # nobody can write there either, so the file cannot change under it
+    except sqlite3.OperationalError as err:
         con.close()
+        wal = path.with_name(path.name + "-wal")
+        # WAL needs its -shm file, which a reader cannot create in a folder it may not write; the
+        # main file alone holds every published row when no WAL is left beside it (the writer
+        # checkpoints before it publishes). Anything else (a locked database, rows left in a WAL)
+        # is no case for reading the main file alone
+        if os.access(path.parent, os.W_OK) or (wal.exists() and wal.stat().st_size) or \
+                not re.search(r"unable to open|readonly|read-only", str(err), re.IGNORECASE):
+            raise
+        log.warning("reading %s without its WAL's shared memory (a read-only folder): it must not change "
+                    "while it is read", path)
         con = sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False, isolation_level=None)
     con.execute("PRAGMA query_only=1")
     return con

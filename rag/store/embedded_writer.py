@@ -248,6 +248,9 @@ class EmbeddedWriter:
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany("INSERT OR REPLACE INTO tombstones VALUES (?, ?)", [(k, self.gen) for k in new_tomb])
+        # the published rows into the main file, as far as readers allow without waiting: a reader on
+        # a read-only mount without the WAL's shared memory reads the main file alone
+        self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         n_chunks = self.count_chunks()
         n_files = self.count_files()
         import tantivy

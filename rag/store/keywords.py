@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from ..errors import IndexMismatchError
 from .base import Hit
 from .text import tokenize
 
@@ -70,7 +71,11 @@ class KeywordIndex:
                 raise
         copy = Path(tempfile.mkdtemp(prefix="rag-keywords-"))
         weakref.finalize(self, shutil.rmtree, copy, True)
-        shutil.copytree(path, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".tantivy-*.lock"))
+        try:
+            shutil.copytree(path, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".tantivy-*.lock"))
+        except OSError as err:  # a file that went while it was copied: the index is being written
+            raise IndexMismatchError(f"keyword index {path} changed while it was copied for reading ({err}); "
+                               "open it again") from None
         log.warning("keyword index %s cannot be locked for reading (read-only folder?): reading a copy in %s",
                     path, copy)
         return _open(copy, create=False)

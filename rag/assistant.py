@@ -294,11 +294,11 @@ class Assistant:
             get_llm = lambda: loaded  # noqa: E731
         # a question that stands on its own is searched as asked, never rewritten
         standalone = self.condense(q, history, model) if rewrite else None
-        if standalone is not None and (standalone == q or standalone.startswith(q + " (")) and not needs_context(q):
-            # it only named nothing, and the model found nothing in the conversation it asks about:
-            # a new subject ("How many homes lost power in the storm?"), searched as asked
-            standalone = None
-        if standalone is not None and self.config.scope_articles:
+        # a question that only names nothing, and that the model could not rewrite from the
+        # conversation, may turn to a new subject ("How many homes lost power in the storm?"): the
+        # last answer beside it leans the search to the conversation, but no article binds it
+        bound = standalone is not None and (needs_context(q) or not (standalone == q or standalone.startswith(q + " (")))
+        if bound and self.config.scope_articles:
             standalone = with_conversation_scope(standalone, history or [])  # "And copper?" stays in that article
         asked = standalone or q
         # a follow-up searched with the last answer beside it is split without that aside: its

@@ -182,15 +182,19 @@ def _vell(tmp_path, embedder):
     return Assistant(corpus=corpus, index_dir=tmp_path / "i", llm=Scripted(), embedder=embedder)
 
 
-def test_a_question_that_names_nothing_and_finds_nothing_in_the_conversation_is_asked_as_it_is(tmp_path, embedder):
+def test_a_question_that_names_nothing_and_gets_no_rewrite_is_bound_to_no_article(tmp_path, embedder):
     """Review 6: in a conversation, "How many homes lost power in the storm?" names nothing, so
-    it was rewritten; the model's rewrite failed, and the fallback put the last answer beside it,
-    tying a new subject to the last article. A pronoun's follow-up keeps the fallback."""
+    it was rewritten; the model's rewrite failed, and the fallback, the last answer beside it,
+    was also confined to the last article, so a new subject could not be found. It keeps the
+    last answer beside it (a follow-up such as "How much of the money came from the
+    government?" needs it), but no article binds it; a pronoun's follow-up stays bound."""
     a = _vell(tmp_path, embedder)
-    history = [{"role": "user", "content": "Who leads the Orla trade desk?"},
+    history = [{"role": "user", "content": "In the Trade Desk Changes Hands article, who leads the desk?"},
                {"role": "assistant", "content": "Ada Vell leads it."}]
-    assert a.ask("How many homes lost power in the storm?", history=history).standalone_question is None
-    assert a.ask("Where does she work?", history=history).standalone_question.startswith("Where does she work? (")
+    storm = a.ask("How many homes lost power in the storm?", history=history)
+    assert storm.standalone_question == "How many homes lost power in the storm? (Ada Vell leads it.)"
+    she = a.ask("Where does she work?", history=history)
+    assert she.standalone_question.startswith("Where does she work in the Trade Desk Changes Hands article?")
 
 
 def test_the_answer_beside_a_follow_up_is_never_split_off_as_a_question(tmp_path, embedder):

@@ -16,7 +16,7 @@ from .checking import check_draft, uncalibrated_judge
 from .citations import is_refusal, strip_markers
 from .config import MAX_K, Config, index_dir_of, load_config
 from .corpus_files import copy_in, set_aside_document
-from .decompose import check_history, check_question, split_question
+from .decompose import check_history, check_question, split_question, subject_of
 from .followups import needs_context, needs_conversation
 from .embedding import Embedder
 from .errors import CorpusError, QuestionError
@@ -314,7 +314,11 @@ class Assistant:
         for i, part in enumerate(parts):
             if i:
                 yield " "
-            for event in self._answer(part, part + aside if aside else None, get_llm,
+            # a later part that names nothing ("What was the final fine?") is searched with the
+            # names of the parts before it beside it, as context, never as a constraint
+            about = subject_of(parts, part)
+            beside = aside or (f" ({about})" if about else "")
+            for event in self._answer(part, part + beside if beside else None, get_llm,
                                       t0 if i == 0 else time.perf_counter(), k=k, temperature=temperature):
                 if isinstance(event, Answer):
                     answers.append(event)

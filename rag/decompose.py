@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from .errors import QuestionError
-from .words import FUNCTION_WORDS  # function words only: a rewrite may not drop "say"
+from .words import FUNCTION_WORDS, names  # function words only: a rewrite may not drop "say"
 
 
 def check_question(question: object, max_chars: int) -> str:
@@ -281,6 +281,24 @@ def _refers_back(part: str) -> bool:
             if w != "that" or prev is None or prev in FUNCTION_WORDS:
                 return True
     return False
+
+
+_CAPITALISED = re.compile(r"[A-Z][\w'’.&-]*(?:\s+(?:(?:of|for|the|and|de|van|von)\s+)?[A-Z][\w'’.&-]*)*")
+
+
+def subject_of(parts: list[str], part: str) -> str:
+    """What a later ``part`` of a split question is about when it names nothing itself: the
+    names of the parts before it ("What was the final fine?" after "What fine did the ICO
+    propose for Meridian?" is about "ICO, Meridian"); "" when it names something, or they do not."""
+    if names(part) or re.search(r"\d", part):
+        return ""
+    found: list[str] = []
+    for earlier in parts[:parts.index(part)]:
+        body = earlier.split(" ", 1)[1] if " " in earlier else ""  # the first word is capitalised anyway
+        for m in _CAPITALISED.finditer(body):
+            if m.group().lower() not in FUNCTION_WORDS and m.group() not in found:
+                found.append(m.group())
+    return ", ".join(found)
 
 
 def is_multi_part(question: str) -> bool:

@@ -195,3 +195,18 @@ def test_in_a_conversation_a_question_that_names_nothing_is_read_in_it():
     assert not needs_conversation("How much did the Kestrel tram line cost?", wall)  # names its subject
     assert not needs_conversation("What did the council decide in 2021?", wall)  # a figure or a year counts as naming
     assert not needs_conversation("How much of the money came from central government?", [])
+
+
+def test_a_later_part_that_names_nothing_is_about_the_names_before_it():
+    """Trials 5 and 7: "What was the final fine?" and "Who is second?", split off a question, were
+    searched across the whole corpus and answered from another article."""
+    from rag.decompose import subject_of
+
+    parts = split_question("What fine did the ICO propose for Brannock Dairy, and what was the final fine?")
+    assert parts == ["What fine did the ICO propose for Brannock Dairy?", "What was the final fine?"]
+    assert subject_of(parts, parts[1]) == "ICO, Brannock Dairy"
+    assert subject_of(parts, parts[0]) == ""  # the first part is searched as it is
+    parts = split_question("Who won the Orla Cup in 2024, and where did Mira Voss finish?")
+    assert subject_of(parts, parts[1]) == ""  # it names its own subject
+    parts = split_question("Who funded the walking study, and how large was the grant?")
+    assert subject_of(parts, parts[1]) == ""  # nothing to carry

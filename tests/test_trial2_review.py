@@ -207,3 +207,12 @@ def test_the_answer_beside_a_follow_up_is_never_split_off_as_a_question(tmp_path
     answer = a.ask("Where does she work?", history=history)
     assert answer.standalone_question.startswith("Where does she work? (")  # the fallback, with the aside
     assert not answer.parts and not answer.text.startswith("The articles do not answer")
+
+
+def test_a_split_part_that_names_nothing_is_searched_with_the_names_before_it(tmp_path, embedder):
+    """Trials 5 and 7: the later part "Who is second?" of "How big is Tom Ashdown's lead, and who
+    is second?" was searched and answered on its own; it now carries the first part's names as
+    context beside it, and the check still reads the part alone."""
+    a = _vell(tmp_path, embedder)
+    answer = a.ask("Where did Ada Vell work before 2019, and what does the desk do?")
+    assert [p.standalone_question for p in answer.parts] == [None, "What does the desk do? (Ada Vell)"]

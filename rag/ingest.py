@@ -326,7 +326,8 @@ def clean(text: str, source: str, layout: Layout | None = None) -> list[Document
         named = n == 0 and (bool(layout.stories) or layout.headline is None and not any(d.kept for d in decisions[:first]))
         title = title_line or fallback_title(text[decisions[first].start:decisions[first].end],
                                              masthead(decisions[:first]) if named else None)
-        date = parse_date(title_line or "", day_first) or article_date(decisions, article, first, day_first)
+        date = parse_date(title_line or "", day_first) or article_date(decisions, article, first, day_first) \
+            or (layout.published if n == 0 else None)  # the page's metadata, when no line near the headline dates it
         doc_id = source if n == 0 else f"{source}#{n + 1}"
         docs.append(Document(source=source, doc_id=doc_id, title=title, date=date, text=text, spans=tuple(spans)))
     return docs

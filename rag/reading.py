@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CorpusError
+from .page import CHROME, HEADINGS, after_the_story, lead_article, links_mostly, published_date, story_block
 from .tables import label_html_table, label_markdown_tables
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,9 @@ class Layout:
     # a page of one story: offset of the line its title comes from (its headline, else its story
     # element's first line when the page's <h1> is outside it); None when the markup names none
     headline: int | None = None
+    # the date the page's metadata gives for its story (<meta property="article:published_time">,
+    # JSON-LD "datePublished", a <time datetime> in its <article>), as YYYY-MM-DD; for a page of one story
+    published: str | None = None
 
 
 def read_source(path: Path) -> str:
@@ -147,83 +151,6 @@ def _lines_of_blocks(soup, joined: set[int]) -> str:
     return "".join(out)
 
 
-_CHROME = frozenset(("header", "footer", "aside", "nav"))
-
-
-def _story_block(soup):
-    """On a page with no <article> or <main>: the innermost element that holds most (60%) of
-    the page's paragraph text, which is where the story is, or None when the page has no
-    paragraphs or they are spread over the page."""
-    # each element's paragraph text, summed once from the paragraphs up: walking every subtree
-    # again at each level of a deeply nested page took quadratic time (10,000 <div>s: 22 s)
-    chars: dict[int, int] = {}
-    for p in soup.find_all("p"):
-        n = len(p.get_text(" ", strip=True))
-        for parent in p.parents:
-            chars[id(parent)] = chars.get(id(parent), 0) + n
-
-    def paragraph_chars(tag) -> int:
-        return chars.get(id(tag), 0)
-
-    root = soup.body or soup
-    total = paragraph_chars(root)
-    if not total:
-        return None
-    block = root
-    while True:
-        inner = next((c for c in block.find_all(True, recursive=False)
-                      if c.name not in _CHROME and paragraph_chars(c) >= 0.6 * total), None)
-        if inner is None:
-            return None if block is root else block
-        block = inner
-
-
-def _after_the_story(soup, story) -> list:
-    """The blocks after a page's one story, when it is marked up as its only <article> (or its
-    <main>) and holds most (80%) of the page's paragraph text, that are mostly links: a
-    related-posts list, a "more stories" box. Outside the story and below it, they are the
-    page's, not the story's; a fact box, a table or a correction there stays, as does a block
-    above the story (it may hold its headline or date)."""
-    if story is None or story.name not in ("article", "main") or len(soup.find_all("article")) > 1:
-        return []
-    def chars(tag) -> int:
-        return sum(len(p.get_text(" ", strip=True)) for p in tag.find_all("p"))
-    total = chars(soup.body or soup)
-    if not total or chars(story) < 0.8 * total:
-        return []
-    out, node = [], story
-    while node is not None and node.name not in ("body", "html", "[document]"):
-        out += [sib for sib in node.find_next_siblings() if sib.name not in ("script", "style") and _links_mostly(sib)]
-        node = node.parent
-    return out
-
-
-def _links_mostly(tag) -> bool:
-    """Half or more of ``tag``'s text, headings aside, is the text of links: a list of other
-    stories, not a fact box, a table or a correction, which stay."""
-    text = len(tag.get_text(" ", strip=True)) - sum(len(h.get_text(" ", strip=True)) for h in tag.find_all(_HEADINGS))
-    links = sum(len(a.get_text(" ", strip=True)) for a in tag.find_all("a"))
-    return text > 0 and links >= 0.5 * text
-
-
-def _lead_article(main):
-    """The <article> inside ``main`` that holds most (60%) of its paragraph text, else the
-    block of ``main`` that does (a "post" <div> beside a sidebar), or None."""
-    if main is None:
-        return None
-
-    def chars(tag) -> int:
-        return sum(len(p.get_text(" ", strip=True)) for p in tag.find_all("p"))
-    total = chars(main)
-    if not total:
-        return None
-    for article in main.find_all("article"):
-        if chars(article) >= 0.6 * total:
-            return article
-    return next((c for c in main.find_all(True, recursive=False) if c.name not in _CHROME and chars(c) >= 0.6 * total),
-                None)
-
-
 def html_parts(html: str) -> tuple[str, list[tuple[str, str]]]:
     """(the text of an HTML page, the blocks extraction dropped as (tag, their text)): scripts,
     navigation, forms, and headers, footers and sidebars outside the article."""
@@ -244,24 +171,25 @@ def _html_read(html: str) -> tuple[str, list[tuple[str, str]], Layout]:
             dropped.append((tag.name, text))
         tag.decompose()
 
+    published = published_date(soup)  # before the scripts go: JSON-LD is one
     for tag in soup(["script", "style", "noscript", "nav", "form", "iframe"]):
         if not tag.decomposed:
             drop(tag)
     # a page's header, footer and sidebars are chrome; inside the article they hold its headline,
     # byline, standfirst, fact boxes and corrections
-    story = soup.find(["article", "main"]) or _story_block(soup)
+    story = soup.find(["article", "main"]) or story_block(soup)
     # a <main> whose story is one <article> in it: the sidebars beside that article ("More
     # cricket", a newsletter box) are chrome as much as the page's; teaser cards marked up as
     # <article> are no such story, and leave <main> whole
-    lead = _lead_article(soup.find("main"))
-    for tag in _after_the_story(soup, story):
+    lead = lead_article(soup.find("main"))
+    for tag in after_the_story(soup, story):
         drop(tag)
     for tag in soup(["footer", "header", "aside"]):
         if tag.decomposed:
             continue
         inside = tag.find_parent(["article", "main"]) is not None or (story is not None and story in tag.parents)
         if tag.name == "aside" and lead is not None and lead not in tag.parents and tag.find_parent("article") is None \
-                and (lead.name == "article" or _links_mostly(tag)):
+                and (lead.name == "article" or links_mostly(tag)):
             inside = False  # beside a "post" <div>, only a list of links: a fact box may sit there too
         if not inside:
             drop(tag)
@@ -302,13 +230,13 @@ def _html_read(html: str) -> tuple[str, list[tuple[str, str]], Layout]:
             headline = at - len(line)
         lines.append(line)
     layout = Layout(tuple(stories) if outside_is_story is not None else (), bool(outside_is_story),
-                    (str(lang).strip() or None) if lang else None, headline if headline != -1 else None)
+                    (str(lang).strip() or None) if lang else None, headline if headline != -1 else None,
+                    published if outside_is_story is None else None)
     return head + "\n\n".join(lines), dropped, layout
 
 
 _STORY_MARK = re.compile("\ue000(\\d+)\ue001")  # private-use characters: no page's text holds them
 _HEAD_MARK = "\ue002"  # marks the headline element's text, as _STORY_MARK marks a story
-_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
 def _headline(soup, story):
@@ -321,7 +249,7 @@ def _headline(soup, story):
     h1 = (marked or soup).find("h1")
     if h1 is not None:
         return h1
-    for el in (story.find_all([*_HEADINGS, "p"]) if story is not None else ()):
+    for el in (story.find_all([*HEADINGS, "p"]) if story is not None else ()):
         if el.name != "p":
             return el
         if len(el.get_text(" ").split()) >= 6:
@@ -345,13 +273,13 @@ def _mark_stories(soup) -> bool | None:
                 continue  # a story's within tag
             if el.name != "p":
                 headline = True
-            elif not el.find_parent(_HEADINGS) and len(el.get_text(" ").split()) >= 6:
+            elif not el.find_parent(HEADINGS) and len(el.get_text(" ").split()) >= 6:
                 return headline
         return False
 
     number: dict[int, int] = {}  # id of a story's element -> its number
     for tag in reversed(soup.find_all("article")):  # inner before outer: an inner story is not its outer one's
-        if holds_story(tag, _HEADINGS):
+        if holds_story(tag, HEADINGS):
             number[id(tag)] = 0
     stories = [t for t in soup.find_all("article") if id(t) in number]
     number.update({id(t): n for n, t in enumerate(stories, 1)})

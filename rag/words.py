@@ -155,7 +155,8 @@ def names(sentence: str, *, first_word: bool = True) -> set[str]:
     out = set()
     for i, w in enumerate(_TOKEN.findall(fold(sentence))):
         low = w.lower().rstrip(".")
-        if low in STOP_WORDS or (i == 0 and (not first_word or low in _OPENERS)):
+        # "Where's", "What's", "It's": a function word with its verb, no name ("China's" is one)
+        if _POSSESSIVE.sub("", low.replace("’", "'")) in STOP_WORDS or (i == 0 and (not first_word or low in _OPENERS)):
             continue
         if re.fullmatch(r"[\d.,]+(?:[a-z]+|(?i:k|m|bn|mn|mln|tn))?", w):
             continue  # numbers are checked with their units ("$1.2bn", "10km"), not as names

@@ -56,11 +56,10 @@ _ASKS_AMOUNT = re.compile(
     r"\bhow\s+(?:many|much|high|far|deep|tall|old|wide|heavy)\b(?!\s+(?:a|an|of\s+an?)\s)"
     r"|\b(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?:length|height|depth|width|area|size|population|number"
     r"|percentage|rate|amount|total|cost|price|value|distance|elevation|temperature|speed)\s+of\b"
-    # "what share of the vote", "at what temperature does", "what interest rate did", "which price
-    # levels are": the measure ends the wh-phrase; "which budget airline" and "which prices rose"
-    # ask for a thing, not an amount
+    # "what share of the vote", "at what temperature does", "what interest rate did": the measure
+    # ends the wh-phrase; "which budget airline" and "which prices rose" ask for a thing, not an amount
     r"|\b(?:what|which)\s+(?:[a-z]+\s+)?(?:prices?|percentage|proportion|share|fraction|rates?|sum|amount"
-    r"|temperature|speed|distance|salary|fee|fine|budget)(?:\s+levels?)?\s+"
+    r"|temperature|speed|distance|salary|fee|fine|budget)\s+"
     r"(?:of|is|was|are|were|do|does|did|has|have|had|will|would|can|could|should|must)\b", re.I)
 # a name: "what was the name of the man who ...", "what are the names of": the answer must name someone
 _ASKS_NAME = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+)?names?\s+of\b", re.I)

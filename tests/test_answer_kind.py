@@ -50,13 +50,13 @@ def test_a_span_needs_a_number_with_a_unit_of_time_or_length_and_a_date_is_none(
 def test_a_wh_word_before_a_measure_asks_for_an_amount():
     """"what share of", "at what temperature", "what interest rate": a measure after the wh-word."""
     for q in ("What share of the vote did Ana Ruiz win?", "At what temperature does the Lunde kiln fire?",
-              "What interest rate did the Harrow Building Society set?", "Which price levels does the note name?",
+              "What interest rate did the Harrow Building Society set?", "What price did the Lunde kiln fetch?",
               "What fine did the regulator propose for the Tessel dairy?"):
         assert asked_kind(q) == AMOUNT, q
     assert answers_kind("What share of the vote did Ana Ruiz win?", "Ana Ruiz won 54% of the vote [1].")
     assert answers_kind("What share of the estate went to her son?", "Half of it went to her son [1].")
     assert not answers_kind("What share of the vote did Ana Ruiz win?", "Ana Ruiz won a clear majority [1].")
-    assert not answers_kind("Which price levels does the note name?", "The note names key price levels to watch [2].")
+    assert not answers_kind("What price did the Lunde kiln fetch?", "The kiln fetched a record price at the sale [2].")
     # a measure that is not what is asked for: "what" asks about something else
     assert asked_kind("What did the shareholders vote for?") is None
     assert asked_kind("Which firm lowered its prices first?") is None

@@ -42,7 +42,7 @@ from .titles import fallback_title, masthead, past_label, title_text
 
 log = logging.getLogger(__name__)
 
-CLEANER_VERSION = 10  # bump when cleaning changes, so indexes re-chunk
+CLEANER_VERSION = 11  # bump when cleaning changes, so indexes re-chunk
 
 
 @dataclass(frozen=True)
@@ -324,8 +324,8 @@ def clean(text: str, source: str, layout: Layout | None = None) -> list[Document
         # a masthead names a headline-less piece by its site; kept lines above the head (a page's
         # frame above its <h1>, a "NEWS RELEASE" label) say the head is the headline already
         named = n == 0 and (bool(layout.stories) or layout.headline is None and not any(d.kept for d in decisions[:first]))
-        title = title_line or fallback_title(text[decisions[first].start:decisions[first].end],
-                                             masthead(decisions[:first]) if named else None)
+        title = title_line or (layout.title if n == 0 else None) \
+            or fallback_title(text[decisions[first].start:decisions[first].end], masthead(decisions[:first]) if named else None)
         date = parse_date(title_line or "", day_first) or article_date(decisions, article, first, day_first) \
             or (layout.published if n == 0 else None)  # the page's metadata, when no line near the headline dates it
         doc_id = source if n == 0 else f"{source}#{n + 1}"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CorpusError
+from .front_matter import read_front_matter
 from .page import CHROME, HEADINGS, after_the_story, lead_article, links_mostly, published_date, story_block
 from .tables import label_html_table, label_markdown_tables
 
@@ -35,6 +36,9 @@ class Layout:
     # the date the page's metadata gives for its story (<meta property="article:published_time">,
     # JSON-LD "datePublished", a <time datetime> in its <article>), as YYYY-MM-DD; for a page of one story
     published: str | None = None
+    # the title a file's metadata gives (a markdown file's front matter), for a story whose
+    # own first line is no headline
+    title: str | None = None
 
 
 def read_source(path: Path) -> str:
@@ -58,7 +62,12 @@ def read_with_layout(path: Path) -> tuple[str, Layout]:
     if suffix in (".html", ".htm"):
         text, _, layout = _html_read(text)
         return text, layout
-    return label_markdown_tables(text), Layout()
+    text = label_markdown_tables(text)
+    meta = read_front_matter(text)
+    if meta is None:
+        return text, Layout()
+    # the story's own lines start below its front matter; the block's other fields stay its text
+    return text, Layout(headline=meta.end, published=meta.date, title=meta.title)
 
 
 def decode(path: Path, data: bytes) -> str:

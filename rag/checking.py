@@ -1,7 +1,7 @@
 """Checking a draft: from the model's text to what the user is shown.
 
 Scope: the stage between generation and the :class:`~rag.types.Answer`. A refusal keeps only
-its refusing sentence; any other draft has its markers normalised, each sentence's facts found
+its refusing sentence, and what follows it only when that is an answer the checks pass; any other draft has its markers normalised, each sentence's facts found
 in the passages (:mod:`rag.grounding`), the answer judged (:mod:`rag.support`) at the
 thresholds measured for the model, and links the articles do not have removed. An answer no
 passage backs, or one the judgement rejects, becomes the refusal.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from .citations import is_refusal, parse_citations, refusal_sentence
+from .citations import is_refusal, parse_citations, partial_rest, refusal_sentence
 from .config import Config
 from .grounding import check_answer, render
 from .llm import ChatModel
@@ -44,8 +44,16 @@ def check_draft(raw: str, passages: list[Passage], question: str, messages: list
     """Check the model's draft ``raw``, written from ``messages`` over ``passages`` for
     ``question`` (the searched form: a follow-up's rewrite), by ``cfg``'s checks."""
     if is_refusal(raw):
-        # only the sentence that refuses: what follows it is checked by nothing, so it is not shown
-        return Checked(strip_links(refusal_sentence(raw) or REFUSAL, passages), [], True, refusal="model")
+        said = refusal_sentence(raw)
+        rest = partial_rest(raw)
+        if rest and cfg.verify_citations:
+            # "The articles do not say what it saves. The petition gathered 6,200 signatures.": one
+            # part refused, the other answered; the answered part is shown only as checked
+            checked = check_draft(rest, passages, question, messages, llm, cfg, pinned)
+            if not checked.refused:
+                return replace(checked, text=f"{strip_links(said, passages)} {checked.text}")
+        # only the sentence that refuses: the rest is shown only when it passes the checks above
+        return Checked(strip_links(said or REFUSAL, passages), [], True, refusal="model")
     if not cfg.verify_citations:
         text, citations = parse_citations(raw, passages)
         return Checked(strip_links(text, passages), citations, False)

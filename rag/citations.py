@@ -90,3 +90,17 @@ def refusal_sentence(text: str | None) -> str:
     that opens by refusing is checked against no passage, so it is never shown."""
     head = " ".join(strip_markers(text).split())
     return re.split(r"(?<=[.!?])\s", head, maxsplit=1)[0] if head else ""
+
+
+def partial_rest(text: str | None) -> str:
+    """What a reply that opens by refusing says after that sentence, when it goes on to answer
+    ("The articles do not say what the closure saves. The petition gathered 6,200 signatures."):
+    "" when nothing follows, when what follows refuses too, or when it talks about the articles
+    rather than the news ("The passages only mention the budget.")."""
+    head = (text or "").strip()
+    parts = re.split(r"(?<=[.!?])\s", head, maxsplit=1)
+    rest = parts[1].strip() if len(parts) == 2 else ""
+    if len(re.findall(r"[^\W_]+", rest)) < 3 or _REFUSAL.search(rest) or _ABOUT_SOURCES.search(strip_markers(rest)):
+        return ""
+    return rest
+

@@ -108,3 +108,27 @@ def test_without_a_judgement_the_coverage_is_named():
     checked = check_draft("The repairs to the Orla dock cost $4 million [1].", [DOCK], q, messages, Judge(0.95),
                           Config(judge="off"))
     assert checked.refused and checked.refusal == "coverage"
+
+
+def _checked(draft: str, question: str, p_yes: float = 0.95):
+    messages = [{"role": "system", "content": "s"}, {"role": "user", "content": question}]
+    return check_draft(draft, [DOCK], question, messages, Judge(p_yes), Config())
+
+
+def test_a_reply_that_refuses_one_part_keeps_the_part_it_answers_once_checked():
+    q = "Who designed the Orla dock, and what did the repairs to its sea wall cost?"
+    checked = _checked("The articles do not say who designed the Orla dock. The repairs to the sea wall cost $4 million.", q)
+    assert not checked.refused and checked.refusal == ""
+    assert checked.text.startswith("The articles do not say who designed the Orla dock.")
+    assert "$4 million" in checked.text and [c.marker for c in checked.citations] == [1]
+
+
+def test_what_follows_a_refusal_is_never_shown_unchecked():
+    q = "Who designed the Orla dock, and what did the repairs to its sea wall cost?"
+    for draft in ("The articles do not say who designed the Orla dock. The repairs cost $9 million.",  # unbacked
+                  "The articles do not say who designed it. The passages only mention the repairs [1]."):  # about the articles
+        checked = _checked(draft, q)
+        assert checked.refused and checked.refusal == "model" and checked.citations == []
+        assert checked.text in ("The articles do not say who designed the Orla dock.", "The articles do not say who designed it.")
+    rejected = _checked("The articles do not say who designed the Orla dock. The repairs cost $4 million.", q, p_yes=0.05)
+    assert rejected.refused and "$4 million" not in rejected.text

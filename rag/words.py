@@ -36,12 +36,15 @@ mentioned note notes noted key point important highlight highlights provide prov
 # words that open a sentence without naming anything ("However, ..."): not checked as names
 _OPENERS = frozenset("""however also yes no based overall therefore thus additionally furthermore moreover meanwhile
 instead currently today here there first second finally in on at as according while although though because since
-unfortunately sure certainly""".split())
+unfortunately sure certainly
+besides apart aside excluding including outside amongst unlike regarding concerning considering following given
+give list name describe explain compare summarise summarize show identify please""".split())  # "Besides X, ...", "Name the ..."
 
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9’'.\-‐‑‒–—―−]*[A-Za-z0-9]|[A-Za-z0-9]")
 DASHES = str.maketrans("‐‑‒–—―−", "-------")  # typographic dashes as hyphens: "11–13th" is "11-13th"
 _WORD = re.compile(r"[A-Za-z][A-Za-z’'-]*[A-Za-z]|[A-Za-z]")
 _POSSESSIVE = re.compile(r"[’']s?$")
+_CONTRACTION = re.compile(r"[’'](?:s|m|re|ve|d|ll)$")  # "What's", "I'm", "they're": a function word and its verb
 
 
 def fold(text: str) -> str:
@@ -156,7 +159,7 @@ def names(sentence: str, *, first_word: bool = True) -> set[str]:
     for i, w in enumerate(_TOKEN.findall(fold(sentence))):
         low = w.lower().rstrip(".")
         # "Where's", "What's", "It's": a function word with its verb, no name ("China's" is one)
-        if _POSSESSIVE.sub("", low.replace("’", "'")) in STOP_WORDS or (i == 0 and (not first_word or low in _OPENERS)):
+        if _POSSESSIVE.sub("", low.replace("’", "'")) in STOP_WORDS or _CONTRACTION.sub("", low) in STOP_WORDS or (i == 0 and (not first_word or low in _OPENERS)):
             continue
         if re.fullmatch(r"[\d.,]+(?:[a-z]+|(?i:k|m|bn|mn|mln|tn))?", w):
             continue  # numbers are checked with their units ("$1.2bn", "10km"), not as names

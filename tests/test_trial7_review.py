@@ -16,6 +16,19 @@ def test_a_question_word_with_its_verb_is_no_name():
     assert names("Where's Brannock's dairy?") == {"brannock"}
 
 
+def test_a_question_opener_or_an_asking_verb_is_no_name():
+    """"Besides viniculture, what ...?" named "besides", and "Give both figures." named "give": the
+    evidence could never hold them, so a right answer was held to the stricter threshold."""
+    for q in ("Besides the ferry, what links the islands?", "Apart from tolls, what did the bridge cost?",
+              "Aside from wages, what rose?", "Name the two mayors.", "List the firms that bid.",
+              "Give both figures.", "Excluding fuel, how much did costs rise?", "I'm asking about the ferry.",
+              "They're closing which schools?"):
+        assert names(q) == set(), q
+    assert names("Besides Orla, which towns flooded?") == {"orla"}
+    assert names("I'm on Veratensin.") == {"veratensin"}
+    assert names("Rollo ruled.") == {"rollo"}  # a first word that is a name stays one
+
+
 _STORY = ["The council said the attack had encrypted its payroll and planning systems on 3 March.",
           "Officers restored payroll within a week, but planning applications were delayed for a month.",
           "The council said it had not paid the ransom and had reported the attack to the regulator.",

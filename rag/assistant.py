@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from .checking import check_draft, uncalibrated_judge
 from .citations import is_refusal, strip_markers
 from .config import MAX_K, Config, index_dir_of, load_config
 from .corpus_files import copy_in, set_aside_document
-from .decompose import check_history, check_question, split_question, subject_of
+from .decompose import check_history, check_question, comparison_options, split_question, subject_of
 from .followups import needs_context, needs_conversation
 from .embedding import Embedder
 from .errors import CorpusError, QuestionError
@@ -168,9 +169,25 @@ class Assistant:
 
     def shown(self, question: str, k: int | None = None) -> list[Passage]:
         """What the model is shown for ``question``: :meth:`retrieve`, then :meth:`select_evidence`
-        for the question as searched."""
-        passages, _, searched = self._retrieve(question, k)
-        return self.select_evidence(searched, passages)
+        for the question as searched (for each thing a comparison names, in turn)."""
+        return self._evidence(question, k)[1]
+
+    def _evidence(self, question: str, k: int | None) -> tuple[list[Passage], list[Passage], tuple[str, ...], str]:
+        """(retrieved, shown, scope, the question as searched). A question that chooses between
+        named things ("Which cost more, A or B?") is searched once per thing, and the model is shown
+        the best of each in turn: one search for both finds whichever matches more of its words,
+        and the other may not be shown at all."""
+        options = comparison_options(question) if self.config.split_questions else []
+        if not options:
+            retrieved, scope, searched = self._retrieve(question, k)
+            return retrieved, self.select_evidence(searched, retrieved), scope, searched
+        k = self.config.k if k is None else k
+        found = [self._retrieve(option, k) for option in options]
+        shown_each = [self.select_evidence(searched, retrieved) for retrieved, _, searched in found]
+        retrieved = _interleave([r for r, _, _ in found], k)
+        shown = _interleave(shown_each, k)
+        scope = tuple(sorted({t for _, sc, _ in found for t in sc}))
+        return retrieved, shown, scope, question
 
     def _retrieve(self, question: str, k: int | None) -> tuple[list[Passage], tuple[str, ...], str]:
         """(passages, titles of the articles the search was confined to or (), the question as
@@ -334,7 +351,7 @@ class Assistant:
         loading = getattr(self.embedder, "load", None)  # a first question loads the embedder: not retrieval either
         t_load = loading() if loading is not None else 0.0
         t_search = time.perf_counter()  # a follow-up's rewrite, before it, is not retrieval
-        retrieved, scope, searched = self._retrieve(asked, k)
+        retrieved, shown, scope, searched = self._evidence(asked, k)
         t_retrieval = time.perf_counter() - t_search
         llm = get_llm()  # after retrieval: on a first question the model loads meanwhile
         best = max((p.score for p in retrieved), default=0.0)
@@ -351,7 +368,6 @@ class Assistant:
                          refusal="nothing close")
             return
         system = cfg.system_prompt or SYSTEM_PROMPT
-        shown = self.select_evidence(searched, retrieved)
         passages = fit_passages(asked, shown, llm.count_tokens, llm.n_ctx, cfg.max_tokens, system=system)
         if cfg.group_titles:
             passages = group_by_article(passages)
@@ -380,3 +396,17 @@ class Assistant:
             support=checked.support, refusal=checked.refusal,
             scope=scope,
         )
+
+
+def _interleave(groups: list[list[Passage]], k: int) -> list[Passage]:
+    """The first of each group, then the second of each, ..., at most ``k`` and each chunk once,
+    ranked anew in that order."""
+    out: list[Passage] = []
+    seen: set[str] = set()
+    for row in itertools.zip_longest(*groups):
+        for p in row:
+            if p is not None and p.chunk_id not in seen and len(out) < k:
+                seen.add(p.chunk_id)
+                out.append(replace(p, rank=len(out) + 1))
+    return out
+

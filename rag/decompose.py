@@ -6,6 +6,7 @@ rewrite costs more than a missed one.
 
     split_question(q)          -> standalone sub-questions, [q] when q asks one thing
     is_multi_part(q)           -> len(split_question(q)) > 1
+    comparison_options(q)      -> one search per named thing "which ..., A or B?" chooses between
 
 Follow-ups (a question that needs the conversation, a rewrite that keeps all of it) are
 :mod:`rag.followups`.
@@ -299,6 +300,28 @@ def subject_of(parts: list[str], part: str) -> str:
             if m.group().lower() not in FUNCTION_WORDS and m.group() not in found:
                 found.append(m.group())
     return ", ".join(found)
+
+
+# "Which cost more: the A mission or the B scheme?", "Which is older, A or B, and when ...?"
+_OPTIONS = re.compile(r"^(?P<ask>(?:which|who|what)\b[^,:;?]*?)\s*[,:]\s*(?P<a>[^,;:?]+?)\s+or\s+(?P<b>[^,;:?]+?)"
+                      r"\s*(?=\?|,\s*(?:and|or)\b|$)", re.I)
+
+
+def comparison_options(question: str) -> list[str]:
+    """One search per thing a question asks to choose between, each the question with that
+    option alone in the place of the pair: "Which cost more: the A mission or the B scheme?" ->
+    ["Which cost more: the A mission?", "Which cost more: the B scheme?"]; [] when it sets no such
+    pair. Each option is short and names something (a capitalised word or a figure): "Which is
+    cheaper, renting or buying?" chooses between no named things. The question is answered whole,
+    over what both searches found: each option is read in its own article."""
+    m = _OPTIONS.match(" ".join(question.split()))
+    if not m:
+        return []
+    options = [m["a"], m["b"]]
+    if not all(_short(o) and (names(o) or re.search(r"\d", o)) for o in options):
+        return []
+    q = " ".join(question.split())
+    return [q[:m.start("a")] + o + q[m.end("b"):] for o in options]
 
 
 def is_multi_part(question: str) -> bool:

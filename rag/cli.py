@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from .dating import show_date
 from .errors import RagError
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ def _explain_cleaning(path: Path) -> None:
     text, docs = load_file(path, path.name)
     for n, doc in enumerate(docs, start=1):
         first = text.count("\n", 0, doc.spans[0][0]) + 1 if doc.spans else 1
-        click.echo(_safe(f"article {n}: {doc.title!r}, dated {doc.date or 'unknown'}; its text from line {first}"))
+        click.echo(_safe(f"article {n}: {doc.title!r}, dated {show_date(doc.date) or 'unknown'}; its text from line {first}"))
 
 
 @cli.command()
@@ -205,7 +206,7 @@ def _print_answer(answer) -> None:
         click.secho(f"(refused: the articles do not answer this{why})", fg="yellow")
         if answer.passages:  # where a reader can look for themselves: the passages the model was shown
             click.echo("Closest passages, to read for yourself:")
-            for p in list(dict.fromkeys((p.title, p.date, p.source) for p in answer.passages))[:3]:
+            for p in list(dict.fromkeys((p.title, show_date(p.date), p.source) for p in answer.passages))[:3]:
                 click.echo(_safe(f"  - {p[0]}{f', {p[1]}' if p[1] else ''} — {p[2]}"))
     if answer.low_confidence:
         click.secho("(low confidence: no passage matches the question closely)", fg="yellow")
@@ -213,7 +214,7 @@ def _print_answer(answer) -> None:
         click.echo("Sources:")
         for c in answer.citations:
             p = c.passage
-            when = f", {p.date}" if p.date else ""
+            when = f", {show_date(p.date)}" if p.date else ""
             where = ", ".join(f"{start}-{end}" for start, end in c.spans) or f"{p.start}-{p.end}"
             click.echo(_safe(f"  [{c.marker}] {p.title}{when} — {p.source} chars {where}"))
             # the sentences that state what the answer says, else (no check ran) the whole passage

@@ -2,15 +2,56 @@
 
 Scope: a pure function over :mod:`rag.ingest`'s line decisions. An article is dated by its
 first date stamp, or by a meta line near its headline ("Finance | May 15, 2025 | By Ada
-Moss", :func:`rag.line_kinds.meta_date`), whichever comes first; a published date before an
-updated one; only near the headline, since below the lead a date belongs to something the
-story tells.
+Moss", :func:`rag.line_kinds.meta_date`), whichever comes first, or by the dateline that opens
+its lead ("NORTHMERE, 2 June 2026 - ..."); a published date before an updated one; only near
+the headline, since below the lead a date belongs to something the story tells.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 from .line_decisions import DATE_STAMP, LineDecision
-from .line_kinds import _PLAIN, _UPDATED, _is_sentence, _words, meta_date, parse_date
+from .line_kinds import _DATE, _MONTHS, _ORDINAL, _PLAIN, _UPDATED, _is_sentence, _words, meta_date, parse_date
+
+# A wire or press dateline that opens the lead: a place in capitals or capitalised words, perhaps
+# a region, then the date, perhaps the agency, then a dash: "NORTHMERE, 2 June 2026 - ...",
+# "SAN JOSE, Calif., November 6, 2024 — ...", "**HALVERN, 19 May 2026** — ...", "KESTREL FALLS,
+# Halmark Province, March 3 (Meridian Wire) - ..." (wire copy often gives no year).
+_PLACE = r"[A-Z][\w.'’-]*(?:[ -][A-Z][\w.'’-]*){0,4}"
+_MONTH_DAY = rf"(?P<md>{_MONTHS})\s*(?P<d1>\d{{1,2}}){_ORDINAL}|(?P<d2>\d{{1,2}}){_ORDINAL}\s+(?P<dm>{_MONTHS})"
+_DATELINE = re.compile(
+    rf"^[*_]*\s*{_PLACE}\s*,\s*(?:{_PLACE}\s*,\s*)?(?:(?P<full>{_DATE})|{_MONTH_DAY})"
+    r"\s*(?:\([^()]{1,40}\))?\s*[*_]*\s*(?:[—–]|--?)\s")
+
+
+def dateline_date(line: str, day_first: bool = False) -> str | None:
+    """The date of a dateline that opens ``line``: YYYY-MM-DD, or --MM-DD (ISO 8601's date without
+    a year) when the dateline gives none; None when the line opens with no dateline."""
+    m = _DATELINE.match(line)
+    if not m:
+        return None
+    if m["full"]:
+        return parse_date(m["full"], day_first)
+    month, day = (m["md"], m["d1"]) if m["md"] else (m["dm"], m["d2"])
+    try:
+        when = datetime.strptime(f"{month[:3]} {int(day)} 2000", "%b %d %Y")  # 2000: a leap year lets 29 Feb be
+    except ValueError:
+        return None
+    return f"--{when.month:02d}-{when.day:02d}"
+
+
+def show_date(date: str | None) -> str:
+    """A document's date as a reader (and the model) is shown it: "2026-03-14" stays as it is;
+    "--03-03" (a dateline's day without its year) reads "March 3"."""
+    if date and date.startswith("--"):
+        try:
+            when = datetime.strptime(f"2000{date[1:]}", "%Y-%m-%d")
+        except ValueError:
+            return date
+        return f"{when.strftime('%B')} {when.day}"
+    return date or ""
 
 
 def _prose(text: str) -> bool:
@@ -47,5 +88,13 @@ def article_date(decisions: list[LineDecision], article: list[int], head: int, d
             # timeline's entry ("March 1, 2031 — Contract signed"), not the story's date
             if meta.signed or not near[k]:
                 dated.append((meta.rank, meta.iso))
-    # an "Updated ..." date dates the article only when nothing else does
-    return next((iso for rank, iso in dated if rank != _UPDATED), None) or next((iso for _, iso in dated), None)
+    # the lead's dateline (the first kept lines below the headline) dates a story that has no
+    # date line of its own: wire copy and press releases date themselves only there
+    lead = next((found for i in article[h + 1:h + 4] if decisions[i].kept
+                 and (found := dateline_date(decisions[i].text, day_first))), None)
+    # an "Updated ..." date dates the article only when nothing else does; a dateline without its
+    # year only when no full date does
+    full = next((iso for rank, iso in dated if rank != _UPDATED), None)
+    if full or (lead and not lead.startswith("--")):
+        return full or lead
+    return next((iso for _, iso in dated), None) or lead

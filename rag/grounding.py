@@ -28,6 +28,7 @@ from functools import lru_cache
 
 from .chunking import split_sentences, word_sentences
 from .citations import strip_markers
+from .dating import show_date
 from .figures import Number, against, denied_spans, is_denied, moves, negates, stated
 from .types import Citation, Passage, union_spans
 from .numbers import Quantity, quantities, readings
@@ -109,6 +110,8 @@ def date_forms(date: str | None) -> str:
     """An ISO date as the prompt shows it and as a model may restate it ("January 13, 2026")."""
     if not date:
         return ""
+    if date.startswith("--"):  # a dateline's day without its year: "--03-03" reads "March 3"
+        return show_date(date)
     try:
         d = datetime.date.fromisoformat(date)
     except ValueError:

@@ -115,7 +115,12 @@ def is_headline(line: str) -> bool:
     those are title-cased too, but they sit inside a story, under a picture or its headline, or
     above the page."""
     return (_headline_shape(line) and not is_caption(line) and not is_byline(line) and not is_menu(line)
-            and not _ends_in_a_prompt(line))
+            and not _ends_in_a_prompt(line) and not _CONTACT.search(line))
+
+
+# an e-mail address or a web address: a contact line ("Media contact: Jo Roe, press@firm.example"),
+# never a headline
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+|\bhttps?://|\bwww\.", re.IGNORECASE)
 
 
 def _ends_in_a_prompt(line: str) -> bool:
@@ -133,8 +138,9 @@ _BRACKETED = re.compile(r"^\[[^\[\]]+\]$")  # a whole line in brackets; a markdo
 _ITALIC = re.compile(r"^\*[^*]+\*$|^_[^_]+_$")
 
 
-# a caption that ends with its picture's credit: "... at the Lyceum. Photo: Jon Aske"
-_CREDIT_END = re.compile(r"[.!?)]\s+(?:photo(?:graph)?|picture|image|credit)s?\s*:\s*[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}\s*\)?$",
+# a caption that ends with its picture's credit: "... at the Lyceum. Photo: Jon Aske" (or an agency's
+# and a photographer's names: "Photo: Reuters/Jon Aske")
+_CREDIT_END = re.compile(r"[.!?)]\s+(?:photo(?:graph)?|picture|image|credit)s?\s*:\s*[A-Z][\w.'’/-]*(?:\s+[A-Z][\w.'’/-]*){0,3}\s*\)?$",
                          re.IGNORECASE)
 
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from .dating import show_date
 from .followups import content_stems, keeps_question, opens_a_whole_question
 from .safety import neutralise, quote
 from .types import Passage
@@ -34,7 +35,7 @@ CONDENSE_PROMPT = (
 
 
 def format_passage(n: int, p: Passage) -> str:
-    when = f", {p.date}" if p.date else ""
+    when = f", {show_date(p.date)}" if p.date else ""
     # quoted: one line (line breaks cost tokens and say nothing), no control tokens or [n] of its own
     return f"[{n}] ({quote(p.title)}{when})\n{quote(p.text)}"
 
@@ -55,7 +56,7 @@ def _grouped(passages: list[Passage]) -> str:
         body = quote(p.text)
         if (p.source, p.title) != last:
             # the date on a line of its own: after a title cut short with "…" it read as title
-            when = f"\nDate: {p.date}" if p.date else ""
+            when = f"\nDate: {show_date(p.date)}" if p.date else ""
             blocks.append(f"Article: {quote(p.title)}{when}\n[{n}] {body}")
             last = (p.source, p.title)
         else:

@@ -112,6 +112,8 @@ def past_label(lines: Sequence[_Line], first: int, reach: int = 5) -> int:
             break
         if vertical and len(_words(title_text(below))) <= 3:
             continue  # under a menu of one entry per line, a short line is one more ("Subscribe for £1")
+        if _label(below):
+            continue  # a second label ("PRESS RELEASE", then "FOR IMMEDIATE RELEASE") files the piece too
         # a byline or dated meta line under it, and the short heading's words again further down
         # the page ("Follow The Kestrel Courier on X"): a site names itself, a headline is not repeated
         signed = n + 1 < len(kept) and _signed(lines[kept[n + 1]].text) and site_name and \

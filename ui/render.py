@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from rag.dating import show_date
 from rag.safety import strip_links
 from rag.types import Answer, Passage
 
@@ -43,7 +44,7 @@ def _short(text: str, limit: int) -> str:
 def tooltip(passage: Passage) -> str:
     """Plain text for the hover tooltip of a citation marker (escaped by the caller)."""
     head = passage.title or passage.source
-    meta = " · ".join(x for x in (passage.date, passage.source) if x)
+    meta = " · ".join(x for x in (show_date(passage.date), passage.source) if x)
     return f"{head} ({meta}) — “{_short(passage.text, 220)}”"
 
 
@@ -184,7 +185,7 @@ def render_passage_card(passage: Passage, marker: int, turn: int, cited: bool, d
     ctx, whole = _span_html(doc_text, passage, CONTEXT_CHARS if cited else UNCITED_CONTEXT_CHARS, claims)
     meta = " · ".join(
         x for x in (
-            esc(passage.date) if passage.date else "no date",
+            esc(show_date(passage.date)) if passage.date else "no date",
             f'<code class="src-file">{esc(passage.source)}</code>',
             f"score {passage.score:.2f}",
         )
@@ -279,7 +280,7 @@ def render_documents(docs: Iterable[Any]) -> str:
         return "<br>".join(esc(t) for t in (getattr(d, "articles", ()) or (d.title,)))
 
     rows = "".join(
-        f"<tr><td><code>{esc(d.source)}</code></td><td>{titles(d)}</td><td>{esc(d.date or '—')}</td>"
+        f"<tr><td><code>{esc(d.source)}</code></td><td>{titles(d)}</td><td>{esc(show_date(d.date) or '—')}</td>"
         f'<td class="num">{int(d.n_chunks)}</td><td class="num">{int(d.n_chars):,}</td></tr>'
         for d in docs
     )

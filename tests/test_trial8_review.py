@@ -1,0 +1,71 @@
+"""Held-out trial 8's general findings (a running story, a press release, a transcript): wire and
+press datelines never dated their stories, a second label above a release's headline titled it,
+a contact line and a caption credited "Agency/Name" started second articles. Examples written
+for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.dating import dateline_date, show_date
+from rag.grounding import date_forms
+from rag.ingest import clean
+from rag.prompt import format_passage
+from rag.types import Passage
+
+_LEAD = "the harbour board said on Tuesday, after a vote of its members that ended a year of talks."
+
+
+@pytest.mark.parametrize("lead, date", [
+    (f"PORT ELLAN, 4 June 2026 - The ferry terminal will close for repairs, {_LEAD}", "2026-06-04"),
+    (f"ASHBY, Ore., September 12, 2025 — The ferry terminal will close, {_LEAD}", "2025-09-12"),
+    (f"**PORT ELLAN, 4 June 2026** — The ferry terminal will close, {_LEAD}", "2026-06-04"),
+    (f"PORT ELLAN, Orla County, June 4 (Coast Wire) - The ferry terminal will close, {_LEAD}", "--06-04"),
+    (f"PORT ELLAN, 4 June (Coast Wire) -- The ferry terminal will close, {_LEAD}", "--06-04"),
+])
+def test_a_dateline_dates_its_story(lead, date):
+    text = f"Ferry Terminal To Close For Repairs\n\n{lead}\n\nWork starts in the autumn and lasts six weeks.\n"
+    (doc,) = clean(text, "ferry.txt")
+    assert doc.date == date
+    assert dateline_date(lead) == date
+
+
+@pytest.mark.parametrize("line", [
+    "Voting closes Friday, June 4, 2026 - the clerk said the count starts at ten.",  # a sentence's date
+    "PORT ELLAN (Coast Wire) - The ferry terminal will close.",  # a dateline without a date
+    "The ferry, June 4 - a note.",
+])
+def test_no_dateline(line):
+    assert dateline_date(line) is None
+
+
+def test_a_full_date_line_outranks_a_datelines_day_without_its_year():
+    text = ("Ferry Terminal To Close For Repairs\n\nPublished June 5, 2026\n\n"
+            f"PORT ELLAN, June 4 (Coast Wire) - The ferry terminal will close, {_LEAD}\n")
+    (doc,) = clean(text, "ferry.txt")
+    assert doc.date == "2026-06-05"
+
+
+def test_a_day_without_its_year_reads_as_a_day():
+    assert show_date("--06-04") == "June 4" and show_date("2026-06-04") == "2026-06-04" and show_date(None) == ""
+    assert "June 4" in date_forms("--06-04")
+    p = Passage("f:0", "f.txt", "Ferry Terminal To Close", "--06-04", "The terminal will close.", 0, 24, 0.5, 1)
+    assert "(Ferry Terminal To Close, June 4)" in format_passage(1, p) and "--06" not in format_passage(1, p)
+
+
+def test_two_labels_above_a_release_are_passed_to_its_headline():
+    text = ("PRESS RELEASE\nFOR IMMEDIATE RELEASE\n\nOrla Ferries orders two electric ships for its island routes\n\n"
+            f"PORT ELLAN, 4 June 2026 - Orla Ferries today ordered two electric ships, {_LEAD}\n")
+    (doc,) = clean(text, "release.txt")
+    assert doc.title == "Orla Ferries orders two electric ships for its island routes"
+    assert doc.date == "2026-06-04"
+
+
+def test_a_contact_line_or_a_credited_caption_starts_no_article():
+    body = "\n\n".join(f"Paragraph {i} of the story says the terminal closes for repairs in the autumn, the board said, "
+                       "and that passengers will use the north quay while the work goes on for six weeks." for i in range(8))
+    for tail in ("Media contact: Jo Roe, Head of Communications, press@orlaferries.example, +44 20 5550 1234",
+                 "Cars Queue For The Last Ferry Before The Works Begin In October. Photo: Coast Wire/Ann Lee"):
+        docs = clean(f"Ferry Terminal To Close For Repairs\n\n{body}\n\n{tail}\n", "ferry.txt")
+        assert len(docs) == 1, tail
+        assert tail in "".join(docs[0].text[a:b] for a, b in docs[0].spans)  # kept as the story's text

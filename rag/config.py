@@ -88,7 +88,8 @@ class Config:
     fusion: str = "zscore"  # how hybrid retrieval fuses BM25 and dense: zscore, minmax or rrf (rag.retrieval)
     lexical_weight: float = 0.5  # BM25's share of the fusion; 0.5 weighs both alike
     rare_boost: float = 1.0  # bonus for holding the query's rare terms, as a share of the fused score spread
-    rare_df: float = 0.005  # a query term is rare when at most this share of chunks holds it (or it has a digit)
+    rare_df: float = 0.005  # a query term is rare when at most this share of chunks holds it
+    rare_digit_df: float = 0.1  # ... and a term with a digit (a year, a code) when at most this share does
     # An OpenAI-compatible server (its base URL, ending in /v1) answers instead of the local model
     # (rag.server_llm); its model name (None: the first it lists), API key and reply timeout in seconds
     llm_url: str | None = None

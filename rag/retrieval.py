@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -43,6 +44,7 @@ from .config import Config, load_config
 from .embedding import Embedder
 from .errors import RagError
 from .store import Store
+from .line_kinds import _MONTHS
 from .store.text import index_text, tokenize
 
 FUSION_METHODS = ("rrf", "minmax", "zscore")
@@ -101,13 +103,13 @@ class Lexicon:
         df = self.df.get(term, 0)
         return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
 
-    def rare_terms(self, terms: Sequence[str], max_share: float) -> dict[str, float]:
-        """The query terms held by at most ``max_share`` of the rows, or holding a digit,
-        with their IDF. Terms no row holds are left out: nothing can cover them."""
+    def rare_terms(self, terms: Sequence[str], max_share: float, digit_share: float = 1.0) -> dict[str, float]:
+        """The query terms held by at most ``max_share`` of the rows, or, holding a digit, by at
+        most ``digit_share``, with their IDF. Terms no row holds are left out: nothing can cover them."""
         out = {}
         for t in dict.fromkeys(terms):
             df = self.df.get(t, 0)
-            if df and (df <= max_share * self.n_docs or any(ch.isdigit() for ch in t)):
+            if df and _rare(t, df, self.n_docs, max_share, digit_share):
                 out[t] = self.idf(t)
         return out
 
@@ -117,6 +119,25 @@ class Lexicon:
         if not total:
             return np.zeros(len(rows))
         return np.array([sum(w for t, w in weights.items() if t in self.doc_terms[r]) / total for r in rows])
+
+
+def _rare(term: str, df: int, n_rows: int, max_share: float, digit_share: float) -> bool:
+    """Whether the rare-term boost counts ``term``: few rows hold it, or it holds a digit (a year,
+    a code, a quarter) and not many do (``digit_share`` of the rows, or two). A year that a third of a small corpus's chunks hold
+    ("2026" in a results call's every header) identifies nothing: counted, it alone decided, and
+    lifted every chunk holding it over the one that answers."""
+    if df <= max_share * n_rows:
+        return True
+    return any(ch.isdigit() for ch in term) and df <= max(digit_share * n_rows, 2)  # one or two chunks: rare in any corpus
+
+
+# a day of a month the question names ("the 14 March report", "on March 3"): the date of a report
+# is its metadata, seldom in its text, and a chunk holding "14" ("14 percent") is no closer for it
+_DAY_OF_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTHS}|{_MONTHS}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b")
+
+
+def _days_named(query: str) -> set[str]:
+    return {m.group(1) or m.group(2) for m in _DAY_OF_MONTH.finditer(query)}
 
 
 class StoreLexicon:
@@ -134,10 +155,9 @@ class StoreLexicon:
         df = self.store.doc_freq([term]).get(term, 0) if df is None else df
         return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
 
-    def rare_terms(self, terms: Sequence[str], max_share: float) -> dict[str, float]:
+    def rare_terms(self, terms: Sequence[str], max_share: float, digit_share: float = 1.0) -> dict[str, float]:
         dfs = self.store.doc_freq(list(dict.fromkeys(terms)))
-        return {t: self.idf(t, df) for t, df in dfs.items()
-                if df and (df <= max_share * self.n_docs or any(ch.isdigit() for ch in t))}
+        return {t: self.idf(t, df) for t, df in dfs.items() if df and _rare(t, df, self.n_docs, max_share, digit_share)}
 
     def coverage(self, keys: Sequence[int], weights: Mapping[str, float]) -> np.ndarray:
         total = sum(weights.values())
@@ -172,6 +192,7 @@ class FusionSettings:
     lexical_weight: float = Config.lexical_weight  # share of the lexical retrievers; the others share the rest
     rare_boost: float = Config.rare_boost  # full coverage of the rare query terms is worth this share of the fused spread
     rare_df: float = Config.rare_df  # a term is rare when at most this share of rows holds it
+    rare_digit_df: float = Config.rare_digit_df  # ... a term with a digit, when at most this share does
     depth: int = Config.candidates  # chunks each retriever contributes as candidates
     pool: int = Config.fusion_pool  # chunks of each retriever whose scores set the normalisation
     c: int = 60  # RRF rank offset (Cormack et al., 2009)
@@ -185,13 +206,15 @@ class FusionSettings:
             raise RagError(f"rare_boost={self.rare_boost} must not be negative")
         if self.pool < 1:
             raise RagError(f"fusion_pool={self.pool} must be at least 1")
-        if not 0.0 < self.rare_df <= 1.0:
-            raise RagError(f"rare_df={self.rare_df} must be above 0 and at most 1")
+        for name in ("rare_df", "rare_digit_df"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise RagError(f"{name}={getattr(self, name)} must be above 0 and at most 1")
 
     @classmethod
     def from_config(cls, config: Config, **changes: object) -> "FusionSettings":
         return cls(method=config.fusion, lexical_weight=config.lexical_weight, rare_boost=config.rare_boost,
-                   rare_df=config.rare_df, depth=config.candidates, pool=config.fusion_pool,
+                   rare_df=config.rare_df, rare_digit_df=config.rare_digit_df, depth=config.candidates,
+                   pool=config.fusion_pool,
                    **changes)  # type: ignore[arg-type]
 
 
@@ -315,7 +338,9 @@ class FusionRetriever(Retriever):
         return sorted(fused.items(), key=lambda kv: -kv[1])[:k]
 
     def _boost(self, query: str, fused: dict[int, float]) -> dict[int, float]:
-        rare = self.lexicon.rare_terms(tokenize(query), self.settings.rare_df)
+        days = _days_named(query)
+        terms = [t for t in tokenize(query) if t not in days]
+        rare = self.lexicon.rare_terms(terms, self.settings.rare_df, self.settings.rare_digit_df)
         if not rare:
             return fused
         rows = list(fused)

@@ -128,6 +128,26 @@ def test_rare_boost_lifts_the_chunk_holding_the_rare_terms():
     assert rows(fusion(texts, dense).search(question, 1)) == [1]  # the default gets there on the size of BM25's lead
 
 
+def test_a_year_many_chunks_hold_or_a_reports_day_does_not_decide():
+    """A results call's every header says "2026": counted as rare, the year alone lifted every
+    chunk holding it over the one that answers; so did the "14" of "the 14 March report" for a
+    chunk about "14 percent" (held-out trial 8)."""
+    texts = [f"Harbour Lines results call, 2026, part {i}." for i in range(6)]
+    texts += ["ANALYST Ruth Ames: a question on the Orrin bridge.", "Fares rose 14 percent, the report said.",
+              "The Orrin bridge opens in 2029.", "Wheat harvests improved in the north."]
+    dense = [0.50] * 6 + [0.45, 0.40, 0.30, 0.05]
+    question = "Which analyst asked about the Orrin bridge on the 2026 call?"
+    every_year = FusionSettings(rare_digit_df=1.0)  # as before: any year is rare
+    assert rows(fusion(texts, dense, every_year).search(question, 1)) != [6]
+    settings = FusionSettings()  # the default: z-scores, the rare-term boost on
+    assert rows(fusion(texts, dense, settings).search(question, 1)) == [6]
+    lex = Lexicon.build([tokenize(t) for t in texts])
+    assert "2026" not in lex.rare_terms(tokenize(question), 0.005, 0.1)  # 6 of 10 chunks
+    assert "2029" in lex.rare_terms(["2029"], 0.005, 0.1)  # one chunk: rare in any corpus
+    day = "What did the 14 March report say about the Orrin bridge question?"
+    assert rows(fusion(texts, dense, settings).search(day, 1)) == [6]
+
+
 def test_normalisers_and_settings_errors(monkeypatch):
     assert minmax(np.array([2.0, 2.0])).tolist() == [0.0, 0.0]
     assert zscore(np.array([1.0, 1.0, 1.0])).tolist() == [0.0, 0.0, 0.0]

@@ -81,6 +81,8 @@ _SOURCES_END = re.compile(
     rf"(?:and\s+(?:(?P<rep>(?P=prep))\s+)?"
     rf"|(?P<cmp>compared (?:with|to)|versus|vs\.?|as opposed to)\s+(?:(?:{_PREP})\s+)?)"
     r"(?P<b>[^,;?]+?)\s*[?.]?$", re.I)
+# "... of A and of B?": two owners of the same thing, only when "of" repeats ("the harvests of A and of B")
+_OF_BOTH = re.compile(r"^(?P<ask>.+\S)\s+of\s+(?P<a>[^,;?]+?),?\s+and\s+of\s+(?P<b>[^,;?]+?)\s*[?.]?$", re.I)
 # "According to A and B, what ...?", "In both A and B, how ...?"
 _SOURCES_LEAD = re.compile(
     rf"^(?P<prep>{_PREP})\s+(?P<both>both\s+)?(?P<a>[^,;?]+?)\s+and\s+(?P<rep>(?P=prep)\s+)?"
@@ -168,6 +170,9 @@ def _split_sources(question: str) -> list[str]:
     m = _CONSISTENT.match(question)
     if m and _short(m["a"]) and _short(m["b"]):
         return [_question(f"{m['ask']} {m['prep']} {src}") for src in (m["a"], m["b"])]
+    m = _OF_BOTH.match(question)
+    if m and _short(m["a"]) and _short(m["b"]) and len(_words(m["ask"])) >= 3:
+        return [_question(f"{m['ask']} of {src}") for src in (m["a"], m["b"])]
     m = _SOURCES_END.match(question)
     # "in A and B" is one noun phrase; a repeated preposition, "according to", "both" or "compared with": two sources
     if m and m["prep"].lower() in _PLACE_PREP and not m["rep"]:
@@ -217,7 +222,7 @@ def split_question(question: str) -> list[str]:
     """Standalone sub-questions of ``question``, at most 3; ``[question]`` when it asks one thing.
 
     Splits (1) separate question sentences, (2) question clauses joined by "and", ", and" or
-    ";" ("What is X, and where is Y?"), (3) one ask about named sources: "in A and in B",
+    ";" ("What is X, and where is Y?"), (3) one ask about named sources: "in A and in B", "of A and of B",
     "according to A and B", "in A compared with B", "in A, and is that consistent with B",
     "both A and B", and "... both A and B. What ... in each?". A conjunction inside a noun
     phrase ("prices and volumes", "Smith and Jones") never splits, nor does a question of

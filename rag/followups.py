@@ -32,12 +32,17 @@ _OPENER = frozenset("and but so also or then".split())
 def needs_conversation(question: str, history: list[dict[str, str]]) -> bool:
     """Whether ``question``, asked after ``history``, is read in the conversation: it cannot be
     searched as asked (:func:`needs_context`), or it names nothing (no name, no figure) after a
-    conversation that did. "How much of the money came from central government?" after a
-    question about a flood wall asks about the wall's money; a question that turns to another
-    subject names it."""
+    conversation that did, or it opens with a conjunction ("And what did the later report say?").
+    "How much of the money came from central government?" after a question about a flood wall
+    asks about the wall's money; a question that turns to another subject names it."""
     if not history:
         return False
     if needs_context(question):
+        return True
+    # "And what did the later report say?", "But how many were rescued?": an opening conjunction
+    # adds to the conversation, whatever the question names
+    first = question.split(maxsplit=1)[0].lower().strip(",") if question.split() else ""
+    if first in _OPENER:
         return True
     said = " ".join(str(t.get("content", "")) for t in history)
     return not (names(question) or re.search(r"\d", question)) and bool(names(said) or re.search(r"\d", said))

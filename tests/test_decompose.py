@@ -50,6 +50,15 @@ from rag.followups import keeps_question, needs_context
     ("Both the Harlow Gazette and the Tidewater Post cover the ferry strike. What do they say about the pay offer?",
      ["The Harlow Gazette cover the ferry strike. What does the Harlow Gazette say about the pay offer?",
       "The Tidewater Post cover the ferry strike. What does the Tidewater Post say about the pay offer?"]),
+    # "of" repeated: the same thing of two owners (trial 8: one search filled every place with one firm)
+    ("What were the 2024 wheat harvests of Orland and of Brask?",
+     ["What were the 2024 wheat harvests of Orland?", "What were the 2024 wheat harvests of Brask?"]),
+    ("What is the yearly capacity of Kell Paper's Orla mill and of Dunmore Board's planned Tay Marsh mill?",
+     ["What is the yearly capacity of Kell Paper's Orla mill?",
+      "What is the yearly capacity of Dunmore Board's planned Tay Marsh mill?"]),
+    # an "of" inside the first part leaves "in A, and in B" as it was
+    ("How much did Kell Paper raise in the first round of its offer, and in total?",
+     ["How much did Kell Paper raise in the first round of its offer?", "How much did Kell Paper raise in total?"]),
 ])
 def test_splits(question, parts):
     assert split_question(question) == parts
@@ -92,6 +101,7 @@ def test_a_part_that_points_back_keeps_the_question_whole(question):
     "How did ridership in the north and in the Vesk valley change after the fare cut?",  # B runs on into the ask
     "Who won? Who lost?",  # under 6 words
     "Did both prices and volumes rise at Velora?",  # "both" over common nouns, not sources
+    "What was the share of men and women in the Orla survey?",  # "of" once: one phrase
 ])
 def test_does_not_split(question):
     assert split_question(question) == [question]
@@ -195,6 +205,19 @@ def test_in_a_conversation_a_question_that_names_nothing_is_read_in_it():
     assert not needs_conversation("How much did the Kestrel tram line cost?", wall)  # names its subject
     assert not needs_conversation("What did the council decide in 2021?", wall)  # a figure or a year counts as naming
     assert not needs_conversation("How much of the money came from central government?", [])
+
+
+def test_in_a_conversation_a_question_that_opens_with_a_conjunction_continues_it():
+    """Trial 8: "And what did the UPDATE 1 report later that day say?" names a report, so it was
+    searched as asked, without what the conversation asked about (the number trapped)."""
+    from rag.followups import needs_conversation
+
+    asked = [{"role": "user", "content": "How many workers did the first Orla report say were evacuated?"},
+             {"role": "assistant", "content": "It said 40 workers were evacuated."}]
+    assert needs_conversation("And what did the Tay Herald's later report say?", asked)
+    assert needs_conversation("But how many were in the Kestrel plant in 2024?", asked)
+    assert not needs_conversation("And what did the Tay Herald's later report say?", [])  # a first question
+    assert not needs_conversation("Andrew Moss chairs which board in Orla?", asked)  # a name, not "and"
 
 
 def test_a_later_part_that_names_nothing_is_about_the_names_before_it():

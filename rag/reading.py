@@ -205,6 +205,7 @@ def _html_read(html: str) -> tuple[str, list[tuple[str, str]], Layout]:
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     if soup.title:
         soup.title.decompose()
+        title = _without_site_name(title, soup.get_text("\n"))
     lang = soup.html.get("lang") if soup.html else None
     outside_is_story = _mark_stories(soup)
     head_el = _headline(soup, story) if outside_is_story is None else None
@@ -246,6 +247,20 @@ def _html_read(html: str) -> tuple[str, list[tuple[str, str]], Layout]:
 
 _STORY_MARK = re.compile("\ue000(\\d+)\ue001")  # private-use characters: no page's text holds them
 _HEAD_MARK = "\ue002"  # marks the headline element's text, as _STORY_MARK marks a story
+
+
+_TITLE_PARTS = re.compile(r"\s+[|–—-]\s+")
+
+
+def _without_site_name(title: str, page: str) -> str:
+    """A <title>'s headline without the site's name after a bar or dash ("Mine evacuated after fan
+    failure | Northern Resources Daily"), when the page names the site again (its logo, its
+    footer): a name repeated on the page is the site's, not part of the headline."""
+    parts = _TITLE_PARTS.split(title)
+    if len(parts) < 2 or len(parts[-1].split()) > 5 or len(" ".join(parts[:-1]).split()) < 3:
+        return title
+    named = re.search(rf"(?<!\w){re.escape(parts[-1])}(?!\w)", page, re.IGNORECASE)
+    return title[:title.rindex(parts[-1])].rstrip(" |–—-") if named else title
 
 
 def _headline(soup, story):

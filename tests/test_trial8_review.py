@@ -69,3 +69,17 @@ def test_a_contact_line_or_a_credited_caption_starts_no_article():
         docs = clean(f"Ferry Terminal To Close For Repairs\n\n{body}\n\n{tail}\n", "ferry.txt")
         assert len(docs) == 1, tail
         assert tail in "".join(docs[0].text[a:b] for a, b in docs[0].spans)  # kept as the story's text
+
+
+def test_a_title_tags_site_name_is_not_the_headlines():
+    from rag.reading import html_parts
+
+    paras = "".join(f"<div class='para'>Paragraph {i}: the ferry terminal will close for repairs, {_LEAD}</div>"
+                    for i in range(4))
+    page = ("<html><head><title>Ferry terminal to close for repairs | Coast Daily News</title></head><body>"
+            f"<div class='logo'>Coast Daily News</div><div class='story'>{paras}</div></body></html>")
+    text, _ = html_parts(page)
+    assert text.startswith("Ferry terminal to close for repairs\n")
+    # a bar inside a headline, and a site the page does not name again, stay
+    kept = page.replace("<div class='logo'>Coast Daily News</div>", "")
+    assert html_parts(kept)[0].startswith("Ferry terminal to close for repairs | Coast Daily News\n")

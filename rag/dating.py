@@ -42,6 +42,23 @@ def dateline_date(line: str, day_first: bool = False) -> str | None:
     return f"--{when.month:02d}-{when.day:02d}"
 
 
+_MONTH_DAY_RE = re.compile(rf"\b(?:{_MONTH_DAY})\b")
+
+
+def days_named(text: str) -> set[tuple[int, int]]:
+    """The (month, day) of each day ``text`` names with its month: "the 14 March report",
+    "on March 3", "Sept. 22, 2025" (its year aside)."""
+    out = set()
+    for m in _MONTH_DAY_RE.finditer(text):
+        month, day = (m["md"], m["d1"]) if m["md"] else (m["dm"], m["d2"])
+        try:
+            when = datetime.strptime(f"{month[:3]} {int(day)} 2000", "%b %d %Y")
+        except ValueError:
+            continue
+        out.add((when.month, when.day))
+    return out
+
+
 def show_date(date: str | None) -> str:
     """A document's date as a reader (and the model) is shown it: "2026-03-14" stays as it is;
     "--03-03" (a dateline's day without its year) reads "March 3"."""

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -44,7 +43,7 @@ from .config import Config, load_config
 from .embedding import Embedder
 from .errors import RagError
 from .store import Store
-from .line_kinds import _MONTHS
+from .dating import days_named
 from .store.text import index_text, tokenize
 
 FUSION_METHODS = ("rrf", "minmax", "zscore")
@@ -131,13 +130,11 @@ def _rare(term: str, df: int, n_rows: int, max_share: float, digit_share: float)
     return any(ch.isdigit() for ch in term) and df <= max(digit_share * n_rows, 2)  # one or two chunks: rare in any corpus
 
 
-# a day of a month the question names ("the 14 March report", "on March 3"): the date of a report
-# is its metadata, seldom in its text, and a chunk holding "14" ("14 percent") is no closer for it
-_DAY_OF_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTHS}|{_MONTHS}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b")
-
-
 def _days_named(query: str) -> set[str]:
-    return {m.group(1) or m.group(2) for m in _DAY_OF_MONTH.finditer(query)}
+    """The day numbers of the days ``query`` names with their month ("the 14 March report", "on
+    March 3"): the date of a report is its metadata, seldom in its text, and a chunk holding "14"
+    ("14 percent") is no closer for it."""
+    return {str(day) for _, day in days_named(query)}
 
 
 class StoreLexicon:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from .answer_kind import answers_kind
 from .chunking import word_sentences
+from .dating import days_named
 from .grounding import SentenceCheck, date_forms
 from .llm import ChatModel
 from .safety import quote
@@ -83,7 +84,11 @@ def coverage(question: str, evidence: str, years_in: str | None = None) -> Cover
     """How much of what ``question`` pins down appears in ``evidence``; its years are looked
     for in ``years_in`` when given (:func:`evidence_of`'s sentences without neighbours)."""
     q_names = names(question)
-    q_numbers = [q for q, _, _ in quantities(question)]
+    # a day named with its month ("the 14 March report") is a date: stated only as that day of
+    # that month, in the evidence or as its passage's date, never by a bare "14" ("14 percent")
+    q_days = days_named(question)
+    days = {day for _, day in q_days}
+    q_numbers = [q for q, _, _ in quantities(question) if q.is_year or q.percent or q.money or q.value not in days]
     q_words = content_words(question) - _ASKING - q_names
     stems = word_stems(evidence)
     ev_numbers = [q for q, _, _ in quantities(evidence)]
@@ -97,7 +102,7 @@ def coverage(question: str, evidence: str, years_in: str | None = None) -> Cover
 
     return Coverage(
         names=share(sum(found_in(n, stems) for n in q_names), len(q_names)),
-        numbers=share(sum(stated(q) for q in q_numbers), len(q_numbers)),
+        numbers=share(sum(stated(q) for q in q_numbers) + len(q_days & days_named(evidence)), len(q_numbers) + len(q_days)),
         words=share(sum(found_in(w, stems) for w in q_words), len(q_words)),
     )
 

@@ -83,3 +83,20 @@ def test_a_title_tags_site_name_is_not_the_headlines():
     # a bar inside a headline, and a site the page does not name again, stay
     kept = page.replace("<div class='logo'>Coast Daily News</div>", "")
     assert html_parts(kept)[0].startswith("Ferry terminal to close for repairs | Coast Daily News\n")
+
+
+def test_a_day_the_question_names_is_stated_only_as_that_day():
+    """"Who led the rescue according to the report on March 3?" was answered from the 14 March
+    report, whose "3 men" stood for the question's "3"."""
+    from rag.dating import days_named
+    from rag.support import coverage
+
+    assert days_named("the 14 March report, and Sept. 22, 2025") == {(3, 14), (9, 22)}
+    assert days_named("within 18 weeks in May 2026") == set()
+    q = "According to the first report on March 3, who led the rescue?"
+    assert coverage(q, "Ferry Rescue Ends\n2026-03-14 March 14, 2026\nDury led the rescue of the 3 men.").numbers == 0
+    assert coverage(q, "Ferry Rescue Begins\nMarch 3\nOkonjo led the rescue.").numbers == 1
+    assert coverage(q, "Ferry Rescue\n\nOn March 3 Okonjo led the rescue.").numbers == 1
+    # the day's number still counts as itself where it is no day ("the 14 percent rise")
+    assert coverage("What did the 14 March report say of the 14 percent rise?",
+                    "Fares\n2026-03-14 March 14, 2026\nFares rose 14 percent.").numbers == 1

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CHROME", "HEADINGS", "after_the_story", "lead_article", "links_mostly", "published_date", "story_block"]
+__all__ = ["CHROME", "HEADINGS", "after_the_story", "furniture", "lead_article", "links_mostly", "published_date",
+           "story_block"]
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 CHROME = frozenset(("header", "footer", "aside", "nav"))
@@ -117,3 +118,39 @@ def lead_article(main):
             return article
     return next((c for c in main.find_all(True, recursive=False) if c.name not in CHROME and chars(c) >= 0.6 * total),
                 None)
+
+
+# the words sites across the web put in the class or id of page furniture (the "unlikely
+# candidates" of Mozilla's Readability, trimmed to what names furniture alone): a cookie banner,
+# a share bar, a related-stories list, a newsletter box, an advert, a menu, a breadcrumb trail
+_FURNITURE = re.compile(r"(?:^|[-_\s])(?:cookies?|consent|gdpr|breadcrumbs?|share|sharing|social|related|newsletter"
+                        r"|subscribe|signup|sidebar|advert|adverts|advertisement|ads?|promo|comments?|footer|menu"
+                        r"|nav|navbar|navigation)(?:$|[-_\s])", re.IGNORECASE)
+
+
+def furniture(soup, story) -> list:
+    """The elements a page marks as furniture by their class or id (:data:`_FURNITURE`), outermost
+    first, on a page whose story is no <article> or <main> (their own markup says where the story
+    is). Never the story nor what holds it, nor an element holding a heading, a <time>, a
+    <table> or a fifth of the page's paragraph text: a "share" class on a block that holds the
+    headline keeps it."""
+    if soup.find(["article", "main"]) is not None:
+        return []
+    text = len(soup.get_text(" ", strip=True)) or 1
+    out: list = []
+    taken: set[int] = set()
+    # by identity: a Tag compares equal by its whole subtree, which recurses as deep as the page
+    holds_story = {id(story)} | {id(p) for p in story.parents} if story is not None else set()
+    for tag in soup.find_all(True):
+        if tag.name in ("html", "body") or any(id(t) in taken for t in tag.parents):
+            continue
+        marks = " ".join([str(tag.get("id") or ""), *(tag.get("class") or [])])
+        if not marks.strip() or not _FURNITURE.search(marks):
+            continue
+        if id(tag) in holds_story:
+            continue
+        if tag.find([*HEADINGS, "time", "table"]) is not None or len(tag.get_text(" ", strip=True)) > 0.2 * text:
+            continue
+        out.append(tag)
+        taken.add(id(tag))
+    return out

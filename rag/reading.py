@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import CorpusError
 from .front_matter import read_front_matter
-from .page import CHROME, HEADINGS, after_the_story, lead_article, links_mostly, published_date, story_block
+from .page import CHROME, HEADINGS, after_the_story, furniture, lead_article, links_mostly, published_date, story_block
 from .tables import label_html_table, label_markdown_tables
 
 log = logging.getLogger(__name__)
@@ -191,8 +191,9 @@ def _html_read(html: str) -> tuple[str, list[tuple[str, str]], Layout]:
     # cricket", a newsletter box) are chrome as much as the page's; teaser cards marked up as
     # <article> are no such story, and leave <main> whole
     lead = lead_article(soup.find("main"))
-    for tag in after_the_story(soup, story):
-        drop(tag)
+    for tag in after_the_story(soup, story) + furniture(soup, story):
+        if not tag.decomposed:
+            drop(tag)
     for tag in soup(["footer", "header", "aside"]):
         if tag.decomposed:
             continue

@@ -100,3 +100,43 @@ def test_a_day_the_question_names_is_stated_only_as_that_day():
     # the day's number still counts as itself where it is no day ("the 14 percent rise")
     assert coverage("What did the 14 March report say of the 14 percent rise?",
                     "Fares\n2026-03-14 March 14, 2026\nFares rose 14 percent.").numbers == 1
+
+
+def test_a_page_of_divs_drops_the_blocks_its_classes_mark_as_furniture():
+    """A page without <article>, <main> or <p> kept its cookie banner, menu, share bars, related
+    stories and footer as story text, and was dated by nothing but its own date line, which sat
+    too far below them."""
+    from rag.reading import html_parts
+
+    paras = "".join(f"<div class='para'>Paragraph {i}: the ferry terminal will close for repairs, {_LEAD}</div>"
+                    for i in range(4))
+    page = ("<html><head><title>Ferry terminal to close</title></head><body>"
+            "<div id='cookie-consent' class='cookie-banner'><div>We use cookies to measure traffic.</div>"
+            "<div class='btn'>Accept all</div></div>"
+            "<div class='site-nav'><div>Home</div><div>Ferries</div><div>Opinion</div></div>"
+            "<div class='article'><div class='headline'>Ferry terminal to close for six weeks</div>"
+            "<div class='dateline'>Published June 4, 2026</div>"
+            "<div class='share-bar'><div>Share on Facebook</div><div>Copy link</div></div>"
+            f"<div class='body'>{paras}</div></div>"
+            "<div class='related'><div>Related stories</div><div>Bridge tolls rise again</div></div>"
+            "<div class='footer-links'><div>About us</div><div>Contact</div></div>"
+            "<div class='social-hero'><h2>Orla Ferries wins regional award</h2></div>"  # a heading stays
+            "</body></html>")
+    text, dropped = html_parts(page)
+    for gone in ("We use cookies", "Opinion", "Copy link", "Bridge tolls rise again", "About us"):
+        assert gone not in text, gone
+    for kept in ("Ferry terminal to close for six weeks", "Published June 4, 2026", "Paragraph 3:",
+                 "Orla Ferries wins regional award"):
+        assert kept in text, kept
+    assert len(dropped) == 5
+    # a page that marks its story with <article> keeps its own rules: nothing goes by class
+    marked = page.replace("<div class='article'>", "<article>").replace("</div></div><div class='related'>",
+                                                                        "</div></article><div class='related'>")
+    from bs4 import BeautifulSoup
+
+    from rag.page import furniture
+
+    soup = BeautifulSoup(marked, "html.parser")
+    assert furniture(soup, soup.find("article")) == []
+    soup = BeautifulSoup(page, "html.parser")
+    assert len(furniture(soup, None)) == 5

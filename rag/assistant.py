@@ -170,24 +170,19 @@ class Assistant:
     def shown(self, question: str, k: int | None = None) -> list[Passage]:
         """What the model is shown for ``question``: :meth:`retrieve`, then :meth:`select_evidence`
         for the question as searched (for each thing a comparison names, in turn)."""
-        return self._evidence(question, k)[1]
+        return self._shown(self._searches(question, k), k)
 
-    def _evidence(self, question: str, k: int | None) -> tuple[list[Passage], list[Passage], tuple[str, ...], str]:
-        """(retrieved, shown, scope, the question as searched). A question that chooses between
-        named things ("Which cost more, A or B?") is searched once per thing, and the model is shown
-        the best of each in turn: one search for both finds whichever matches more of its words,
-        and the other may not be shown at all."""
+    def _searches(self, question: str, k: int | None) -> list[tuple[list[Passage], tuple[str, ...], str]]:
+        """:meth:`_retrieve`'s (passages, scope, question as searched) for ``question``, or for each
+        named thing it chooses between ("Which cost more, A or B?"): one search for both finds
+        whichever matches more of its words, and the other may not be shown at all."""
         options = comparison_options(question) if self.config.split_questions else []
-        if not options:
-            retrieved, scope, searched = self._retrieve(question, k)
-            return retrieved, self.select_evidence(searched, retrieved), scope, searched
-        k = self.config.k if k is None else k
-        found = [self._retrieve(option, k) for option in options]
-        shown_each = [self.select_evidence(searched, retrieved) for retrieved, _, searched in found]
-        retrieved = _interleave([r for r, _, _ in found], k)
-        shown = _interleave(shown_each, k)
-        scope = tuple(sorted({t for _, sc, _ in found for t in sc}))
-        return retrieved, shown, scope, question
+        return [self._retrieve(q, k) for q in options or [question]]
+
+    def _shown(self, searches: list[tuple[list[Passage], tuple[str, ...], str]], k: int | None) -> list[Passage]:
+        """What the model is shown of :meth:`_searches`: each search's evidence, the best of each in turn."""
+        shown = [self.select_evidence(searched, retrieved) for retrieved, _, searched in searches]
+        return shown[0] if len(shown) == 1 else _interleave(shown, self.config.k if k is None else k)
 
     def _retrieve(self, question: str, k: int | None) -> tuple[list[Passage], tuple[str, ...], str]:
         """(passages, titles of the articles the search was confined to or (), the question as
@@ -351,8 +346,9 @@ class Assistant:
         loading = getattr(self.embedder, "load", None)  # a first question loads the embedder: not retrieval either
         t_load = loading() if loading is not None else 0.0
         t_search = time.perf_counter()  # a follow-up's rewrite, before it, is not retrieval
-        retrieved, shown, scope, searched = self._evidence(asked, k)
+        searches = self._searches(asked, k)
         t_retrieval = time.perf_counter() - t_search
+        retrieved, scope = _merged(searches, cfg.k if k is None else k)
         llm = get_llm()  # after retrieval: on a first question the model loads meanwhile
         best = max((p.score for p in retrieved), default=0.0)
         low_conf = best < cfg.min_score
@@ -368,6 +364,7 @@ class Assistant:
                          refusal="nothing close")
             return
         system = cfg.system_prompt or SYSTEM_PROMPT
+        shown = self._shown(searches, k)
         passages = fit_passages(asked, shown, llm.count_tokens, llm.n_ctx, cfg.max_tokens, system=system)
         if cfg.group_titles:
             passages = group_by_article(passages)
@@ -409,4 +406,11 @@ def _interleave(groups: list[list[Passage]], k: int) -> list[Passage]:
                 seen.add(p.chunk_id)
                 out.append(replace(p, rank=len(out) + 1))
     return out
+
+
+def _merged(searches: list[tuple[list[Passage], tuple[str, ...], str]], k: int) -> tuple[list[Passage], tuple[str, ...]]:
+    """The passages and scope of one search, or of several (a comparison's), the best of each in turn."""
+    if len(searches) == 1:
+        return searches[0][0], searches[0][1]
+    return _interleave([r for r, _, _ in searches], k), tuple(sorted({t for _, sc, _ in searches for t in sc}))
 

@@ -1,8 +1,9 @@
 """Checking a draft: from the model's text to what the user is shown.
 
 Scope: the stage between generation and the :class:`~rag.types.Answer`. A refusal keeps only
-its refusing sentence, and what follows it only when that is an answer the checks pass; any other draft has its markers normalised, each sentence's facts found
-in the passages (:mod:`rag.grounding`), the answer judged (:mod:`rag.support`) at the
+its refusing sentence, and what follows it only when that is an answer the checks pass; any other
+draft has its markers normalised, each sentence's facts found in the passages
+(:mod:`rag.grounding`), the answer judged (:mod:`rag.support`) at the
 thresholds measured for the model, and links the articles do not have removed. An answer no
 passage backs, or one the judgement rejects, becomes the refusal.
 """

@@ -103,4 +103,3 @@ def partial_rest(text: str | None) -> str:
     if len(re.findall(r"[^\W_]+", rest)) < 3 or _REFUSAL.search(rest) or _ABOUT_SOURCES.search(strip_markers(rest)):
         return ""
     return rest
-

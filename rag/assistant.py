@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from .llm import ChatModel, in_background, load_model
 from .models import resolve_model
 from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,
                      group_by_article, pinned_question)
-from .passages import distinct, near_the_best, nothing_close, to_passages
+from .passages import distinct, interleave, merged_searches, near_the_best, nothing_close, to_passages
 from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever
 from .scope import pick_articles, scoped_reference, with_conversation_scope, without_reference
 from .server_llm import connect
@@ -182,7 +181,7 @@ class Assistant:
     def _shown(self, searches: list[tuple[list[Passage], tuple[str, ...], str]], k: int | None) -> list[Passage]:
         """What the model is shown of :meth:`_searches`: each search's evidence, the best of each in turn."""
         shown = [self.select_evidence(searched, retrieved) for retrieved, _, searched in searches]
-        return shown[0] if len(shown) == 1 else _interleave(shown, self.config.k if k is None else k)
+        return shown[0] if len(shown) == 1 else interleave(shown, self.config.k if k is None else k)
 
     def _retrieve(self, question: str, k: int | None) -> tuple[list[Passage], tuple[str, ...], str]:
         """(passages, titles of the articles the search was confined to or (), the question as
@@ -348,7 +347,7 @@ class Assistant:
         t_search = time.perf_counter()  # a follow-up's rewrite, before it, is not retrieval
         searches = self._searches(asked, k)
         t_retrieval = time.perf_counter() - t_search
-        retrieved, scope = _merged(searches, cfg.k if k is None else k)
+        retrieved, scope = merged_searches(searches, cfg.k if k is None else k)
         llm = get_llm()  # after retrieval: on a first question the model loads meanwhile
         best = max((p.score for p in retrieved), default=0.0)
         low_conf = best < cfg.min_score
@@ -393,24 +392,3 @@ class Assistant:
             support=checked.support, refusal=checked.refusal,
             scope=scope,
         )
-
-
-def _interleave(groups: list[list[Passage]], k: int) -> list[Passage]:
-    """The first of each group, then the second of each, ..., at most ``k`` and each chunk once,
-    ranked anew in that order."""
-    out: list[Passage] = []
-    seen: set[str] = set()
-    for row in itertools.zip_longest(*groups):
-        for p in row:
-            if p is not None and p.chunk_id not in seen and len(out) < k:
-                seen.add(p.chunk_id)
-                out.append(replace(p, rank=len(out) + 1))
-    return out
-
-
-def _merged(searches: list[tuple[list[Passage], tuple[str, ...], str]], k: int) -> tuple[list[Passage], tuple[str, ...]]:
-    """The passages and scope of one search, or of several (a comparison's), the best of each in turn."""
-    if len(searches) == 1:
-        return searches[0][0], searches[0][1]
-    return _interleave([r for r, _, _ in searches], k), tuple(sorted({t for _, sc, _ in searches for t in sc}))
-

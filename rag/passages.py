@@ -3,13 +3,16 @@
 Scope: pure functions over a store's hits (:mod:`rag.retrieval`): :func:`distinct` drops
 copies, :func:`to_passages` resolves keys to :class:`~rag.types.Passage` objects scored by
 dense cosine similarity (the confidence signal whatever fused them), :func:`near_the_best`
-keeps the passages close to the first, and :func:`nothing_close` says when nothing retrieved
-is worth the model's time.
+keeps the passages close to the first, :func:`nothing_close` says when nothing retrieved
+is worth the model's time, and :func:`interleave` joins several searches' passages (a
+comparison's), the best of each in turn.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -17,7 +20,7 @@ from .store import Store
 from .types import Passage
 from .words import found_in, names, word_stems
 
-__all__ = ["distinct", "near_the_best", "nothing_close", "to_passages"]
+__all__ = ["distinct", "interleave", "merged_searches", "near_the_best", "nothing_close", "to_passages"]
 
 
 def distinct(store: Store, hits: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
@@ -87,3 +90,24 @@ def nothing_close(question: str, passages: Sequence[Passage], refuse_below: floa
     if not asked:
         return True
     return not any(all(found_in(n, word_stems(f"{p.title} {p.text}")) for n in asked) for p in passages)
+
+
+def interleave(groups: list[list[Passage]], k: int) -> list[Passage]:
+    """The first of each group, then the second of each, ..., at most ``k`` and each chunk once,
+    ranked anew in that order."""
+    out: list[Passage] = []
+    seen: set[str] = set()
+    for row in itertools.zip_longest(*groups):
+        for p in row:
+            if p is not None and p.chunk_id not in seen and len(out) < k:
+                seen.add(p.chunk_id)
+                out.append(replace(p, rank=len(out) + 1))
+    return out
+
+
+def merged_searches(searches: list[tuple[list[Passage], tuple[str, ...], str]],
+                    k: int) -> tuple[list[Passage], tuple[str, ...]]:
+    """The passages and scope of one search, or of several (a comparison's), the best of each in turn."""
+    if len(searches) == 1:
+        return searches[0][0], searches[0][1]
+    return interleave([r for r, _, _ in searches], k), tuple(sorted({t for _, sc, _ in searches for t in sc}))

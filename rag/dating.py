@@ -34,12 +34,18 @@ def dateline_date(line: str, day_first: bool = False) -> str | None:
         return None
     if m["full"]:
         return parse_date(m["full"], day_first)
+    day = _month_day(m)
+    return f"--{day[0]:02d}-{day[1]:02d}" if day else None
+
+
+def _month_day(m: re.Match[str]) -> tuple[int, int] | None:
+    """(month, day) of a :data:`_MONTH_DAY` match; None for a day the month has not."""
     month, day = (m["md"], m["d1"]) if m["md"] else (m["dm"], m["d2"])
     try:
         when = datetime.strptime(f"{month[:3]} {int(day)} 2000", "%b %d %Y")  # 2000: a leap year lets 29 Feb be
     except ValueError:
         return None
-    return f"--{when.month:02d}-{when.day:02d}"
+    return when.month, when.day
 
 
 _MONTH_DAY_RE = re.compile(rf"\b(?:{_MONTH_DAY})\b")
@@ -48,15 +54,7 @@ _MONTH_DAY_RE = re.compile(rf"\b(?:{_MONTH_DAY})\b")
 def days_named(text: str) -> set[tuple[int, int]]:
     """The (month, day) of each day ``text`` names with its month: "the 14 March report",
     "on March 3", "Sept. 22, 2025" (its year aside)."""
-    out = set()
-    for m in _MONTH_DAY_RE.finditer(text):
-        month, day = (m["md"], m["d1"]) if m["md"] else (m["dm"], m["d2"])
-        try:
-            when = datetime.strptime(f"{month[:3]} {int(day)} 2000", "%b %d %Y")
-        except ValueError:
-            continue
-        out.add((when.month, when.day))
-    return out
+    return {day for m in _MONTH_DAY_RE.finditer(text) if (day := _month_day(m))}
 
 
 def show_date(date: str | None) -> str:

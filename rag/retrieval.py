@@ -122,9 +122,9 @@ class Lexicon:
 
 def _rare(term: str, df: int, n_rows: int, max_share: float, digit_share: float) -> bool:
     """Whether the rare-term boost counts ``term``: few rows hold it, or it holds a digit (a year,
-    a code, a quarter) and not many do (``digit_share`` of the rows, or two). A year that a third of a small corpus's chunks hold
-    ("2026" in a results call's every header) identifies nothing: counted, it alone decided, and
-    lifted every chunk holding it over the one that answers."""
+    a code, a quarter) and not many do (``digit_share`` of the rows, or two). A year that a third
+    of a small corpus's chunks hold ("2026" in a results call's every header) identifies nothing:
+    counted, it alone decided, and lifted every chunk holding it over the one that answers."""
     if df <= max_share * n_rows:
         return True
     return any(ch.isdigit() for ch in term) and df <= max(digit_share * n_rows, 2)  # one or two chunks: rare in any corpus

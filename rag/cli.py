@@ -126,6 +126,13 @@ def _explain_cleaning(path: Path) -> None:
             text = text if len(text) <= 100 else text[:99] + "…"
             click.echo(f"{'html':>6}  {'<' + tag + '>':<16}  {_safe(text)}")
         note_html = f"; {len(blocks)} HTML blocks dropped before cleaning (page header, footer, sidebars, navigation)"
+    elif path.suffix.lower() == ".pdf":  # the running header, footer and page numbers set aside
+        from .pdf_text import pdf_parts
+
+        furniture = pdf_parts(path.read_bytes())[1]
+        for page, text in furniture:
+            click.echo(f"{'pdf':>6}  {page + ' furniture':<16}  {_safe(text)}")
+        note_html = f"; {len(furniture)} lines of page furniture set aside before cleaning (running header, footer, page number)"
     else:
         note_html = ""
     for d in removed:

@@ -42,7 +42,7 @@ from .titles import fallback_title, masthead, past_label, title_text
 
 log = logging.getLogger(__name__)
 
-CLEANER_VERSION = 13  # bump when cleaning changes, so indexes re-chunk
+CLEANER_VERSION = 14  # bump when cleaning changes, so indexes re-chunk
 
 
 @dataclass(frozen=True)

@@ -319,21 +319,19 @@ def _mark_stories(soup) -> bool | None:
 
 
 def _pdf_text(path: Path, data: bytes) -> str:
-    import io
-
-    from pypdf import PdfReader
+    """The text of a PDF as :func:`rag.pdf_text.pdf_parts` reads it, its tables labelled."""
     from pypdf.errors import DependencyError
 
+    from .pdf_text import pdf_parts
+
     try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        text, _ = pdf_parts(data)
     except DependencyError as err:  # AES encryption needs the cryptography package
         raise CorpusError(f"{path}: cannot decrypt this PDF ({err}); skipped") from err
     except Exception as err:  # noqa: BLE001 - any failure of the parser on one file (NotImplementedError for
         # a security handler or filter pypdf lacks, among others) must skip that file, not stop the index
         raise CorpusError(f"{path}: unreadable PDF ({type(err).__name__}: {err}); skipped") from err
-    return "\n\n".join(p.strip() for p in pages if p.strip())
-
+    return label_markdown_tables(text)
 
 
 def corpus_files(folder: Path) -> list[Path]:

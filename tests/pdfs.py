@@ -1,18 +1,36 @@
-"""A one-page PDF written by hand (no PDF writer needed), for tests that read or upload PDFs."""
+"""PDFs written by hand (no PDF writer needed), for tests that read or upload PDFs."""
 
 from __future__ import annotations
 
 import io
 
+# a string drawn on a page: (x, y, font size, text), in points from the lower left
+Drawn = tuple[float, float, float, str]
+
 
 def one_page_pdf(text: str) -> bytes:
     """A one-page PDF that shows ``text`` in Helvetica."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    return pdf([[(72, 720, 12, text)]])
+
+
+def pdf(pages: list[list[Drawn]]) -> bytes:
+    """A PDF of A4-ish pages, each drawing its strings in Helvetica in the order given, each in
+    its own BT/ET block (as a PDF writer draws a table's cells, or a page's header)."""
+    def escaped(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    n_pages = len(pages)
+    font_id = 3 + 2 * n_pages
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [%s] /Count %d >>"
+               % (b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(n_pages)), n_pages)]
+    for i, drawn in enumerate(pages):
+        stream = "\n".join(f"BT /F1 {size} Tf {x} {y} Td ({escaped(text)}) Tj ET" for x, y, size, text in drawn)
+        data = stream.encode("cp1252")
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
+                       b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (4 + 2 * i, font_id))
+        objects.append(b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
     out, offsets = io.BytesIO(), []
     out.write(b"%PDF-1.4\n")
     for n, body in enumerate(objects, start=1):
@@ -23,3 +41,8 @@ def one_page_pdf(text: str) -> bytes:
     out.write(b"".join(b"%010d 00000 n \n" % o for o in offsets))
     out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
     return out.getvalue()
+
+
+def wrapped(lines: list[str], top: float = 760, x: float = 60, size: float = 10, leading: float = 12) -> list[Drawn]:
+    """``lines`` drawn one under another, as a paragraph's wrapped lines."""
+    return [(x, top - k * leading, size, line) for k, line in enumerate(lines)]

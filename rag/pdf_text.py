@@ -1,0 +1,282 @@
+"""A PDF's text as its reader sees it: rows kept whole, page furniture set aside, wrapped lines
+joined back into their sentences.
+
+Scope: pure functions over the positioned text runs pypdf reports for each page (``Run``), and
+:func:`pdf_parts`, which reads those runs with pypdf. A PDF stores no sentences, only strings
+drawn at positions, and plain extraction shows what that costs downstream:
+
+- a line of a paragraph is a line of text, so "The differ-" / "ence was largest" are two
+  sentences to the splitter, the check and the citation, and "difference" is no word at all;
+- each cell of a table drawn cell by cell is a line of its own, so a row ("Harnby 8.5 2027")
+  falls apart into three lines that say nothing alone;
+- the running header, the footer and the page number sit inside the text, between the halves
+  of a sentence that crosses a page.
+
+So runs on one baseline make one line (cells far apart make a row), rows whose cells line up
+make a table (written as a markdown pipe table, which :mod:`rag.tables` labels like any other),
+a line that recurs at the top or bottom of the pages is furniture, and a line that runs on
+(long, with no sentence end, or followed by a lower-case word) is joined to the next.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+
+__all__ = ["Line", "Run", "page_lines", "pdf_parts", "reflow", "running_lines", "table_text"]
+
+
+@dataclass(frozen=True)
+class Run:
+    """A string drawn at (x, y), in points from the page's lower left, in a font of ``size``;
+    ``x``/``y`` are None for a string that only continues the run before it on a new line."""
+
+    x: float | None
+    y: float | None
+    size: float
+    text: str
+    width: float | None = None  # how wide the text is drawn, when the font says
+
+
+# a cell's text with the x where it starts
+Cell = tuple[float, str]
+
+
+@dataclass
+class Line:
+    """A drawn line: its cells, its font size and its baseline (None when not known)."""
+
+    cells: list[Cell]
+    size: float
+    y: float | None
+
+    @property
+    def text(self) -> str:
+        return "  ".join(t for _, t in self.cells)
+# ligatures a PDF font may map its glyphs to, as the letters they join
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})
+# a glyph no text font maps to a letter (a control or private-use code: a bullet of a symbol font)
+_GLYPH = re.compile(r"^[\x00-\x08\x0b-\x1f\x7f\ue000-\uf8ff]+\s*")
+
+
+def page_lines(runs: list[Run]) -> list[Line]:
+    """The page's lines in the order the page draws them: a run on the baseline of the line
+    before continues it (as a new cell when far from where that line's text ends)."""
+    lines: list[Line] = []
+    base: float | None = None  # the current line's baseline
+    end = 0.0  # where the current line's last run ends, estimated from its length
+    for run in runs:
+        for k, part in enumerate(run.text.split("\n")):
+            if not part.strip():
+                continue
+            part = _GLYPH.sub("• ", part.strip().translate(_LIGATURES))
+            positioned = k == 0 and run.y is not None
+            same = positioned and base is not None and lines and abs(run.y - base) <= 0.3 * run.size
+            if same and run.x is not None and run.x - end > 0.8 * run.size:
+                lines[-1].cells.append((run.x, part))  # far from the text before it: a cell
+            elif same:
+                x, text = lines[-1].cells[-1]
+                glue = "" if re.match(r"[,.;:!?)\]’”]", part) else " "
+                lines[-1].cells[-1] = (x, text + glue + part)
+                lines[-1].size = max(lines[-1].size, run.size)
+            else:
+                lines.append(Line([(run.x if positioned and run.x is not None else -1.0, part)], run.size,
+                                  run.y if positioned else None))
+            base = run.y if positioned else None
+            start = run.x if (positioned and run.x is not None) else end
+            # without the font's widths, letters average about half an em
+            end = start + (run.width if run.width is not None and k == 0 else 0.5 * run.size * len(part))
+    for line in lines:
+        line.cells = [(x, " ".join(t.split())) for x, t in line.cells]
+    return lines
+
+
+# a figure that is data, not a column's label ("1,980", "4.5", "12%", "$3"); a year is a label
+_DATA = re.compile(r"\d[,.]\d|\d\s*%|[$€£¥]\s*\d")
+
+
+def table_text(lines: list[Line]) -> list[Line]:
+    """``lines`` with their cells resolved. Rows whose cells line up (two rows or more, each cell
+    of eight words at most) are a table: each row one line of markdown pipe cells, with a
+    "|---|" rule under a first row that holds no data figure. Three rows or more of long cells
+    that line up are columns of prose: the left one's lines, then the next one's."""
+    out: list[Line] = []
+    i = 0
+    while i < len(lines):
+        j = i + 1
+        while j < len(lines) and _aligned(lines[j - 1], lines[j]):
+            j += 1
+        block = lines[i:j]
+        words = [len(t.split()) for line in block for _, t in line.cells]
+        if len(block) >= 3 and statistics.mean(words) >= 4:
+            for col in range(len(block[0].cells)):
+                out.extend(Line([line.cells[col]], line.size, line.y) for line in block)
+        elif len(block) >= 2 and max(words) <= 8:
+            head = [t for _, t in block[0].cells]
+            rows = ["| " + " | ".join(head) + " |"]
+            if not any(_DATA.search(t) for t in head[1:]):
+                rows.append("|" + "---|" * len(head))
+            rows.extend("| " + " | ".join(t for _, t in line.cells) + " |" for line in block[1:])
+            out.extend(Line([(-1.0, row)], block[0].size, None) for row in rows)
+        else:
+            out.extend(block)
+        i = j
+    return out
+
+
+def _aligned(a: Line, b: Line) -> bool:
+    """Rows of the same number (two or more) of cells, each starting where the one above does."""
+    return len(a.cells) == len(b.cells) >= 2 and all(
+        abs(xa - xb) <= 3 * a.size for (xa, _), (xb, _) in zip(a.cells, b.cells))
+
+
+def _key(line: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(line.lower().split()))
+
+
+# "Page 3", "Page 3 of 12", "3 of 12", "3 / 12", "- 3 -": a page number on its own line (a bare
+# number is one only when it recurs at the same end of the pages)
+_PAGE_NUMBER = re.compile(r"^(?:page\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?|\d{1,4}\s*(?:of|/)\s*\d{1,4}|[-–—]\s*\d{1,4}\s*[-–—])$",
+                          re.IGNORECASE)
+
+
+def running_lines(pages: list[list[str]], zone: int = 2) -> list[set[int]]:
+    """Per page, the indexes of its furniture: a line among the first or last ``zone`` lines of
+    a page whose text, numbers aside, recurs there on half the pages or more (two at least),
+    and a page number on its own line at the top or bottom of a page."""
+    def ends(lines: list[str]) -> list[int]:
+        return sorted(set(range(min(zone, len(lines)))) | set(range(max(0, len(lines) - zone), len(lines))))
+
+    seen: dict[str, int] = {}
+    for lines in pages:
+        for key in {_key(lines[i]) for i in ends(lines)}:
+            seen[key] = seen.get(key, 0) + 1
+    needed = max(2, (len(pages) + 1) // 2)
+    return [{i for i in ends(lines) if seen[_key(lines[i])] >= needed or _PAGE_NUMBER.match(lines[i].strip())}
+            for lines in pages]
+
+
+_SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*$")
+# a line that starts an item of its own: a bullet, "1.", "(a)", "a)", a table row
+_ITEM = re.compile(r"^(?:[•▪◦‣●○■□–—*-]\s|\(?\d{1,3}[.)]\s|\(?[a-z][.)]\s|\|)")
+
+
+def reflow(pages: list[list[Line]]) -> list[str]:
+    """The pages' lines (furniture already out) as paragraphs. A line runs on into the next one
+    in the same font, not a paragraph's gap below it, nor an item of its own, when it ends in a
+    hyphen, or has no sentence end and is either long for its page (a heading, a table row and
+    a paragraph's last line are short) or followed by a lower-case word. A word hyphenated at
+    the line end loses its hyphen unless the document writes it with one elsewhere."""
+    whole = "\n".join(line.text for lines in pages for line in lines)
+    out: list[str] = []
+    last: Line | None = None
+    width = before = float("inf")  # this page's line width, the page before's
+    for lines in pages:
+        before, width = width, _wrap_width(lines)
+        for k, line in enumerate(lines):
+            if last is not None and _runs_on(last, line, before if k == 0 else width, first_on_page=k == 0):
+                out[-1] = _join(out[-1], line.text, whole)
+            else:
+                out.append(line.text)
+            last = line
+    return out
+
+
+def _wrap_width(lines: list[Line]) -> float:
+    """A page's full line length: the 80th percentile length of its lines of five words or more."""
+    lengths = sorted(len(t) for t in (line.text for line in lines) if len(t.split()) >= 5 and not t.startswith("|"))
+    return lengths[int(0.8 * (len(lengths) - 1))] if len(lengths) >= 3 else float("inf")
+
+
+def _runs_on(a: Line, b: Line, width: float, first_on_page: bool) -> bool:
+    """Whether line ``a`` runs on into line ``b``, the next one drawn."""
+    text, nxt = a.text, b.text
+    if text.startswith("|") or _ITEM.match(nxt) or abs(a.size - b.size) > 0.5:
+        return False
+    # a gap below ``a`` wider than a line's is a paragraph's end (a line above ``a``: a new column)
+    if not first_on_page and a.y is not None and b.y is not None and a.y - b.y > 1.6 * a.size:
+        return False
+    if re.search(r"[A-Za-z]-$|\u00ad$", text):
+        return True
+    if _SENTENCE_END.search(text):
+        return False
+    return nxt[:1].islower() or (len(text) >= 0.7 * width and len(text.split()) >= 4)
+
+
+def _join(text: str, line: str, whole: str) -> str:
+    """``text`` with the line after it joined on: a soft hyphen goes, and so does a line-end
+    hyphen before a lower-case letter unless the document hyphenates that word elsewhere."""
+    if text.endswith("\u00ad"):
+        return text[:-1] + line
+    m = re.search(r"(\w+)-$", text)
+    if m and line[:1].islower():
+        tail = re.match(r"\w+", line)
+        compound = f"{m.group(1)}-{tail.group(0) if tail else ''}"
+        elsewhere = len(re.findall(rf"\b{re.escape(compound)}\b", whole)) > 0
+        return text + line if elsewhere else text[:-1] + line
+    if m:
+        return text + line  # "Rolls-" / "Royce": the hyphen is the name's
+    return text + " " + line
+
+
+def _page_runs(page) -> list[Run]:
+    runs: list[Run] = []
+    fonts: dict[int, object] = {}
+
+    def visit(text, cm, tm, font, size) -> None:
+        if not text:
+            return
+        # the text matrix's origin, through the current transformation matrix
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        scale = (abs(tm[3] * cm[3]) or 1.0) * (size or 10.0)
+        runs.append(Run(x, y, scale, text, _width(fonts, font, text.split("\n")[0].strip(), scale)))
+
+    page.extract_text(visitor_text=visit)
+    return runs
+
+
+def _width(fonts: dict[int, object], font, text: str, size: float) -> float | None:
+    """How wide ``text`` is drawn in ``font`` (a PDF font dictionary) at ``size``; None when
+    this pypdf has no font metrics (before 6) or the font gives none."""
+    if font is None:
+        return None
+    if id(font) not in fonts:
+        try:
+            from pypdf.generic._font import Font
+
+            fonts[id(font)] = Font.from_font_resource(font)
+        except Exception:  # noqa: BLE001 - metrics only sharpen a guess; any failure leaves the guess
+            fonts[id(font)] = None
+    metrics = fonts[id(font)]
+    return metrics.get_text_width(text) * size / 1000 if metrics is not None else None
+
+
+def pdf_parts(data: bytes) -> tuple[str, list[tuple[str, str]]]:
+    """(a PDF's text, the lines set aside as page furniture, as (page, text)). The first copy of
+    a running line that holds words (a report's name, not "Page 3") is kept: a header where it
+    stands, a footer after the text (where it stands it would cut a sentence that runs on to the
+    next page in two). Raises what pypdf raises for a file it cannot read."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    pages = [table_text(page_lines(_page_runs(page))) for page in reader.pages]
+    furniture = running_lines([[line.text for line in lines] for lines in pages])
+    dropped: list[tuple[str, str]] = []
+    trailer: list[Line] = []
+    body: list[list[Line]] = []
+    for n, (lines, out) in enumerate(zip(pages, furniture), start=1):
+        keep = []
+        for i, line in enumerate(lines):
+            if i not in out:
+                keep.append(line)
+            elif n == 1 and not _PAGE_NUMBER.match(line.text) and re.search(r"[^\W\d]{2}", line.text):
+                (keep if i < len(lines) / 2 else trailer).append(line)
+            else:
+                dropped.append((f"page {n}", line.text))
+        body.append(keep)
+    return "\n".join(reflow(body + [trailer])), dropped

@@ -1,0 +1,127 @@
+"""A PDF read as its reader sees it: wrapped lines joined into sentences, a word hyphenated at a
+line end rejoined, page furniture set aside, a table's cells kept in their rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from pdfs import pdf, wrapped
+
+from rag.chunking import split_sentences
+from rag.cli import cli
+from rag.ingest import load_file
+from rag.pdf_text import pdf_parts
+from rag.reading import read_source
+
+PARAGRAPH = [
+    "The Kestrel Fen drainage board approved a new pumping station at its meeting on",
+    "Tuesday, replacing two diesel pumps that date from 1962. The station will cost 2.8",
+    "million pounds and should cut the board's fuel bill by about a third. Work on the",
+    "infra-",  # set below as a line end
+]
+
+
+def _sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in split_sentences(text)]
+
+
+def test_a_wrapped_paragraph_reads_as_its_sentences_and_a_hyphenated_word_is_rejoined():
+    lines = [
+        "The Kestrel Fen drainage board approved a new pumping station at its meeting on",
+        "Tuesday, replacing two diesel pumps that date from 1962. The station will cost 2.8",
+        "million pounds and should cut the board's fuel bill by about a third. Its new infra-",
+        "structure will be built by a well-",
+        "known local firm, which the board called a well-known name in the fens.",
+    ]
+    text, dropped = pdf_parts(pdf([wrapped(lines)]))
+    assert dropped == []
+    sentences = _sentences(text)
+    assert "The station will cost 2.8 million pounds and should cut the board's fuel bill by about a third." in sentences
+    assert "infrastructure will be built" in text  # a line-end hyphen inside a word goes
+    assert "by a well-known local firm" in text  # the document writes "well-known" so elsewhere: kept
+
+
+def test_a_sentence_across_a_page_break_is_whole_and_the_page_furniture_is_set_aside():
+    def page(n: int, body: list[str]) -> list:
+        return [(60, 800, 8, "Kestrel Fen Drainage Board - Annual Report 2026")] + wrapped(body) \
+            + [(280, 30, 8, f"Page {n} of 2")]
+
+    first = page(1, ["The board spent 412,000 pounds on bank repairs in the year, most of it after",
+                     "the February floods, when the river topped its banks at three places and the",
+                     "board's engineers worked through the night to close the breach at"])
+    second = page(2, ["Marsh End before the tide turned. A review of the night will report in May, and",
+                      "the chair thanked the volunteers who filled sandbags until dawn on Sunday."])
+    text, dropped = pdf_parts(pdf([first, second]))
+    assert "to close the breach at Marsh End before the tide turned." in " ".join(_sentences(text))
+    assert text.startswith("Kestrel Fen Drainage Board - Annual Report 2026\n")  # the first copy: the report's name
+    assert text.count("Annual Report 2026") == 1
+    assert "Page 1" not in text and "Page 2" not in text
+    assert ("page 2", "Kestrel Fen Drainage Board - Annual Report 2026") in dropped
+    assert ("page 1", "Page 1 of 2") in dropped and ("page 2", "Page 2 of 2") in dropped
+
+
+def test_a_table_drawn_cell_by_cell_keeps_its_rows(tmp_path: Path):
+    cells = [(60, 600, 10, "Pump"), (200, 600, 10, "Output (l/s)"), (320, 600, 10, "Installed"),
+             (60, 586, 10, "Marsh End"), (200, 586, 10, "1,450"), (320, 586, 10, "1962"),
+             (60, 572, 10, "Holt Drove"), (200, 572, 10, "980"), (320, 572, 10, "2011")]
+    path = tmp_path / "pumps.pdf"
+    path.write_bytes(pdf([wrapped(["Pumping stations of the board, with their output and the year each was built."])
+                          + cells]))
+    text = read_source(path)
+    # a row reads whole, each cell with its column's header (rag.tables)
+    assert "| Holt Drove | Output (l/s): 980 | Installed: 2011 |" in text.split("\n")
+    assert "| Marsh End | Output (l/s): 1,450 | Installed: 1962 |" in text.split("\n")
+
+
+def test_a_heading_a_paragraph_end_and_list_items_stay_lines_of_their_own():
+    drawn = [(60, 800, 16, "Pumping and drainage across the Kestrel Fen district"),
+             (60, 780, 10, "By the board's engineers Jane Marsh and Peter Holt of the Kestrel Fen office")]
+    drawn += wrapped(["The board looked after 212 kilometres of drains in the year and cleared weed",
+                      "from most of them by hand.",
+                      "Three items were agreed at the meeting:"], top=750)
+    drawn += wrapped(["• a new pumping station at Marsh End, to open in the spring of", "next year",
+                      "• a review of the flood response", "• higher rates for the larger farms"], top=700, x=70)
+    text, _ = pdf_parts(pdf([drawn]))
+    lines = text.split("\n")
+    assert lines[0] == "Pumping and drainage across the Kestrel Fen district"  # a bigger font: never run on
+    # a line the same size as the text, but a paragraph's gap above it
+    assert lines[1] == "By the board's engineers Jane Marsh and Peter Holt of the Kestrel Fen office"
+    assert "from most of them by hand." in lines[2] and "Three items" not in lines[2]
+    assert "• a new pumping station at Marsh End, to open in the spring of next year" in lines
+    assert "• a review of the flood response" in lines and "• higher rates for the larger farms" in lines
+
+
+def test_two_columns_drawn_line_by_line_read_column_by_column():
+    left = ["Water levels in the main drain fell by", "forty centimetres over the summer, the",
+            "lowest the board has recorded since", "the dry year of 1976."]
+    right = ["Farmers asked the board to hold more", "water back in the autumn so that the", "peat does not shrink further, which",
+             "the board agreed to study."]
+    drawn = []
+    for k, (a, b) in enumerate(zip(left, right)):
+        drawn += [(60, 700 - 12 * k, 10, a), (310, 700 - 12 * k, 10, b)]
+    text, _ = pdf_parts(pdf([drawn]))
+    sentences = _sentences(text)
+    assert ("Water levels in the main drain fell by forty centimetres over the summer, the lowest the board "
+            "has recorded since the dry year of 1976.") in sentences
+    assert "the board agreed to study." in text
+
+
+def test_a_pdf_is_indexed_with_whole_sentences_and_explain_lists_its_furniture(tmp_path: Path):
+    def page(n: int, body: list[str]) -> list:
+        return wrapped(body) + [(280, 30, 8, f"- {n} -")]
+
+    path = tmp_path / "minutes.pdf"
+    path.write_bytes(pdf([page(1, ["Minutes of the Kestrel Fen Drainage Board, 3 March 2026.",
+                                   "The board agreed to raise the drainage rate by 4 per cent from April, the first",
+                                   "rise in three years, after the clerk reported that pumping costs had doubled."]),
+                          page(2, ["The next meeting will be held on 2 June 2026 at the Marsh End pumping station."])]))
+    text, docs = load_file(path, path.name)
+    body = text[docs[0].spans[0][0]:docs[0].spans[-1][1]]
+    assert ("The board agreed to raise the drainage rate by 4 per cent from April, the first rise in three years, "
+            "after the clerk reported that pumping costs had doubled.") in _sentences(body)
+    assert "- 1 -" not in text and "- 2 -" not in text
+    result = CliRunner().invoke(cli, ["index", "--explain", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "page 1 furniture" in result.output and "- 1 -" in result.output
+    assert "2 lines of page furniture set aside" in result.output

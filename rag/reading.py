@@ -320,17 +320,24 @@ def _mark_stories(soup) -> bool | None:
 
 def _pdf_text(path: Path, data: bytes) -> str:
     """The text of a PDF as :func:`rag.pdf_text.pdf_parts` reads it, its tables labelled."""
+    import io
+
+    from pypdf import PdfReader
     from pypdf.errors import DependencyError
 
     from .pdf_text import pdf_parts
 
     try:
         text, _ = pdf_parts(data)
+        pages = len(PdfReader(io.BytesIO(data)).pages) if not text.strip() else 0
     except DependencyError as err:  # AES encryption needs the cryptography package
         raise CorpusError(f"{path}: cannot decrypt this PDF ({err}); skipped") from err
     except Exception as err:  # noqa: BLE001 - any failure of the parser on one file (NotImplementedError for
         # a security handler or filter pypdf lacks, among others) must skip that file, not stop the index
         raise CorpusError(f"{path}: unreadable PDF ({type(err).__name__}: {err}); skipped") from err
+    if pages:  # a scan: its pages are pictures of text, and reading those (OCR) is not done here
+        raise CorpusError(f"{path}: no text on its {pages} page{'s' * (pages > 1)} (scanned images? "
+                          "text recognition is not done here); skipped")
     return label_markdown_tables(text)
 
 

@@ -5,22 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from pdfs import pdf, wrapped
 
 from rag.chunking import split_sentences
 from rag.cli import cli
+from rag.errors import CorpusError
 from rag.ingest import load_file
 from rag.pdf_text import pdf_parts
 from rag.reading import read_source
-
-PARAGRAPH = [
-    "The Kestrel Fen drainage board approved a new pumping station at its meeting on",
-    "Tuesday, replacing two diesel pumps that date from 1962. The station will cost 2.8",
-    "million pounds and should cut the board's fuel bill by about a third. Work on the",
-    "infra-",  # set below as a line end
-]
-
 
 def _sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in split_sentences(text)]
@@ -125,3 +119,10 @@ def test_a_pdf_is_indexed_with_whole_sentences_and_explain_lists_its_furniture(t
     assert result.exit_code == 0, result.output
     assert "page 1 furniture" in result.output and "- 1 -" in result.output
     assert "2 lines of page furniture set aside" in result.output
+
+
+def test_a_pdf_of_pictures_only_is_skipped_with_an_error_that_says_why(tmp_path: Path):
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(pdf([[], []]))  # two pages that draw no text: what a scanner writes, less the images
+    with pytest.raises(CorpusError, match=r"scan\.pdf: no text on its 2 pages \(scanned images\?"):
+        read_source(path)

@@ -73,18 +73,24 @@ def page_lines(runs: list[Run]) -> list[Line]:
                 continue
             part = _GLYPH.sub("• ", part.strip().translate(_LIGATURES))
             positioned = k == 0 and run.y is not None
-            same = positioned and base is not None and lines and abs(run.y - base) <= 0.3 * run.size
+            # a smaller run raised or lowered on the line (a footnote's mark) is still on it
+            small = bool(lines) and run.size < 0.85 * lines[-1].size
+            reach = 0.45 * lines[-1].size if small else 0.3 * run.size
+            same = positioned and base is not None and lines and abs(run.y - base) <= reach
             if same and run.x is not None and run.x - end > 0.8 * run.size:
                 lines[-1].cells.append((run.x, part))  # far from the text before it: a cell
             elif same:
                 x, text = lines[-1].cells[-1]
-                glue = "" if re.match(r"[,.;:!?)\]’”]", part) else " "
+                # a footnote's mark, smaller than its line, sits on the word it marks
+                mark = small and len(part) <= 3 and re.fullmatch(r"[\d*†‡]+", part)
+                glue = "" if mark or re.match(r"[,.;:!?)\]’”]", part) else " "
                 lines[-1].cells[-1] = (x, text + glue + part)
                 lines[-1].size = max(lines[-1].size, run.size)
             else:
                 lines.append(Line([(run.x if positioned and run.x is not None else -1.0, part)], run.size,
                                   run.y if positioned else None))
-            base = run.y if positioned else None
+            if not (same and small):  # the line's baseline stays where its text is
+                base = run.y if positioned else None
             start = run.x if (positioned and run.x is not None) else end
             # without the font's widths, letters average about half an em
             end = start + (run.width if run.width is not None and k == 0 else 0.5 * run.size * len(part))
@@ -168,20 +174,38 @@ def reflow(pages: list[list[Line]]) -> list[str]:
     in the same font, not a paragraph's gap below it, nor an item of its own, when it ends in a
     hyphen, or has no sentence end and is either long for its page (a heading, a table row and
     a paragraph's last line are short) or followed by a lower-case word. A word hyphenated at
-    the line end loses its hyphen unless the document writes it with one elsewhere."""
+    the line end loses its hyphen unless the document writes it with one elsewhere. A page's
+    footnotes (its last lines, in a smaller font than its text) follow the paragraph that runs
+    on past them to the next page."""
     whole = "\n".join(line.text for lines in pages for line in lines)
     out: list[str] = []
     last: Line | None = None
+    notes: list[Line] = []  # footnotes waiting for the paragraph they interrupt to end
     width = before = float("inf")  # this page's line width, the page before's
     for lines in pages:
         before, width = width, _wrap_width(lines)
-        for k, line in enumerate(lines):
+        body = _text_size(lines)
+        end = len(lines)
+        while end > 1 and lines[end - 1].size < 0.9 * body:
+            end -= 1
+        for k, line in enumerate(lines[:end]):
             if last is not None and _runs_on(last, line, before if k == 0 else width, first_on_page=k == 0):
                 out[-1] = _join(out[-1], line.text, whole)
             else:
+                out.extend(reflow([notes]) if notes else [])
+                notes = []
                 out.append(line.text)
             last = line
-    return out
+        notes += lines[end:]
+    return out + (reflow([notes]) if notes else [])
+
+
+def _text_size(lines: list[Line]) -> float:
+    """The font size most of a page's text is set in."""
+    chars: dict[float, int] = {}
+    for line in lines:
+        chars[round(line.size, 1)] = chars.get(round(line.size, 1), 0) + len(line.text)
+    return max(chars, key=chars.__getitem__) if chars else 0.0
 
 
 def _wrap_width(lines: list[Line]) -> float:

@@ -126,3 +126,19 @@ def test_a_pdf_of_pictures_only_is_skipped_with_an_error_that_says_why(tmp_path:
     path.write_bytes(pdf([[], []]))  # two pages that draw no text: what a scanner writes, less the images
     with pytest.raises(CorpusError, match=r"scan\.pdf: no text on its 2 pages \(scanned images\?"):
         read_source(path)
+
+
+def test_a_footnote_follows_the_sentence_it_interrupts_and_its_mark_stays_on_its_word():
+    # "drains" ends at x = 250.1 in 10-point Helvetica: the mark is drawn there, smaller and raised
+    first = [(60, 760, 10, "The board cleared 212 kilometres of drains"), (250.5, 763, 6, "2"),
+             (253.8, 760, 10, " in the year.")]
+    first += wrapped(["The board's survey found that the banks of the main drain had settled by up to",
+                      "thirty centimetres since 2019, and the engineers asked for the worst stretch near"], top=730)
+    first += [(60, 80, 7, "1 Measured by the board's own survey team each October.")]
+    second = wrapped(["Marsh End to be rebuilt first, before the autumn tides."])
+    text, _ = pdf_parts(pdf([first, second]))
+    sentences = _sentences(text)
+    assert ("thirty centimetres since 2019, and the engineers asked for the worst stretch near Marsh End to be "
+            "rebuilt first, before the autumn tides.") in " ".join(sentences)
+    assert "1 Measured by the board's own survey team each October." in sentences
+    assert "The board cleared 212 kilometres of drains2 in the year." in sentences

@@ -24,7 +24,8 @@ import re
 import statistics
 from dataclasses import dataclass
 
-__all__ = ["Line", "Run", "page_lines", "pdf_parts", "reflow", "running_lines", "table_text"]
+__all__ = ["ITEM", "SENTENCE_END", "Line", "Run", "page_lines", "pdf_parts", "reflow", "running_lines", "runs_on",
+           "table_text", "wrap_width"]
 
 
 @dataclass(frozen=True)
@@ -164,9 +165,9 @@ def running_lines(pages: list[list[str]], zone: int = 2) -> list[set[int]]:
             for lines in pages]
 
 
-_SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*$")
+SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*$")
 # a line that starts an item of its own: a bullet, "1.", "(a)", "a)", a table row
-_ITEM = re.compile(r"^(?:[•▪◦‣●○■□–—*-]\s|\(?\d{1,3}[.)]\s|\(?[a-z][.)]\s|\|)")
+ITEM = re.compile(r"^(?:[•▪◦‣●○■□–—*-]\s|\(?\d{1,3}[.)]\s|\(?[a-z][.)]\s|\|)")
 
 
 def reflow(pages: list[list[Line]]) -> list[str]:
@@ -183,7 +184,7 @@ def reflow(pages: list[list[Line]]) -> list[str]:
     notes: list[Line] = []  # footnotes waiting for the paragraph they interrupt to end
     width = before = float("inf")  # this page's line width, the page before's
     for lines in pages:
-        before, width = width, _wrap_width(lines)
+        before, width = width, wrap_width([line.text for line in lines])
         body = _text_size(lines)
         end = len(lines)
         while end > 1 and lines[end - 1].size < 0.9 * body:
@@ -208,25 +209,33 @@ def _text_size(lines: list[Line]) -> float:
     return max(chars, key=chars.__getitem__) if chars else 0.0
 
 
-def _wrap_width(lines: list[Line]) -> float:
-    """A page's full line length: the 80th percentile length of its lines of five words or more."""
-    lengths = sorted(len(t) for t in (line.text for line in lines) if len(t.split()) >= 5 and not t.startswith("|"))
+def wrap_width(lines: list[str]) -> float:
+    """A page's (or a file's) full line length: the 80th percentile length of its lines of five
+    words or more (infinite when it has fewer than three)."""
+    lengths = sorted(len(t) for t in lines if len(t.split()) >= 5 and not t.startswith("|"))
     return lengths[int(0.8 * (len(lengths) - 1))] if len(lengths) >= 3 else float("inf")
 
 
 def _runs_on(a: Line, b: Line, width: float, first_on_page: bool) -> bool:
     """Whether line ``a`` runs on into line ``b``, the next one drawn."""
     text, nxt = a.text, b.text
-    if text.startswith("|") or _ITEM.match(nxt) or abs(a.size - b.size) > 0.5:
+    if text.startswith("|") or ITEM.match(nxt) or abs(a.size - b.size) > 0.5:
         return False
     # a gap below ``a`` wider than a line's is a paragraph's end (a line above ``a``: a new column)
     if not first_on_page and a.y is not None and b.y is not None and a.y - b.y > 1.6 * a.size:
         return False
     if re.search(r"[A-Za-z]-$|\u00ad$", text):
         return True
-    if _SENTENCE_END.search(text):
+    return runs_on(text, nxt, width)
+
+
+def runs_on(line: str, nxt: str, width: float) -> bool:
+    """Whether a line set in a paragraph ``width`` characters wide runs on into the next: it has
+    no sentence end, and either the next starts in lower case or it is long for the paragraph
+    and ends in a word or a comma (a closing bracket or quote may end a line of its own)."""
+    if SENTENCE_END.search(line):
         return False
-    return nxt[:1].islower() or (len(text) >= 0.7 * width and len(text.split()) >= 4)
+    return nxt[:1].islower() or (len(line) >= 0.7 * width and len(line.split()) >= 4 and bool(re.search(r"[\w,]$", line)))
 
 
 def _join(text: str, line: str, whole: str) -> str:

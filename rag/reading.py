@@ -16,6 +16,7 @@ from .errors import CorpusError
 from .front_matter import read_front_matter
 from .page import CHROME, HEADINGS, after_the_story, furniture, lead_article, links_mostly, published_date, story_block
 from .tables import label_html_table, label_markdown_tables
+from .wrapped_text import join_wrapped_lines
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,8 @@ def read_with_layout(path: Path) -> tuple[str, Layout]:
     if suffix in (".html", ".htm"):
         text, _, layout = _html_read(text)
         return text, layout
-    text = label_markdown_tables(text)
     meta = read_front_matter(text)
+    text = label_markdown_tables(join_wrapped_lines(text, meta.end if meta else 0))
     if meta is None:
         return text, Layout()
     # the story's own lines start below its front matter; the block's other fields stay its text

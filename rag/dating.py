@@ -13,7 +13,8 @@ import re
 from datetime import datetime
 
 from .line_decisions import DATE_STAMP, LineDecision
-from .line_kinds import _DATE, _MONTHS, _ORDINAL, _PLAIN, _UPDATED, _is_sentence, _words, meta_date, parse_date
+from .line_kinds import (_DATE, _MONTHS, _NUMERIC_DATE, _ORDINAL, _PLAIN, _UPDATED, _is_sentence, _words, meta_date,
+                         numeric_day_first, parse_date)
 
 # A wire or press dateline that opens the lead: a place in capitals or capitalised words, perhaps
 # a region, then the date, perhaps the agency, then a dash: "NORTHMERE, 2 June 2026 - ...",
@@ -55,6 +56,43 @@ def days_named(text: str) -> set[tuple[int, int]]:
     """The (month, day) of each day ``text`` names with its month: "the 14 March report",
     "on March 3", "Sept. 22, 2025" (its year aside)."""
     return {day for m in _MONTH_DAY_RE.finditer(text) if (day := _month_day(m))}
+
+
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def numeric_dates_in_words(text: str, context: str = "") -> list[str]:
+    """The dates ``text`` writes in figures, in words ("26/03/2026" -> "26 March 2026"), so that
+    an answer that writes the date in words is read as the same date. ISO dates always; a
+    day.month.year date when its order is known: a field over 12 says it, else the dates of
+    ``context`` (the text around it) must (:func:`numeric_day_first`, by proof, never by default)."""
+    out = []
+    for m in _ISO_DATE.finditer(text):
+        out.append(_in_words(int(m[1]), int(m[2]), int(m[3])))
+    proven = None
+    for m in _NUMERIC_DATE.finditer(text):
+        a, b, year = int(m[1]), int(m[2]), int(m[3])
+        if a > 12 >= b or b > 12 >= a:
+            day_first = a > 12
+        else:
+            if proven is None:
+                whole = context or text
+                # proven when no declared language would change it (without proof, "de" reads day first)
+                first = numeric_day_first(whole)
+                proven = first if first == numeric_day_first(whole, "de") else "?"
+            if proven == "?":
+                continue
+            day_first = proven
+        day, month = (a, b) if day_first else (b, a)
+        out.append(_in_words(year, month, day))
+    return [d for d in out if d]
+
+
+def _in_words(year: int, month: int, day: int) -> str:
+    try:
+        return datetime(year, month, day).strftime(f"{day} %B %Y")
+    except ValueError:
+        return ""
 
 
 def show_date(date: str | None) -> str:

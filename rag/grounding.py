@@ -28,7 +28,7 @@ from functools import lru_cache
 
 from .chunking import split_sentences, word_sentences
 from .citations import strip_markers
-from .dating import show_date
+from .dating import numeric_dates_in_words, show_date
 from .figures import Number, against, denied_spans, is_denied, moves, negates, stated
 from .types import Citation, Passage, union_spans
 from .numbers import Quantity, quantities, readings
@@ -138,7 +138,8 @@ def _sentence_facts(text: str) -> list[tuple[int, int, set[str], list[Number], s
     out = []
     ways = readings(text)  # the whole passage tells which separators its numbers use
     for s, e in word_sentences(text):  # a stray "." must not push a neighbour out of the window
-        part = text[s:e]
+        # a date in figures states the same date in words: "26/03/2026" backs "26 March 2026"
+        part = "; ".join([text[s:e], *numeric_dates_in_words(text[s:e], text)])
         stems, spans = word_stems(part), denied_spans(part)
         numbers = [(q, _Whole(stems) if q.percent and re.match(r"\S*\s+of\b", part[at:]) else stems,
                     is_denied(part, spans, at)) for q, at, _ in quantities(part, spelled=True, ways=ways)]

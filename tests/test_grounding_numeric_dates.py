@@ -1,0 +1,35 @@
+"""A date the passage writes in figures backs the same date written in words, and only that
+date: "26/03/2026" states 26 March 2026, not 27 March, nor 3 April unless the document reads
+its dates month first."""
+
+from __future__ import annotations
+
+from rag.dating import numeric_dates_in_words
+from rag.grounding import check_sentence
+from rag.types import Passage
+
+QUESTION = "When will the drainage board meet next?"
+
+
+def _passage(text: str) -> Passage:
+    return Passage("c1", "minutes.pdf", "Drainage board minutes", "2026-02-12", text, 0, len(text), 1.0, 1)
+
+
+def test_a_date_in_figures_backs_the_same_date_in_words_and_no_other():
+    passage = _passage("There was no other business. The next meeting will be held on 26/03/2026 at the pump house.")
+    assert check_sentence("The board will next meet on 26 March 2026 at the pump house [1].", [passage], QUESTION).supported
+    assert check_sentence("The board will next meet on March 26, 2026 at the pump house [1].", [passage], QUESTION).supported
+    assert not check_sentence("The board will next meet on 27 March 2026 at the pump house [1].", [passage], QUESTION).supported
+    iso = _passage("The next meeting will be held on 2026-03-26 at the pump house.")
+    assert check_sentence("The board will next meet on 26 March 2026 at the pump house [1].", [iso], QUESTION).supported
+
+
+def test_an_ambiguous_date_is_read_only_in_the_order_its_text_proves():
+    assert numeric_dates_in_words("held on 04/03/2026") == []  # 4 March or 3 April: nothing proves which
+    assert numeric_dates_in_words("held on 04/03/2026", "the minutes of 26/02/2026") == ["4 March 2026"]
+    assert numeric_dates_in_words("held on 04/03/2026", "the minutes of 02/26/2026") == ["3 April 2026"]
+    ambiguous = _passage("The next meeting will be held on 04/03/2026 at the pump house.")
+    assert not check_sentence("The board will next meet on 4 March 2026 at the pump house [1].", [ambiguous], QUESTION).supported
+    proven = _passage("The minutes of 26/02/2026 were approved. The next meeting will be held on 04/03/2026 at the pump house.")
+    assert check_sentence("The board will next meet on 4 March 2026 at the pump house [1].", [proven], QUESTION).supported
+    assert not check_sentence("The board will next meet on 3 April 2026 at the pump house [1].", [proven], QUESTION).supported

@@ -141,6 +141,9 @@ def article_date(decisions: list[LineDecision], article: list[int], head: int, d
             # timeline's entry ("March 1, 2031 — Contract signed"), not the story's date
             if meta.signed or not near[k]:
                 dated.append((meta.rank, meta.iso))
+        elif d.kept and k in near and not near[k] and len(_words(d.text)) <= 5 and not _is_sentence(d.text) \
+                and (found := parse_date(d.text, day_first)):
+            dated.append((_PLAIN, found))  # a short line by the headline that holds a date: "Meeting of 12/02/2026"
     # the lead's dateline (the first kept lines below the headline) dates a story that has no
     # date line of its own: wire copy and press releases date themselves only there
     lead = next((found for i in article[h + 1:h + 4] if decisions[i].kept

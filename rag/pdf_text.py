@@ -105,10 +105,12 @@ _DATA = re.compile(r"\d[,.]\d|\d\s*%|[$€£¥]\s*\d")
 
 
 def table_text(lines: list[Line]) -> list[Line]:
-    """``lines`` with their cells resolved. Rows whose cells line up (two rows or more, each cell
-    of eight words at most) are a table: each row one line of markdown pipe cells, with a
-    "|---|" rule under a first row that holds no data figure. Three rows or more of long cells
-    that line up are columns of prose: the left one's lines, then the next one's."""
+    """``lines`` with their cells resolved. Rows whose cells line up (two rows or more, of short
+    cells: under five words each on average) are a table: each row one line of markdown pipe
+    cells, with a "|---|" rule under a first row that holds no data figure. Three rows or more of
+    long cells that line up are columns of prose: the left one's lines, then the next one's. A
+    row of labels ("Date:") and values reads "Date: 12 March 2026"; any other cell far from its
+    neighbours (a masthead's date, section and price) is a line of its own."""
     out: list[Line] = []
     i = 0
     while i < len(lines):
@@ -116,11 +118,13 @@ def table_text(lines: list[Line]) -> list[Line]:
         while j < len(lines) and _aligned(lines[j - 1], lines[j]):
             j += 1
         block = lines[i:j]
-        words = [len(t.split()) for line in block for _, t in line.cells]
-        if len(block) >= 3 and statistics.mean(words) >= 4:
+        words = statistics.mean(len(t.split()) for line in block for _, t in line.cells)
+        if all(len(line.cells) == 2 and line.cells[0][1].endswith(":") for line in block):
+            out.extend(Line([(line.cells[0][0], " ".join(t for _, t in line.cells))], line.size, line.y) for line in block)
+        elif len(block) >= 3 and words >= 5:
             for col in range(len(block[0].cells)):
                 out.extend(Line([line.cells[col]], line.size, line.y) for line in block)
-        elif len(block) >= 2 and max(words) <= 8:
+        elif len(block) >= 2:
             head = [t for _, t in block[0].cells]
             rows = ["| " + " | ".join(head) + " |"]
             if not any(_DATA.search(t) for t in head[1:]):
@@ -128,7 +132,7 @@ def table_text(lines: list[Line]) -> list[Line]:
             rows.extend("| " + " | ".join(t for _, t in line.cells) + " |" for line in block[1:])
             out.extend(Line([(-1.0, row)], block[0].size, None) for row in rows)
         else:
-            out.extend(block)
+            out.extend(Line([cell], line.size, line.y) for line in block for cell in line.cells)
         i = j
     return out
 
@@ -149,10 +153,11 @@ _PAGE_NUMBER = re.compile(r"^(?:page\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?|\d{1,4}
                           re.IGNORECASE)
 
 
-def running_lines(pages: list[list[str]], zone: int = 2) -> list[set[int]]:
+def running_lines(pages: list[list[str]], zone: int = 3) -> list[set[int]]:
     """Per page, the indexes of its furniture: a line among the first or last ``zone`` lines of
     a page whose text, numbers aside, recurs there on half the pages or more (two at least),
-    and a page number on its own line at the top or bottom of a page."""
+    and a page number on its own line at the top or bottom of a page, or anywhere on it when
+    it is that page's number ("Page 1" on the first page, under a letterhead)."""
     def ends(lines: list[str]) -> list[int]:
         return sorted(set(range(min(zone, len(lines)))) | set(range(max(0, len(lines) - zone), len(lines))))
 
@@ -161,8 +166,11 @@ def running_lines(pages: list[list[str]], zone: int = 2) -> list[set[int]]:
         for key in {_key(lines[i]) for i in ends(lines)}:
             seen[key] = seen.get(key, 0) + 1
     needed = max(2, (len(pages) + 1) // 2)
+    def own_number(line: str, page: int) -> bool:
+        return bool(_PAGE_NUMBER.match(line.strip())) and re.search(r"\d+", line).group() == str(page)
+
     return [{i for i in ends(lines) if seen[_key(lines[i])] >= needed or _PAGE_NUMBER.match(lines[i].strip())}
-            for lines in pages]
+            | {i for i, line in enumerate(lines) if own_number(line, n)} for n, lines in enumerate(pages, start=1)]
 
 
 SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*$")
@@ -190,7 +198,8 @@ def reflow(pages: list[list[Line]]) -> list[str]:
         while end > 1 and lines[end - 1].size < 0.9 * body:
             end -= 1
         for k, line in enumerate(lines[:end]):
-            if last is not None and _runs_on(last, line, before if k == 0 else width, first_on_page=k == 0):
+            if last is not None and (_runs_on(last, line, before if k == 0 else width, first_on_page=k == 0)
+                                     or _heading_runs_on(last, line, body)):
                 out[-1] = _join(out[-1], line.text, whole)
             else:
                 out.extend(reflow([notes]) if notes else [])
@@ -199,6 +208,13 @@ def reflow(pages: list[list[Line]]) -> list[str]:
             last = line
         notes += lines[end:]
     return out + (reflow([notes]) if notes else [])
+
+
+def _heading_runs_on(a: Line, b: Line, body: float) -> bool:
+    """A heading set larger than the text runs on into the next line in its font, unless it ends
+    a sentence or a paragraph's gap parts them (a headline wrapped over two lines)."""
+    return a.size >= 1.2 * body and abs(a.size - b.size) <= 0.5 and not SENTENCE_END.search(a.text) \
+        and (a.y is None or b.y is None or 0 < a.y - b.y <= 1.6 * a.size)
 
 
 def _text_size(lines: list[Line]) -> float:
@@ -287,8 +303,9 @@ def _width(fonts: dict[int, object], font, text: str, size: float) -> float | No
     return metrics.get_text_width(text) * size / 1000 if metrics is not None else None
 
 
-def pdf_parts(data: bytes) -> tuple[str, list[tuple[str, str]]]:
-    """(a PDF's text, the lines set aside as page furniture, as (page, text)). The first copy of
+def pdf_parts(data: bytes) -> tuple[str, list[tuple[str, str]], int | None]:
+    """(a PDF's text, the lines set aside as page furniture as (page, text), the offset of its
+    title's line in the text or None: :func:`_title_at`). The first copy of
     a running line that holds words (a report's name, not "Page 3") is kept: a header where it
     stands, a footer after the text (where it stands it would cut a sentence that runs on to the
     next page in two). Raises what pypdf raises for a file it cannot read."""
@@ -312,4 +329,20 @@ def pdf_parts(data: bytes) -> tuple[str, list[tuple[str, str]]]:
             else:
                 dropped.append((f"page {n}", line.text))
         body.append(keep)
-    return "\n".join(reflow(body + [trailer])), dropped
+    text = "\n".join(reflow(body + [trailer]))
+    return text, dropped, _title_at(text, body[0] if body else [])
+
+
+def _title_at(text: str, first_page: list[Line]) -> int | None:
+    """Where in ``text`` the first page's title starts: its line in the largest font, set at a
+    fifth larger than the page's text or more, of two to 25 words (a report's name above a
+    letterhead, a journal's masthead or a "PRESS RELEASE" label is set smaller). None when no
+    line stands out."""
+    if not first_page:
+        return None
+    body = _text_size(first_page)
+    top = max(first_page, key=lambda line: line.size)
+    if top.size < 1.2 * body or not 2 <= len(top.text.split()) <= 25:
+        return None
+    at = text.find(top.text)
+    return at if at >= 0 else None

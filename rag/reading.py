@@ -58,7 +58,7 @@ def read_with_layout(path: Path) -> tuple[str, Layout]:
     except OSError as err:
         raise CorpusError(f"{path}: cannot read file ({err.strerror or err})") from err
     if suffix == ".pdf":
-        return _pdf_text(path, data), Layout()
+        return _pdf_text(path, data)
     text = decode(path, data).replace("\r\n", "\n").replace("\r", "\n")
     if suffix in (".html", ".htm"):
         text, _, layout = _html_read(text)
@@ -319,8 +319,9 @@ def _mark_stories(soup) -> bool | None:
     return rest_is_story
 
 
-def _pdf_text(path: Path, data: bytes) -> str:
-    """The text of a PDF as :func:`rag.pdf_text.pdf_parts` reads it, its tables labelled."""
+def _pdf_text(path: Path, data: bytes) -> tuple[str, Layout]:
+    """The text of a PDF as :func:`rag.pdf_text.pdf_parts` reads it, its tables labelled, and
+    where its title is (the line set largest on its first page)."""
     import io
 
     from pypdf import PdfReader
@@ -329,7 +330,7 @@ def _pdf_text(path: Path, data: bytes) -> str:
     from .pdf_text import pdf_parts
 
     try:
-        text, _ = pdf_parts(data)
+        text, _, title_at = pdf_parts(data)
         pages = len(PdfReader(io.BytesIO(data)).pages) if not text.strip() else 0
     except DependencyError as err:  # AES encryption needs the cryptography package
         raise CorpusError(f"{path}: cannot decrypt this PDF ({err}); skipped") from err
@@ -339,7 +340,10 @@ def _pdf_text(path: Path, data: bytes) -> str:
     if pages:  # a scan: its pages are pictures of text, and reading those (OCR) is not done here
         raise CorpusError(f"{path}: no text on its {pages} page{'s' * (pages > 1)} (scanned images? "
                           "text recognition is not done here); skipped")
-    return label_markdown_tables(text)
+    # labelling rows lengthens them, and a table may stand above the title: find the title again
+    title = text[title_at:].split("\n", 1)[0] if title_at is not None else None
+    text = label_markdown_tables(text)
+    return text, Layout(headline=text.find(title) if title else None)
 
 
 def corpus_files(folder: Path) -> list[Path]:

@@ -28,7 +28,7 @@ def test_a_wrapped_paragraph_reads_as_its_sentences_and_a_hyphenated_word_is_rej
         "structure will be built by a well-",
         "known local firm, which the board called a well-known name in the fens.",
     ]
-    text, dropped = pdf_parts(pdf([wrapped(lines)]))
+    text, dropped, _ = pdf_parts(pdf([wrapped(lines)]))
     assert dropped == []
     sentences = _sentences(text)
     assert "The station will cost 2.8 million pounds and should cut the board's fuel bill by about a third." in sentences
@@ -46,7 +46,7 @@ def test_a_sentence_across_a_page_break_is_whole_and_the_page_furniture_is_set_a
                      "board's engineers worked through the night to close the breach at"])
     second = page(2, ["Marsh End before the tide turned. A review of the night will report in May, and",
                       "the chair thanked the volunteers who filled sandbags until dawn on Sunday."])
-    text, dropped = pdf_parts(pdf([first, second]))
+    text, dropped, _ = pdf_parts(pdf([first, second]))
     assert "to close the breach at Marsh End before the tide turned." in " ".join(_sentences(text))
     assert text.startswith("Kestrel Fen Drainage Board - Annual Report 2026\n")  # the first copy: the report's name
     assert text.count("Annual Report 2026") == 1
@@ -76,7 +76,7 @@ def test_a_heading_a_paragraph_end_and_list_items_stay_lines_of_their_own():
                       "Three items were agreed at the meeting:"], top=750)
     drawn += wrapped(["• a new pumping station at Marsh End, to open in the spring of", "next year",
                       "• a review of the flood response", "• higher rates for the larger farms"], top=700, x=70)
-    text, _ = pdf_parts(pdf([drawn]))
+    text, _, _ = pdf_parts(pdf([drawn]))
     lines = text.split("\n")
     assert lines[0] == "Pumping and drainage across the Kestrel Fen district"  # a bigger font: never run on
     # a line the same size as the text, but a paragraph's gap above it
@@ -94,7 +94,7 @@ def test_two_columns_drawn_line_by_line_read_column_by_column():
     drawn = []
     for k, (a, b) in enumerate(zip(left, right)):
         drawn += [(60, 700 - 12 * k, 10, a), (310, 700 - 12 * k, 10, b)]
-    text, _ = pdf_parts(pdf([drawn]))
+    text, _, _ = pdf_parts(pdf([drawn]))
     sentences = _sentences(text)
     assert ("Water levels in the main drain fell by forty centimetres over the summer, the lowest the board "
             "has recorded since the dry year of 1976.") in sentences
@@ -136,9 +136,41 @@ def test_a_footnote_follows_the_sentence_it_interrupts_and_its_mark_stays_on_its
                       "thirty centimetres since 2019, and the engineers asked for the worst stretch near"], top=730)
     first += [(60, 80, 7, "1 Measured by the board's own survey team each October.")]
     second = wrapped(["Marsh End to be rebuilt first, before the autumn tides."])
-    text, _ = pdf_parts(pdf([first, second]))
+    text, _, _ = pdf_parts(pdf([first, second]))
     sentences = _sentences(text)
     assert ("thirty centimetres since 2019, and the engineers asked for the worst stretch near Marsh End to be "
             "rebuilt first, before the autumn tides.") in " ".join(sentences)
     assert "1 Measured by the board's own survey team each October." in sentences
     assert "The board cleared 212 kilometres of drains2 in the year." in sentences
+
+
+def test_a_letter_reads_its_labels_with_their_values_and_its_title_is_the_line_set_largest(tmp_path: Path):
+    page1 = [(60, 800, 10, "Fenland Water Authority"), (60, 788, 10, "Station Road, Holt"),
+             (60, 740, 10, "Our ref:"), (160, 740, 10, "FWA/2026/118"),
+             (60, 726, 10, "Date:"), (160, 726, 10, "4 March 2026"), (480, 712, 10, "Page 1"),
+             (60, 690, 16, "Decision on the Marsh End Abstraction Licence"),
+             (60, 670, 16, "Renewal for the 2026 Season"),
+             (60, 640, 10, "Dear Ms Holt,")]
+    page1 += wrapped(["The authority has decided to renew the licence for one year at 2.1 million litres a day,",
+                      "subject to the conditions below, which take effect on 1 April 2026."], top=620)
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(pdf([page1]))
+    text, docs = load_file(path, path.name)
+    lines = text.split("\n")
+    assert "Our ref: FWA/2026/118" in lines and "Date: 4 March 2026" in lines  # no table with an invented header
+    assert "Page 1" not in lines  # the page's own number, under the letterhead
+    assert docs[0].title == "Decision on the Marsh End Abstraction Licence Renewal for the 2026 Season"  # wrapped
+    assert docs[0].date == "2026-03-04"
+
+
+def test_a_masthead_row_of_cells_far_apart_gives_each_its_line_and_a_short_date_line_dates_it(tmp_path: Path):
+    page = [(60, 810, 20, "The Fenland Gazette"),
+            (60, 790, 9, "Edition of 17 March 2026"), (260, 790, 9, "NEWS"), (480, 790, 9, "£1.20"),
+            (60, 760, 14, "Pumping station approved after a two-year wait")]
+    page += wrapped(["The drainage board approved the new pumping station at Marsh End on Monday, two years",
+                     "after the first plans were drawn up, at a cost of 2.8 million pounds."], top=730)
+    path = tmp_path / "gazette.pdf"
+    path.write_bytes(pdf([page]))
+    text, docs = load_file(path, path.name)
+    assert "Edition of 17 March 2026" in text.split("\n")
+    assert docs[0].date == "2026-03-17"

@@ -38,6 +38,7 @@ class Run:
     size: float
     text: str
     width: float | None = None  # how wide the text is drawn, when the font says
+    rotated: bool = False  # drawn at an angle (a watermark, a margin's label): outside the reading flow
 
 
 # a cell's text with the x where it starts
@@ -58,6 +59,7 @@ class Line:
 # ligatures a PDF font may map its glyphs to, as the letters they join
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
                             "\ufb05": "st", "\ufb06": "st"})
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 # a glyph no text font maps to a letter (a control or private-use code: a bullet of a symbol font)
 _GLYPH = re.compile(r"^[\x00-\x08\x0b-\x1f\x7f\ue000-\uf8ff]+\s*")
 
@@ -69,6 +71,8 @@ def page_lines(runs: list[Run]) -> list[Line]:
     base: float | None = None  # the current line's baseline
     end = 0.0  # where the current line's last run ends, estimated from its length
     for run in runs:
+        if run.rotated:
+            continue
         for k, part in enumerate(run.text.split("\n")):
             if not part.strip():
                 continue
@@ -85,6 +89,8 @@ def page_lines(runs: list[Run]) -> list[Line]:
                 # a footnote's mark, smaller than its line, sits on the word it marks
                 mark = small and len(part) <= 3 and re.fullmatch(r"[\d*†‡]+", part)
                 glue = "" if mark or re.match(r"[,.;:!?)\]’”]", part) else " "
+                if mark:  # "2025,1" would read as a number: the mark is written raised, "2025,¹"
+                    part = part.translate(_SUPERSCRIPT)
                 lines[-1].cells[-1] = (x, text + glue + part)
                 lines[-1].size = max(lines[-1].size, run.size)
             else:
@@ -281,7 +287,10 @@ def _page_runs(page) -> list[Run]:
         x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
         scale = (abs(tm[3] * cm[3]) or 1.0) * (size or 10.0)
-        runs.append(Run(x, y, scale, text, _width(fonts, font, text.split("\n")[0].strip(), scale)))
+        # the direction the text runs in: the text matrix's x axis through the transformation
+        dx, dy = tm[0] * cm[0] + tm[1] * cm[2], tm[0] * cm[1] + tm[1] * cm[3]
+        rotated = dx <= 0 or abs(dy) > 0.1 * abs(dx)
+        runs.append(Run(x, y, scale, text, _width(fonts, font, text.split("\n")[0].strip(), scale), rotated))
 
     page.extract_text(visitor_text=visit)
     return runs
@@ -314,9 +323,11 @@ def pdf_parts(data: bytes) -> tuple[str, list[tuple[str, str]], int | None]:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
-    pages = [table_text(page_lines(_page_runs(page))) for page in reader.pages]
+    runs = [_page_runs(page) for page in reader.pages]
+    pages = [table_text(page_lines(page)) for page in runs]
     furniture = running_lines([[line.text for line in lines] for lines in pages])
-    dropped: list[tuple[str, str]] = []
+    dropped = [(f"page {n} (rotated)", run.text.strip()) for n, page in enumerate(runs, start=1)
+               for run in page if run.rotated and run.text.strip()]
     trailer: list[Line] = []
     body: list[list[Line]] = []
     for n, (lines, out) in enumerate(zip(pages, furniture), start=1):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import math
 
-# a string drawn on a page: (x, y, font size, text), in points from the lower left
-Drawn = tuple[float, float, float, str]
+# a string drawn on a page: (x, y, font size, text[, degrees it is turned]), in points from the lower left
+Drawn = tuple
 
 
 def one_page_pdf(text: str) -> bytes:
@@ -25,7 +26,7 @@ def pdf(pages: list[list[Drawn]]) -> bytes:
                b"<< /Type /Pages /Kids [%s] /Count %d >>"
                % (b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(n_pages)), n_pages)]
     for i, drawn in enumerate(pages):
-        stream = "\n".join(f"BT /F1 {size} Tf {x} {y} Td ({escaped(text)}) Tj ET" for x, y, size, text in drawn)
+        stream = "\n".join(f"BT /F1 {d[2]} Tf {_place(*d)} ({escaped(d[3])}) Tj ET" for d in drawn)
         data = stream.encode("cp1252")
         objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
                        b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (4 + 2 * i, font_id))
@@ -41,6 +42,14 @@ def pdf(pages: list[list[Drawn]]) -> bytes:
     out.write(b"".join(b"%010d 00000 n \n" % o for o in offsets))
     out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
     return out.getvalue()
+
+
+def _place(x: float, y: float, _size: float, _text: str, degrees: float = 0) -> str:
+    """The operator that puts a string at (x, y), turned by ``degrees`` (a watermark's 45)."""
+    if not degrees:
+        return f"{x} {y} Td"
+    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    return f"{c:.4f} {s:.4f} {-s:.4f} {c:.4f} {x} {y} Tm"
 
 
 def wrapped(lines: list[str], top: float = 760, x: float = 60, size: float = 10, leading: float = 12) -> list[Drawn]:

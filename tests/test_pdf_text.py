@@ -135,13 +135,15 @@ def test_a_footnote_follows_the_sentence_it_interrupts_and_its_mark_stays_on_its
     first += wrapped(["The board's survey found that the banks of the main drain had settled by up to",
                       "thirty centimetres since 2019, and the engineers asked for the worst stretch near"], top=730)
     first += [(60, 80, 7, "1 Measured by the board's own survey team each October.")]
+    first.insert(4, (200, 400, 60, "DRAFT", 45))  # a watermark, drawn across the page between two lines
     second = wrapped(["Marsh End to be rebuilt first, before the autumn tides."])
-    text, _, _ = pdf_parts(pdf([first, second]))
+    text, dropped, _ = pdf_parts(pdf([first, second]))
     sentences = _sentences(text)
+    assert "DRAFT" not in text and ("page 1 (rotated)", "DRAFT") in dropped
     assert ("thirty centimetres since 2019, and the engineers asked for the worst stretch near Marsh End to be "
             "rebuilt first, before the autumn tides.") in " ".join(sentences)
     assert "1 Measured by the board's own survey team each October." in sentences
-    assert "The board cleared 212 kilometres of drains2 in the year." in sentences
+    assert "The board cleared 212 kilometres of drains² in the year." in sentences  # raised: not "drains2"
 
 
 def test_a_letter_reads_its_labels_with_their_values_and_its_title_is_the_line_set_largest(tmp_path: Path):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["ITEM", "SENTENCE_END", "Line", "Run", "page_lines", "pdf_parts", "reflow", "running_lines", "runs_on",
            "table_text", "wrap_width"]
@@ -52,6 +52,7 @@ class Line:
     cells: list[Cell]
     size: float
     y: float | None
+    gaps: list[float] = field(default_factory=list)  # per cell after the first: how far from the one before
 
     @property
     def text(self) -> str:
@@ -84,6 +85,7 @@ def page_lines(runs: list[Run]) -> list[Line]:
             same = positioned and base is not None and lines and abs(run.y - base) <= reach
             if same and run.x is not None and run.x - end > 0.8 * run.size:
                 lines[-1].cells.append((run.x, part))  # far from the text before it: a cell
+                lines[-1].gaps.append(run.x - end)
             elif same:
                 x, text = lines[-1].cells[-1]
                 # a footnote's mark, smaller than its line, sits on the word it marks
@@ -138,8 +140,20 @@ def table_text(lines: list[Line]) -> list[Line]:
             rows.extend("| " + " | ".join(t for _, t in line.cells) + " |" for line in block[1:])
             out.extend(Line([(-1.0, row)], block[0].size, None) for row in rows)
         else:
-            out.extend(Line([cell], line.size, line.y) for line in block for cell in line.cells)
+            out.extend(Line([cell], line.size, line.y) for line in block for cell in _apart(line))
         i = j
+    return out
+
+
+def _apart(line: Line) -> list[Cell]:
+    """A lone row's cells that stand well apart (a masthead's date and price); cells closer
+    than two and a half ems are words of one line that justification spread, joined back."""
+    out = [line.cells[0]]
+    for (x, text), gap in zip(line.cells[1:], line.gaps):
+        if gap < 2.5 * line.size:
+            out[-1] = (out[-1][0], f"{out[-1][1]} {text}")
+        else:
+            out.append((x, text))
     return out
 
 

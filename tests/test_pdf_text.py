@@ -176,3 +176,12 @@ def test_a_masthead_row_of_cells_far_apart_gives_each_its_line_and_a_short_date_
     text, docs = load_file(path, path.name)
     assert "Edition of 17 March 2026" in text.split("\n")
     assert docs[0].date == "2026-03-17"
+
+
+def test_a_justified_line_drawn_word_by_word_stays_one_line():
+    # each piece drawn 15 points (a justified line's spread space) after where the one before ends
+    drawn = wrapped(["The drainage board's annual meeting heard from residents of the village of Marsh End,"])
+    drawn += [(60, 748, 10, "Residents said they were still waiting, and one of them,"), (318.4, 748, 10, "Priya"),
+              (356.2, 748, 10, "Holt, told the meeting that the pumps had failed twice in March.")]
+    text, _, _ = pdf_parts(pdf([drawn]))
+    assert "one of them, Priya Holt, told the meeting" in text

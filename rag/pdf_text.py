@@ -53,6 +53,7 @@ class Line:
     size: float
     y: float | None
     gaps: list[float] = field(default_factory=list)  # per cell after the first: how far from the one before
+    ends: list[float] = field(default_factory=list)  # per cell: where its text ends
 
     @property
     def text(self) -> str:
@@ -103,6 +104,7 @@ def page_lines(runs: list[Run]) -> list[Line]:
             start = run.x if (positioned and run.x is not None) else end
             # without the font's widths, letters average about half an em
             end = start + (run.width if run.width is not None and k == 0 else 0.5 * run.size * len(part))
+            lines[-1].ends[len(lines[-1].cells) - 1:] = [end]
     for line in lines:
         line.cells = [(x, " ".join(t.split())) for x, t in line.cells]
     return lines
@@ -158,9 +160,13 @@ def _apart(line: Line) -> list[Cell]:
 
 
 def _aligned(a: Line, b: Line) -> bool:
-    """Rows of the same number (two or more) of cells, each starting where the one above does."""
-    return len(a.cells) == len(b.cells) >= 2 and all(
-        abs(xa - xb) <= 3 * a.size for (xa, _), (xb, _) in zip(a.cells, b.cells))
+    """Rows of the same number (two or more) of cells, each starting, ending or centred where the
+    one above does (a column of figures is set flush right under a label set flush left)."""
+    if not len(a.cells) == len(b.cells) >= 2:
+        return False
+    a_ends, b_ends = a.ends or [x for x, _ in a.cells], b.ends or [x for x, _ in b.cells]
+    return all(min(abs(xa - xb), abs(ea - eb), abs((xa + ea) - (xb + eb)) / 2) <= 3 * a.size
+               for (xa, _), (xb, _), ea, eb in zip(a.cells, b.cells, a_ends, b_ends))
 
 
 def _key(line: str) -> str:

@@ -185,3 +185,13 @@ def test_a_justified_line_drawn_word_by_word_stays_one_line():
               (356.2, 748, 10, "Holt, told the meeting that the pumps had failed twice in March.")]
     text, _, _ = pdf_parts(pdf([drawn]))
     assert "one of them, Priya Holt, told the meeting" in text
+
+
+def test_figures_set_flush_right_under_labels_set_flush_left_are_one_table():
+    # each figure ends where its column's label ends (x = 324.5 and 431.1 in 10-point Helvetica)
+    cells = [(60, 600, 10, "District"), (200, 600, 10, "Households supplied (2026)"), (400, 600, 10, "Pumps"),
+             (60, 586, 10, "Marsh End"), (293.9, 586, 10, "12,480"), (425.6, 586, 10, "7"),
+             (60, 572, 10, "Holt Drove"), (299.5, 572, 10, "3,115"), (420.0, 572, 10, "12")]
+    text, _, _ = pdf_parts(pdf([wrapped(["The districts the board supplies, with their households and pumps."]) + cells]))
+    assert "| District | Households supplied (2026) | Pumps |" in text.split("\n")
+    assert "| Holt Drove | 3,115 | 12 |" in text.split("\n")

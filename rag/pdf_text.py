@@ -375,5 +375,12 @@ def _title_at(text: str, first_page: list[Line]) -> int | None:
     top = max(first_page, key=lambda line: line.size)
     if top.size < 1.2 * body or not 2 <= len(top.text.split()) <= 25:
         return None
+    # a name of three words or fewer set largest over a headline (a paper's masthead, a company's
+    # name above its press release) is not the title: the first big line of four words or more
+    # below it is, unless it is a numbered section's heading
+    if len(top.text.split()) <= 3:
+        below = first_page[first_page.index(top) + 1:]
+        top = next((line for line in below if line.size >= max(1.2 * body, 0.6 * top.size)
+                    and len(line.text.split()) >= 4 and not re.match(r"\d+(?:\.\d+)*\.?\s", line.text)), top)
     at = text.find(top.text)
     return at if at >= 0 else None

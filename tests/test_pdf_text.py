@@ -176,6 +176,7 @@ def test_a_masthead_row_of_cells_far_apart_gives_each_its_line_and_a_short_date_
     text, docs = load_file(path, path.name)
     assert "Edition of 17 March 2026" in text.split("\n")
     assert docs[0].date == "2026-03-17"
+    assert docs[0].title == "Pumping station approved after a two-year wait"  # the masthead is set larger
 
 
 def test_a_justified_line_drawn_word_by_word_stays_one_line():

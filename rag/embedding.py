@@ -6,6 +6,7 @@ any other sentence-transformers folder works by path. Nothing is downloaded.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -19,6 +20,18 @@ from .errors import ModelError
 log = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+
+
+@functools.lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """The whole words of the default embedder's vocabulary (its tokenizer's ``vocab.txt``, about
+    20,000 common English words, lower case): a word list that ships with the model, used to tell
+    a compound ("cast-iron") from a word a line end split ("differ-ence"). Empty without it."""
+    try:
+        vocab = _model_dir(DEFAULT_EMBEDDER) / "vocab.txt"
+        return frozenset(w for w in vocab.read_text(encoding="utf-8").split() if w.isalpha())
+    except (ModelError, OSError):
+        return frozenset()
 
 
 def _model_dir(name: str) -> Path:

@@ -287,13 +287,27 @@ def _join(text: str, line: str, whole: str) -> str:
         return text[:-1] + line
     m = re.search(r"(\w+)-$", text)
     if m and line[:1].islower():
-        tail = re.match(r"\w+", line)
-        compound = f"{m.group(1)}-{tail.group(0) if tail else ''}"
-        elsewhere = len(re.findall(rf"\b{re.escape(compound)}\b", whole)) > 0
-        return text + line if elsewhere else text[:-1] + line
+        head, tail = m.group(1), (re.match(r"\w+", line) or m).group(0)
+        return text + line if _compound(head, tail, whole) else text[:-1] + line
     if m:
         return text + line  # "Rolls-" / "Royce": the hyphen is the name's
     return text + " " + line
+
+
+def _compound(head: str, tail: str, whole: str) -> bool:
+    """Whether "head-" at a line end and "tail" after it are a hyphenated compound ("cast-iron",
+    "re-election") rather than one word the line end split ("differ-ence"): the document writes
+    it with its hyphen elsewhere, or else not without; failing both, the two halves are English
+    words and the whole is not."""
+    if re.search(rf"\b{re.escape(head)}-{re.escape(tail)}\b", whole):
+        return True
+    if re.search(rf"\b{re.escape(head + tail)}\b", whole):
+        return False
+    from .embedding import english_words
+
+    words = english_words()
+    joined = (head + tail).lower()
+    return joined not in words and head.lower() in words and tail.lower() in words
 
 
 def _page_runs(page) -> list[Run]:

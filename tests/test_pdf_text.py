@@ -26,7 +26,9 @@ def test_a_wrapped_paragraph_reads_as_its_sentences_and_a_hyphenated_word_is_rej
         "Tuesday, replacing two diesel pumps that date from 1962. The station will cost 2.8",
         "million pounds and should cut the board's fuel bill by about a third. Its new infra-",
         "structure will be built by a well-",
-        "known local firm, which the board called a well-known name in the fens.",
+        "known local firm, which the board called a well-known name in the fens. The old cast-",
+        "iron pumps, a differ-",
+        "ent design, go to a museum.",
     ]
     text, dropped, _ = pdf_parts(pdf([wrapped(lines)]))
     assert dropped == []
@@ -34,6 +36,7 @@ def test_a_wrapped_paragraph_reads_as_its_sentences_and_a_hyphenated_word_is_rej
     assert "The station will cost 2.8 million pounds and should cut the board's fuel bill by about a third." in sentences
     assert "infrastructure will be built" in text  # a line-end hyphen inside a word goes
     assert "by a well-known local firm" in text  # the document writes "well-known" so elsewhere: kept
+    assert "The old cast-iron pumps, a different design" in text  # two words and no one word: a compound
 
 
 def test_a_sentence_across_a_page_break_is_whole_and_the_page_furniture_is_set_aside():

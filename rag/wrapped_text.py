@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .pdf_text import ITEM, runs_on, wrap_width
+from .reflow import ITEM, runs_on, wrap_width
 
 __all__ = ["join_wrapped_lines"]
 

@@ -16,6 +16,12 @@ from rag.ingest import load_file
 from rag.pdf_text import pdf_parts
 from rag.reading import read_source
 
+def _load(path: Path, pages: list) -> tuple:
+    """(source text, documents) of a PDF of ``pages`` written to ``path`` and indexed as a file."""
+    path.write_bytes(pdf(pages))
+    return load_file(path, path.name)
+
+
 def _sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in split_sentences(text)]
 
@@ -158,9 +164,7 @@ def test_a_letter_reads_its_labels_with_their_values_and_its_title_is_the_line_s
              (60, 640, 10, "Dear Ms Holt,")]
     page1 += wrapped(["The authority has decided to renew the licence for one year at 2.1 million litres a day,",
                       "subject to the conditions below, which take effect on 1 April 2026."], top=620)
-    path = tmp_path / "letter.pdf"
-    path.write_bytes(pdf([page1]))
-    text, docs = load_file(path, path.name)
+    text, docs = _load(tmp_path / "letter.pdf", [page1])
     lines = text.split("\n")
     assert "Our ref: FWA/2026/118" in lines and "Date: 4 March 2026" in lines  # no table with an invented header
     assert "Page 1" not in lines  # the page's own number, under the letterhead
@@ -174,9 +178,7 @@ def test_a_masthead_row_of_cells_far_apart_gives_each_its_line_and_a_short_date_
             (60, 760, 14, "Pumping station approved after a two-year wait")]
     page += wrapped(["The drainage board approved the new pumping station at Marsh End on Monday, two years",
                      "after the first plans were drawn up, at a cost of 2.8 million pounds."], top=730)
-    path = tmp_path / "gazette.pdf"
-    path.write_bytes(pdf([page]))
-    text, docs = load_file(path, path.name)
+    text, docs = _load(tmp_path / "gazette.pdf", [page])
     assert "Edition of 17 March 2026" in text.split("\n")
     assert docs[0].date == "2026-03-17"
     assert docs[0].title == "Pumping station approved after a two-year wait"  # the masthead is set larger

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import CorpusError
 from .front_matter import read_front_matter
-from .page import CHROME, HEADINGS, after_the_story, furniture, lead_article, links_mostly, published_date, story_block
+from .page import HEADINGS, after_the_story, furniture, lead_article, links_mostly, published_date, story_block
 from .tables import label_html_table, label_markdown_tables
 from .wrapped_text import join_wrapped_lines
 

@@ -95,7 +95,14 @@ class Quantity:
         if self.currency and other.currency and self.currency != other.currency \
                 and self.currency.isalpha() == other.currency.isalpha():
             return False  # "$12 million" is not "€12 million"; which sign a code means, no rule here knows
-        return not self.unit or self.unit in nearby or self.unit == other.unit
+        unit = _UNIT_NAME.get(self.unit, self.unit)
+        return not self.unit or unit in {_UNIT_NAME.get(w, w) for w in nearby} or unit == _UNIT_NAME.get(other.unit, other.unit)
+
+
+# a unit's symbol and its name (as word stems) are one unit: "250 m" states "250 metres"
+_UNIT_NAME = {"m": "meter", "km": "kilomet", "cm": "centimet", "mm": "millimet", "l": "liter", "ml": "millilit",
+              "kg": "kilogram", "g": "gram", "t": "tonn", "ha": "hectar", "kw": "kilowatt", "mw": "megawatt",
+              "gw": "gigawatt", "ft": "feet", "foot": "feet", "mi": "mile"}
 
 
 def _value(raw: str, scale: str | None) -> float | None:
@@ -246,6 +253,10 @@ def quantities(text: str, spelled: bool = False,
                 scale = (nxt.group("scale") or "").lower()
                 value *= {"hundred": 1e2}.get(scale, _SCALE.get(scale, 1.0))
         other = None if in_words or not ways or not _THOUSANDS.fullmatch(m.group("val")) else _alt(text, m, ways)
+        if not in_words and m.group("scale") == "m" and not currency and not percent \
+                and text[m.end("val"):m.start("scale")].isspace():
+            # "250 m", set apart as SI sets a unit, is 250 metres; "£4.75m", glued, is millions
+            value, other, unit = value / 1e6, value * sign, "m"
         bare = _SIGN_BEFORE.sub("", before)
         bound = "high" if _HIGH.search(bare) else "low" if _LOW.search(bare) else ""
         out.append((Quantity(value, percent, bool(currency), unit, currency, in_words,

@@ -1,6 +1,6 @@
 """A date the passage writes in figures backs the same date written in words, and only that
 date: "26/03/2026" states 26 March 2026, not 27 March, nor 3 April unless the document reads
-its dates month first."""
+its dates month first. A unit's symbol states the unit written out: "250 m" is 250 metres."""
 
 from __future__ import annotations
 
@@ -33,3 +33,16 @@ def test_an_ambiguous_date_is_read_only_in_the_order_its_text_proves():
     proven = _passage("The minutes of 26/02/2026 were approved. The next meeting will be held on 04/03/2026 at the pump house.")
     assert check_sentence("The board will next meet on 4 March 2026 at the pump house [1].", [proven], QUESTION).supported
     assert not check_sentence("The board will next meet on 3 April 2026 at the pump house [1].", [proven], QUESTION).supported
+
+
+def test_a_unit_symbol_states_the_unit_written_out_and_a_spaced_m_is_metres():
+    passage = _passage("Loggers were set 250 m apart on iron mains, a 12 km stretch, in a scheme that cost "
+                       "£4.75m and served 12m people.")
+    question = "How far apart were the loggers set?"
+    assert check_sentence("The loggers were set 250 metres apart [1].", [passage], question).supported
+    assert check_sentence("The loggers were set 250 meters apart [1].", [passage], question).supported
+    assert not check_sentence("The loggers were set 250 feet apart [1].", [passage], question).supported
+    assert check_sentence("The stretch was 12 kilometres long [1].", [passage], question).supported
+    assert not check_sentence("The stretch was 12 miles long [1].", [passage], question).supported
+    assert check_sentence("The scheme cost £4.75 million [1].", [passage], question).supported  # glued: millions
+    assert check_sentence("It served 12 million people [1].", [passage], question).supported

@@ -129,7 +129,7 @@ def _explain_cleaning(path: Path) -> None:
     elif path.suffix.lower() == ".pdf":  # the running header, footer and page numbers set aside
         from .pdf_text import pdf_parts
 
-        _, furniture, _ = pdf_parts(path.read_bytes())
+        furniture = pdf_parts(path.read_bytes()).furniture
         for page, text in furniture:
             click.echo(f"{'pdf':>6}  {page + ' furniture':<16}  {_safe(text)}")
         note_html = f"; {len(furniture)} lines of page furniture set aside before cleaning (running header, footer, page number)"

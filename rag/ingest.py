@@ -324,6 +324,10 @@ def clean(text: str, source: str, layout: Layout | None = None) -> list[Document
         # a masthead names a headline-less piece by its site; kept lines above the head (a page's
         # frame above its <h1>, a "NEWS RELEASE" label) say the head is the headline already
         named = n == 0 and (bool(layout.stories) or layout.headline is None and not any(d.kept for d in decisions[:first]))
+        # the file's metadata may name the document in full where its headline is short ("Hollin
+        # Water plc | Annual Report 2025" in a PDF's running header over "Annual Report 2025")
+        if n == 0 and title_line and layout.title and title_line.lower() in layout.title.lower():
+            title_line = layout.title
         title = title_line or (layout.title if n == 0 else None) \
             or fallback_title(text[decisions[first].start:decisions[first].end], masthead(decisions[:first]) if named else None)
         date = parse_date(title_line or "", day_first) or article_date(decisions, article, first, day_first) \

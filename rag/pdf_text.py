@@ -20,11 +20,12 @@ So runs on one baseline make one line and rows whose cells line up make a table
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from .pdf_layout import Line, Run, page_lines, table_text
 from .reflow import reflow, text_size
 
-__all__ = ["pdf_parts", "running_lines"]
+__all__ = ["PdfText", "pdf_parts", "running_lines"]
 
 
 def _key(line: str) -> str:
@@ -93,9 +94,20 @@ def _width(fonts: dict[int, object], font, text: str, size: float) -> float | No
     return metrics.get_text_width(text) * size / 1000 if metrics is not None else None
 
 
-def pdf_parts(data: bytes) -> tuple[str, list[tuple[str, str]], int | None]:
-    """(a PDF's text, the lines set aside as page furniture as (page, text), the offset of its
-    title's line in the text or None: :func:`_title_at`). The first copy of
+@dataclass(frozen=True)
+class PdfText:
+    """A PDF read: its text; the lines set aside as page furniture, as (page, text); where its
+    title's line starts in the text (None: no line stands out, :func:`_title_at`); and the
+    document's fuller name when a running line holds the title and more."""
+
+    text: str
+    furniture: list[tuple[str, str]]
+    title_at: int | None
+    full_title: str | None = None
+
+
+def pdf_parts(data: bytes) -> PdfText:
+    """A PDF's text, its furniture and its title (:class:`PdfText`). The first copy of
     a running line that holds words (a report's name, not "Page 3") is kept: a header where it
     stands, a footer after the text (where it stands it would cut a sentence that runs on to the
     next page in two). Raises what pypdf raises for a file it cannot read."""
@@ -111,6 +123,7 @@ def pdf_parts(data: bytes) -> tuple[str, list[tuple[str, str]], int | None]:
                for run in page if run.rotated and run.text.strip()]
     trailer: list[Line] = []
     body: list[list[Line]] = []
+    running: list[str] = []  # the running lines kept once (the others are in ``dropped``)
     for n, (lines, out) in enumerate(zip(pages, furniture), start=1):
         keep = []
         for i, line in enumerate(lines):
@@ -118,11 +131,22 @@ def pdf_parts(data: bytes) -> tuple[str, list[tuple[str, str]], int | None]:
                 keep.append(line)
             elif n == 1 and not _PAGE_NUMBER.match(line.text) and re.search(r"[^\W\d]{2}", line.text):
                 (keep if i < len(lines) / 2 else trailer).append(line)
+                running.append(line.text)
             else:
                 dropped.append((f"page {n}", line.text))
         body.append(keep)
     text = "\n".join(reflow(body + [trailer]))
-    return text, dropped, _title_at(text, body[0] if body else [])
+    at = _title_at(text, body[0] if body else [])
+    fuller = None
+    if at is not None:
+        # a running line that holds the title and more ("Hollin Water plc | Annual Report 2025"
+        # over "Annual Report 2025") names the document in full: two companies' reports differ there
+        title = text[at:].split("\n", 1)[0].lower()
+        # a table row's cells each stand alone; a plain line's "|" is the line's own
+        cells = [c.strip() for r in running + [t for _, t in dropped]
+                 for c in (r.strip("| ").split("|") if r.startswith("|") else [r])]
+        fuller = next((c for c in cells if title in c.lower() and len(c) > len(title)), None)
+    return PdfText(text, dropped, at, fuller)
 
 
 def _title_at(text: str, first_page: list[Line]) -> int | None:

@@ -330,7 +330,8 @@ def _pdf_text(path: Path, data: bytes) -> tuple[str, Layout]:
     from .pdf_text import pdf_parts
 
     try:
-        text, _, title_at = pdf_parts(data)
+        read = pdf_parts(data)
+        text, title_at = read.text, read.title_at
         pages = len(PdfReader(io.BytesIO(data)).pages) if not text.strip() else 0
     except DependencyError as err:  # AES encryption needs the cryptography package
         raise CorpusError(f"{path}: cannot decrypt this PDF ({err}); skipped") from err
@@ -343,7 +344,7 @@ def _pdf_text(path: Path, data: bytes) -> tuple[str, Layout]:
     # labelling rows lengthens them, and a table may stand above the title: find the title again
     title = text[title_at:].split("\n", 1)[0] if title_at is not None else None
     text = label_markdown_tables(text)
-    return text, Layout(headline=text.find(title) if title else None)
+    return text, Layout(headline=text.find(title) if title else None, title=read.full_title)
 
 
 def corpus_files(folder: Path) -> list[Path]:

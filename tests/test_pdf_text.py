@@ -36,7 +36,8 @@ def test_a_wrapped_paragraph_reads_as_its_sentences_and_a_hyphenated_word_is_rej
         "iron pumps, a differ-",
         "ent design, go to a museum.",
     ]
-    text, dropped, _ = pdf_parts(pdf([wrapped(lines)]))
+    read = pdf_parts(pdf([wrapped(lines)]))
+    text, dropped = read.text, read.furniture
     assert dropped == []
     sentences = _sentences(text)
     assert "The station will cost 2.8 million pounds and should cut the board's fuel bill by about a third." in sentences
@@ -55,7 +56,8 @@ def test_a_sentence_across_a_page_break_is_whole_and_the_page_furniture_is_set_a
                      "board's engineers worked through the night to close the breach at"])
     second = page(2, ["Marsh End before the tide turned. A review of the night will report in May, and",
                       "the chair thanked the volunteers who filled sandbags until dawn on Sunday."])
-    text, dropped, _ = pdf_parts(pdf([first, second]))
+    read = pdf_parts(pdf([first, second]))
+    text, dropped = read.text, read.furniture
     assert "to close the breach at Marsh End before the tide turned." in " ".join(_sentences(text))
     assert text.startswith("Kestrel Fen Drainage Board - Annual Report 2026\n")  # the first copy: the report's name
     assert text.count("Annual Report 2026") == 1
@@ -85,7 +87,7 @@ def test_a_heading_a_paragraph_end_and_list_items_stay_lines_of_their_own():
                       "Three items were agreed at the meeting:"], top=750)
     drawn += wrapped(["• a new pumping station at Marsh End, to open in the spring of", "next year",
                       "• a review of the flood response", "• higher rates for the larger farms"], top=700, x=70)
-    text, _, _ = pdf_parts(pdf([drawn]))
+    text = pdf_parts(pdf([drawn])).text
     lines = text.split("\n")
     assert lines[0] == "Pumping and drainage across the Kestrel Fen district"  # a bigger font: never run on
     # a line the same size as the text, but a paragraph's gap above it
@@ -103,7 +105,7 @@ def test_two_columns_drawn_line_by_line_read_column_by_column():
     drawn = []
     for k, (a, b) in enumerate(zip(left, right)):
         drawn += [(60, 700 - 12 * k, 10, a), (310, 700 - 12 * k, 10, b)]
-    text, _, _ = pdf_parts(pdf([drawn]))
+    text = pdf_parts(pdf([drawn])).text
     sentences = _sentences(text)
     assert ("Water levels in the main drain fell by forty centimetres over the summer, the lowest the board "
             "has recorded since the dry year of 1976.") in sentences
@@ -146,7 +148,8 @@ def test_a_footnote_follows_the_sentence_it_interrupts_and_its_mark_stays_on_its
     first += [(60, 80, 7, "1 Measured by the board's own survey team each October.")]
     first.insert(4, (200, 400, 60, "DRAFT", 45))  # a watermark, drawn across the page between two lines
     second = wrapped(["Marsh End to be rebuilt first, before the autumn tides."])
-    text, dropped, _ = pdf_parts(pdf([first, second]))
+    read = pdf_parts(pdf([first, second]))
+    text, dropped = read.text, read.furniture
     sentences = _sentences(text)
     assert "DRAFT" not in text and ("page 1 (rotated)", "DRAFT") in dropped
     assert ("thirty centimetres since 2019, and the engineers asked for the worst stretch near Marsh End to be "
@@ -189,7 +192,7 @@ def test_a_justified_line_drawn_word_by_word_stays_one_line():
     drawn = wrapped(["The drainage board's annual meeting heard from residents of the village of Marsh End,"])
     drawn += [(60, 748, 10, "Residents said they were still waiting, and one of them,"), (318.4, 748, 10, "Priya"),
               (356.2, 748, 10, "Holt, told the meeting that the pumps had failed twice in March.")]
-    text, _, _ = pdf_parts(pdf([drawn]))
+    text = pdf_parts(pdf([drawn])).text
     assert "one of them, Priya Holt, told the meeting" in text
 
 
@@ -198,6 +201,17 @@ def test_figures_set_flush_right_under_labels_set_flush_left_are_one_table():
     cells = [(60, 600, 10, "District"), (200, 600, 10, "Households supplied (2026)"), (400, 600, 10, "Pumps"),
              (60, 586, 10, "Marsh End"), (293.9, 586, 10, "12,480"), (425.6, 586, 10, "7"),
              (60, 572, 10, "Holt Drove"), (299.5, 572, 10, "3,115"), (420.0, 572, 10, "12")]
-    text, _, _ = pdf_parts(pdf([wrapped(["The districts the board supplies, with their households and pumps."]) + cells]))
+    text = pdf_parts(pdf([wrapped(["The districts the board supplies, with their households and pumps."]) + cells])).text
     assert "| District | Households supplied (2026) | Pumps |" in text.split("\n")
     assert "| Holt Drove | 3,115 | 12 |" in text.split("\n")
+
+
+def test_a_running_header_that_holds_the_title_and_more_names_the_document(tmp_path: Path):
+    cover = [(60, 760, 24, "Annual Report 2025")] + wrapped(
+        ["The board presents its report for the year, in which it pumped more water than in any year",
+         "since the drainage scheme was finished, and kept every village dry through the winter floods."], top=720)
+    inside = [(60, 810, 8, "Fenland Drainage plc | Annual Report 2025")] + wrapped(
+        ["Pumping costs rose by a fifth, to 1.2 million pounds, because the pumps ran for longer than in",
+         "any year since 2012 and the price of electricity stayed high for the whole of the year."])
+    _, docs = _load(tmp_path / "report.pdf", [cover, inside, inside])  # the cover has no running header
+    assert docs[0].title == "Fenland Drainage plc | Annual Report 2025"

@@ -139,7 +139,8 @@ def _unit(rest: str) -> str:
     if re.match(r"[\s-]+years?[\s-]+old\b", rest or "", re.I):
         return ""  # an age: "87 years old" is the article's "She was 87" or "aged 87"
     for w in _WORD.findall(rest or ""):
-        if w.lower() in _UNIT_END:
+        # a verb's "-ing" ends the phrase too: "34% of it coming from solar" counts nothing "coming"
+        if w.lower() in _UNIT_END or (len(w) > 5 and w.lower().endswith("ing")):
             break
         if w.lower() not in _UNIT_SKIP and w.lower() not in _SPELLED_VALUE:
             return stem(w)

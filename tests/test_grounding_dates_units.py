@@ -46,3 +46,9 @@ def test_a_unit_symbol_states_the_unit_written_out_and_a_spaced_m_is_metres():
     assert not check_sentence("The stretch was 12 miles long [1].", [passage], question).supported
     assert check_sentence("The scheme cost £4.75 million [1].", [passage], question).supported  # glued: millions
     assert check_sentence("It served 12 million people [1].", [passage], question).supported
+
+
+def test_a_verb_after_a_share_is_no_unit_of_it():
+    passage = _passage("We consumed 187 GWh of electricity, 34% of it from our own solar panels.")
+    claim = "The board consumed 187 GWh of electricity, with 34% of it coming from its own solar panels [1]."
+    assert check_sentence(claim, [passage], "What share of its electricity came from its own solar panels?").supported

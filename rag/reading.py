@@ -344,7 +344,8 @@ def _pdf_text(path: Path, data: bytes) -> tuple[str, Layout]:
     # labelling rows lengthens them, and a table may stand above the title: find the title again
     title = text[title_at:].split("\n", 1)[0] if title_at is not None else None
     text = label_markdown_tables(text)
-    return text, Layout(headline=text.find(title) if title else None, title=read.full_title)
+    at = text.find(title) if title else -1
+    return text, Layout(headline=at if at >= 0 else None, title=read.full_title)
 
 
 def corpus_files(folder: Path) -> list[Path]:

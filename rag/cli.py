@@ -88,7 +88,13 @@ def _assistant(corpus, index_dir, model=None, k=None, **extra):
 
 
 corpus_option = click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Folder of articles (default: seeds/).")
-index_option = click.option("--index-dir", type=click.Path(path_type=Path), default=None, help="Index folder (default: index/).")
+def _index_dir(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Path | None:
+    if value is not None and not value.strip():  # Path("") would spread an index over the current folder
+        raise click.BadParameter("'' names no folder; give a path, or leave the option out")
+    return None if value is None else Path(value)
+
+
+index_option = click.option("--index-dir", default=None, callback=_index_dir, help="Index folder (default: index/).")
 model_option = click.option("--model", default=None, help="Model name (qwen2.5-1.5b, qwen2.5-0.5b, smollm2-135m, gemma3-270m) or a .gguf path.")
 
 

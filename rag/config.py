@@ -217,6 +217,8 @@ def index_dir_of(config: Config, corpus: str | Path | None = None, index_dir: st
     corpus, so that a corpus named by an argument, ``RAG_CORPUS`` or ``rag.toml`` alike gets one
     folder, and never overwrites the seeds' index."""
     if index_dir is not None:
+        if not str(index_dir).strip():  # Path("") is the current folder: an index spread over it
+            raise RagError("index_dir='' names no folder; give a path, or leave it out for the corpus's own")
         return Path(index_dir)
     if Path(config.index_dir) != Config.index_dir:
         return Path(config.index_dir)

@@ -155,3 +155,22 @@ def test_judge_context_is_one_of_its_values():
     assert Config().judge_context == "neighbours" and Config(judge_context="own").judge_context == "own"
     with pytest.raises(RagError, match="judge_context='nearby' is not one of neighbours, own"):
         Config(judge_context="nearby")
+
+
+def test_an_empty_index_dir_is_an_error_not_the_current_folder():
+    from rag.config import Config, index_dir_of
+    from rag.errors import RagError
+
+    with pytest.raises(RagError, match="index_dir='' names no folder"):
+        index_dir_of(Config(), "seeds", "")
+
+
+def test_the_cli_refuses_an_empty_index_dir_and_writes_nothing(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from rag.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["ask", "How much did it cost?", "--index-dir", ""])
+    assert result.exit_code != 0 and "names no folder" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -83,6 +83,9 @@ def page_lines(runs: list[Run]) -> list[Line]:
                     part = part.translate(_SUPERSCRIPT)
                 lines[-1].cells[-1] = (x, text + glue + part)
                 lines[-1].size = max(lines[-1].size, run.size)
+            elif positioned and run.x is not None and _opens_with_mark(lines, run, end):
+                x, mark = lines[-1].cells[0]  # a footnote's number set raised before its text: "³ Includes ..."
+                lines[-1] = Line([(x, f"{mark.translate(_SUPERSCRIPT)} {part}")], run.size, run.y)
             else:
                 lines.append(Line([(run.x if positioned and run.x is not None else -1.0, part)], run.size,
                                   run.y if positioned else None))
@@ -95,6 +98,16 @@ def page_lines(runs: list[Run]) -> list[Line]:
     for line in lines:
         line.cells = [(x, " ".join(t.split())) for x, t in line.cells]
     return lines
+
+
+def _opens_with_mark(lines: list[Line], run: Run, end: float) -> bool:
+    """Whether the line before ``run`` is only a mark (a footnote's number, "*", "†") set smaller
+    and a little raised just before it: the mark opens the run's line."""
+    if not lines or len(lines[-1].cells) != 1 or lines[-1].y is None or run.y is None or run.x is None:
+        return False
+    mark = lines[-1]
+    return bool(re.fullmatch(r"[\d*†‡]{1,3}", mark.cells[0][1])) and mark.size < 0.85 * run.size \
+        and abs(run.y - mark.y) <= 0.45 * run.size and run.x - end <= 0.8 * run.size
 
 
 # a figure that is data, not a column's label ("1,980", "4.5", "12%", "$3"); a year is a label

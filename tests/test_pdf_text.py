@@ -145,7 +145,8 @@ def test_a_footnote_follows_the_sentence_it_interrupts_and_its_mark_stays_on_its
              (253.8, 760, 10, " in the year.")]
     first += wrapped(["The board's survey found that the banks of the main drain had settled by up to",
                       "thirty centimetres since 2019, and the engineers asked for the worst stretch near"], top=730)
-    first += [(60, 80, 7, "1 Measured by the board's own survey team each October.")]
+    # the footnote's number set smaller and raised, just before its text
+    first += [(60, 83, 5, "1"), (63, 80, 7, "Measured by the board's own survey team each October.")]
     first.insert(4, (200, 400, 60, "DRAFT", 45))  # a watermark, drawn across the page between two lines
     second = wrapped(["Marsh End to be rebuilt first, before the autumn tides."])
     read = pdf_parts(pdf([first, second]))
@@ -154,7 +155,7 @@ def test_a_footnote_follows_the_sentence_it_interrupts_and_its_mark_stays_on_its
     assert "DRAFT" not in text and ("page 1 (rotated)", "DRAFT") in dropped
     assert ("thirty centimetres since 2019, and the engineers asked for the worst stretch near Marsh End to be "
             "rebuilt first, before the autumn tides.") in " ".join(sentences)
-    assert "1 Measured by the board's own survey team each October." in sentences
+    assert "¹ Measured by the board's own survey team each October." in sentences
     assert "The board cleared 212 kilometres of drains² in the year." in sentences  # raised: not "drains2"
 
 

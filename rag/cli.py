@@ -139,6 +139,14 @@ def _explain_cleaning(path: Path) -> None:
         for page, text in furniture:
             click.echo(f"{'pdf':>6}  {page + ' furniture':<16}  {_safe(text)}")
         note_html = f"; {len(furniture)} lines of page furniture set aside before cleaning (running header, footer, page number)"
+    elif path.suffix.lower() == ".docx":  # reviewers' comments: notes on the document, not its text
+        from .docx_text import docx_parts
+
+        notes = docx_parts(path.read_bytes()).set_aside
+        for kind, text in notes:
+            text = text if len(text) <= 100 else text[:99] + "…"
+            click.echo(f"{'docx':>6}  {kind + ' set aside':<16}  {_safe(text)}")
+        note_html = f"; {len(notes)} reviewer comments set aside (notes on the document, not its text)"
     else:
         note_html = ""
     for d in removed:

@@ -20,7 +20,7 @@ from .wrapped_text import join_wrapped_lines
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".eml")
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,10 @@ def read_with_layout(path: Path) -> tuple[str, Layout]:
         raise CorpusError(f"{path}: cannot read file ({err.strerror or err})") from err
     if suffix == ".pdf":
         return _pdf_text(path, data)
+    if suffix == ".docx":
+        return _docx_text(path, data)
+    if suffix == ".eml":
+        return _email_text(path, data)
     text = decode(path, data).replace("\r\n", "\n").replace("\r", "\n")
     if suffix in (".html", ".htm"):
         text, _, layout = _html_read(text)
@@ -346,6 +350,47 @@ def _pdf_text(path: Path, data: bytes) -> tuple[str, Layout]:
     text = label_markdown_tables(text)
     at = text.find(title) if title else -1
     return text, Layout(headline=at if at >= 0 else None, title=read.full_title)
+
+
+def _docx_text(path: Path, data: bytes) -> tuple[str, Layout]:
+    """The text of a Word file (:func:`rag.docx_text.docx_parts`), its tables labelled."""
+    from .docx_text import docx_parts
+
+    try:
+        read = docx_parts(data)
+    except Exception as err:  # noqa: BLE001 - a damaged or mislabelled file skips that file, not the index
+        raise CorpusError(f"{path}: unreadable Word file ({type(err).__name__}: {err}); skipped") from err
+    title = read.text[read.headline:].split("\n", 1)[0] if read.headline is not None else None
+    text = label_markdown_tables(read.text)
+    at = text.find(title) if title else -1
+    return text, Layout(headline=at if at >= 0 else None, title=read.title)
+
+
+def _email_text(path: Path, data: bytes) -> tuple[str, Layout]:
+    """The text of a saved e-mail (:func:`rag.email_text.email_parts`): its subject first, its
+    HTML read as a page's, its attachments of a kind the corpus reads read as those files are."""
+    from .email_text import email_parts
+
+    def attachment(name: str, content: bytes) -> str | None:
+        suffix = Path(name).suffix.lower()
+        if suffix not in (".pdf", ".docx", ".eml", ".html", ".htm"):
+            return None
+        if suffix in (".html", ".htm"):
+            return html_parts(decode(path, content))[0]
+        return read_bytes(path.parent / name, content)
+
+    try:
+        read = email_parts(data, lambda html: html_parts(html)[0], attachment)
+    except Exception as err:  # noqa: BLE001 - a malformed message skips that file, not the index
+        raise CorpusError(f"{path}: unreadable e-mail ({type(err).__name__}: {err}); skipped") from err
+    return label_markdown_tables(read.text), Layout(headline=0 if read.subject else None, published=read.published)
+
+
+def read_bytes(path: Path, data: bytes) -> str:
+    """The text of a PDF, Word or e-mail file given as bytes (an e-mail's attachment)."""
+    suffix = path.suffix.lower()
+    reader = {".pdf": _pdf_text, ".docx": _docx_text, ".eml": _email_text}[suffix]
+    return reader(path, data)[0]
 
 
 def corpus_files(folder: Path) -> list[Path]:

@@ -21,11 +21,12 @@ __all__ = ["join_wrapped_lines"]
 _BLOCK = re.compile(r"^\s{0,3}(?:#{1,6}\s|>|```|~~~|\||[-=_*]{3,}\s*$|<[a-zA-Z/!])")
 
 
-def join_wrapped_lines(text: str, start: int = 0) -> str:
+def join_wrapped_lines(text: str, start: int = 0, min_runs: int = 8) -> str:
     """``text`` with each line break inside a wrapped paragraph (from offset ``start`` on: a
     markdown file's front matter is left as it is) turned into a space. Nothing changes unless
     the file is wrapped: a quarter or more of its lines of five words or more run on into the
-    next line, and eight at least. A line runs on when it has no sentence end and is either
+    next line, and ``min_runs`` at least (eight: a file; a mail client's body, known to be
+    wrapped at a width, needs fewer). A line runs on when it has no sentence end and is either
     long for the file (a heading, a byline, a date line and a paragraph's last line are short)
     or followed by a lower-case word; a line that ends in a hyphen or a hard break (two spaces,
     a backslash) does not, nor one followed by a blank line, a list item or a block."""
@@ -34,7 +35,7 @@ def join_wrapped_lines(text: str, start: int = 0) -> str:
     prose = [i for i, line in enumerate(lines) if not code[i] and len(line.split()) >= 5 and not _BLOCK.match(line)]
     width = wrap_width([lines[i].strip() for i in prose])
     joins = [i for i in range(len(lines) - 1) if not code[i] and not code[i + 1] and _runs_on(lines[i], lines[i + 1], width)]
-    if len(joins) < 8 or len(joins) < 0.25 * len(prose):
+    if len(joins) < min_runs or len(joins) < 0.25 * len(prose):
         return text
     chars = list(text)
     offset = start

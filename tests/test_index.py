@@ -124,6 +124,21 @@ def test_unreadable_file_is_skipped_and_rest_indexed(seeds_copy, tmp_path, embed
     assert not ix.needs_sync(ix.Config().replace(corpus=seeds_copy, chunk_tokens=120, chunk_overlap=25), index)
 
 
+def test_files_of_a_type_not_read_are_counted_not_passed_over_silently(seeds_copy, tmp_path, embedder):
+    (seeds_copy / "prices.xlsx").write_bytes(b"PK")
+    (seeds_copy / "sub").mkdir()
+    (seeds_copy / "sub" / "deck.pptx").write_bytes(b"PK")
+    (seeds_copy / "sub" / "chart.xlsx").write_bytes(b"PK")
+    _, report = _sync(seeds_copy, tmp_path / "idx", embedder)
+    assert report.added == 5 and report.not_read == {".xlsx": 2, ".pptx": 1}
+    assert "3 of a type not read (1 .pptx, 2 .xlsx)" in report.summary()
+    only = tmp_path / "only"
+    only.mkdir()
+    (only / "prices.xlsx").write_bytes(b"PK")
+    with pytest.raises(CorpusError, match=r"holds 1 files of other types: \.xlsx"):
+        _sync(only, tmp_path / "idx2", embedder)
+
+
 def test_empty_corpus_is_an_error(tmp_path, embedder):
     (tmp_path / "empty").mkdir()
     with pytest.raises(CorpusError, match="no articles to index"):

@@ -56,6 +56,9 @@ class IndexReport:
     embedded: int = 0  # chunks embedded this run (0 when nothing changed)
     n_chunks: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    # files of a type the corpus does not read (a spreadsheet, a picture): suffix -> how many,
+    # so that a folder's files are never passed over without a word
+    not_read: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         parts = [f"{self.files} files", f"{self.n_chunks} chunks",
@@ -63,6 +66,9 @@ class IndexReport:
                  f"{self.unchanged} unchanged", f"{self.embedded} chunks embedded"]
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped")
+        if self.not_read:
+            kinds = ", ".join(f"{n} {suffix or 'without a suffix'}" for suffix, n in sorted(self.not_read.items()))
+            parts.append(f"{sum(self.not_read.values())} of a type not read ({kinds})")
         return ", ".join(parts)
 
 

@@ -70,10 +70,12 @@ def _fits_now(prev_sha: str, prev_skipped: str, size: int, config) -> bool:
     return bool(prev_skipped) and not prev_sha and size <= config.max_file_bytes
 
 
-def corpus_entries(corpus: Path, ordered: bool = True) -> list[tuple[str, str, os.stat_result | None]]:
+def corpus_entries(corpus: Path, ordered: bool = True,
+                   not_read: dict[str, int] | None = None) -> list[tuple[str, str, os.stat_result | None]]:
     """(source, path, stat or None when unreadable) of the files :func:`rag.reading.corpus_files`
     lists, in its order, found with ``os.scandir`` (one stat per file). Paths stay strings: at
-    100k files, building and sorting ``Path`` objects cost more than the stats."""
+    100k files, building and sorting ``Path`` objects cost more than the stats. ``not_read``, when
+    given, counts the files of other types by suffix."""
     if not corpus.exists():
         raise CorpusError(f"corpus folder {corpus} does not exist")
     if not corpus.is_dir():
@@ -118,6 +120,8 @@ def corpus_entries(corpus: Path, ordered: bool = True) -> list[tuple[str, str, o
                     out.append((prefix + entry.name, entry.path, st))
                 elif _suffix(entry.name) in suffixes and entry.is_symlink():
                     log.warning("%s: a link to a file that does not exist; skipped", entry.path)
+                elif not_read is not None and _suffix(entry.name) not in suffixes:
+                    not_read[_suffix(entry.name)] = not_read.get(_suffix(entry.name), 0) + 1
     if ordered:
         out.sort(key=lambda e: e[0].split("/"))  # Path order (part by part): that of reading.corpus_files
     return out
@@ -182,7 +186,10 @@ class _Plan:
 def sync(config, embedder, *, rebuild: bool = False, progress: Progress | None = None) -> IndexReport:
     """Sync the store of ``config`` (``config.store`` in ``config.index_dir``/DSN) with ``config.corpus``."""
     corpus = Path(config.corpus)
-    files = corpus_entries(corpus)
+    not_read: dict[str, int] = {}
+    files = corpus_entries(corpus, not_read=not_read)
+    if not_read:
+        log.info("%s: %d files of a type not read (%s)", corpus, sum(not_read.values()), ", ".join(sorted(not_read)))
     wanted = settings_for(config, embedder)
     with backend_for(config).writer(config) as w:
         prev = w.settings()
@@ -217,11 +224,13 @@ def sync(config, embedder, *, rebuild: bool = False, progress: Progress | None =
         n_chunks = w.count_chunks()
         if not n_chunks:
             detail = f" ({len(skipped)} files skipped: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
+            if not_read:
+                detail += f" (it holds {sum(not_read.values())} files of other types: {', '.join(sorted(not_read))})"
             raise CorpusError(f"no articles to index in {corpus}: it holds no readable "
                               f"{', '.join(ingest.SUPPORTED_SUFFIXES)} files{detail}")
         w.commit(wanted, progress)
         n_files = w.count_files()
-    return IndexReport(files=n_files, n_chunks=n_chunks, embedded=vectors.embedded, skipped=skipped, **counts)
+    return IndexReport(files=n_files, n_chunks=n_chunks, embedded=vectors.embedded, skipped=skipped, not_read=not_read, **counts)
 
 
 def _plan_file(w: StoreWriter, path: str | Path, source: str, st: os.stat_result | None, prev: FileState | None,

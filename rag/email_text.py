@@ -154,14 +154,28 @@ def _preferred(children: list[EmailMessage], html_text: Callable[[str], str]) ->
 
 
 def _decoded(part: EmailMessage) -> str:
-    """A text part's content; a charset the standard library does not know reads as Latin-1."""
+    """A text part's content. Bytes its charset label cannot read (8-bit text labelled ASCII, a
+    charset the standard library does not know) read as UTF-8, else as Windows-1252; Windows-1252
+    text labelled Latin-1 keeps its curly quotes and dashes."""
     try:
         content = part.get_content()
     except (LookupError, UnicodeDecodeError, ValueError) as err:
-        log.warning("a %s part in an unknown or wrong charset (%s): read as Latin-1", part.get_content_type(), err)
-        raw = part.get_payload(decode=True) or b""
-        return raw.decode("latin-1")
-    return content.decode("latin-1") if isinstance(content, bytes) else str(content)
+        log.warning("a %s part in an unknown charset (%s): read as UTF-8 or Windows-1252", part.get_content_type(), err)
+        content = None
+    if isinstance(content, bytes):
+        content = None
+    raw = part.get_payload(decode=True) or b""
+    if content is None or ("\ufffd" in content and "\ufffd".encode() not in raw):
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("cp1252", errors="replace")
+    if re.search("[\x80-\x9f]", content):  # C1 controls: Windows-1252's quotes and dashes read as Latin-1
+        try:
+            return content.encode("latin-1").decode("cp1252")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            return content
+    return content
 
 
 def _text_of(part: EmailMessage, html_text: Callable[[str], str]) -> str:

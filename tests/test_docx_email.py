@@ -182,3 +182,13 @@ def test_email_attachments_read_or_named_and_a_forward_read_whole(tmp_path):
     assert "| Petrel | crew: 5 |" in text  # a CSV attachment read as a labelled table
     assert "| Brennock | Crossings: 280 | Late: 14 |" in text  # a Word attachment read as the file is
     assert "Attachment: map.png (image/png, not read)" in text  # named, so nothing is lost silently
+
+
+@pytest.mark.parametrize("charset", [b"iso-8859-1", b"us-ascii", b"x-unknown-8bit"])
+def test_email_windows_1252_bytes_under_another_label_read_as_written(charset):
+    from rag.email_text import email_parts
+
+    raw = (b"Subject: Fares\nContent-Type: text/plain; charset=" + charset +
+           b"\nContent-Transfer-Encoding: 8bit\n\nThe caf\xe9 at Pier 2 calls it \x93the quiet season\x94 \x96 until May.\n")
+    text = email_parts(raw, str, lambda n, b: None).text
+    assert "The café at Pier 2 calls it “the quiet season” – until May." in text

@@ -8,6 +8,7 @@ import socket
 import warnings
 from pathlib import Path
 
+import docx
 import pytest
 
 from ui.app import Handlers, check_upload, create_app, launch_options
@@ -44,6 +45,17 @@ def test_check_upload(tmp_path):
     renamed = tmp_path / "notes.pdf"
     renamed.write_text("just text, named .pdf", encoding="utf-8")
     assert "not a PDF" in check_upload(renamed, 1000)
+    word = tmp_path / "memo.docx"  # a Word file: a zip package, binary, yet read
+    document = docx.Document()
+    document.add_paragraph("The pier cost 4.2 million euros.")
+    document.save(word)
+    assert check_upload(word, 100_000) is None and unreadable(word) is None
+    fake_word = tmp_path / "fake.docx"
+    fake_word.write_text("just text, named .docx", encoding="utf-8")
+    assert "not a Word file" in check_upload(fake_word, 1000)
+    mail = tmp_path / "note.eml"
+    mail.write_text("Subject: Pier\nFrom: a@example.org\n\nThe pier cost 4.2 million euros.\n", encoding="utf-8")
+    assert check_upload(mail, 1000) is None and unreadable(mail) is None
     broken = tmp_path / "broken.pdf"  # a PDF header and nothing the reader can use
     broken.write_bytes(b"%PDF-1.4\n%%EOF\n")
     assert check_upload(broken, 1000) is None and unreadable(broken)

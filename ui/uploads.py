@@ -30,6 +30,8 @@ def check_upload(path: str | Path, max_bytes: int) -> str | None:
         head = fh.read(65536)
     if p.suffix.lower() == ".pdf":  # whether it holds text is for the reader to say (:func:`unreadable`)
         return None if head.startswith(b"%PDF-") else "it is not a PDF (no %PDF- header)"
+    if p.suffix.lower() == ".docx":  # a Word file is a zip package; what it holds is for the reader to say
+        return None if head.startswith(b"PK\x03\x04") else "it is not a Word file (.docx files are zip packages)"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None  # UTF-16 by its byte-order mark: the library reads it (rag.reading.decode)
     if b"\x00" in head:

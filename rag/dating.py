@@ -112,6 +112,10 @@ def _prose(text: str) -> bool:
     return len(_words(text)) >= 6 and _is_sentence(text) and not meta_date(text)
 
 
+# a time of day or a span of them ("10:00", "14:00–16:30"): no words of a line
+_TIME_OF_DAY = re.compile(r"\b\d{1,2}[:.]\d{2}(?:\s*[–-]\s*\d{1,2}[:.]\d{2})?\b")
+
+
 def article_date(decisions: list[LineDecision], article: list[int], head: int, day_first: bool) -> str | None:
     """An article's first date stamp, or meta line's date ("Finance | May 15, 2025 | By Ada Moss")
     just above or below its headline, whichever comes first; a published date before an updated
@@ -141,9 +145,12 @@ def article_date(decisions: list[LineDecision], article: list[int], head: int, d
             # timeline's entry ("March 1, 2031 — Contract signed"), not the story's date
             if meta.signed or not near[k]:
                 dated.append((meta.rank, meta.iso))
-        elif d.kept and k in near and not near[k] and len(_words(d.text)) <= 5 and not _is_sentence(d.text) \
+        elif d.kept and k in near and not near[k] and len(_words(_TIME_OF_DAY.sub(" ", d.text))) <= 5 \
+                and not _is_sentence(d.text) \
                 and (found := parse_date(d.text, day_first)):
-            dated.append((_PLAIN, found))  # a short line by the headline that holds a date: "Meeting of 12/02/2026"
+            # a short line by the headline that holds a date: "Meeting of 12/02/2026"; a time of
+            # day is no words ("Thursday 12 February 2026, 10:00–12:30" is short)
+            dated.append((_PLAIN, found))
     # the lead's dateline (the first kept lines below the headline) dates a story that has no
     # date line of its own: wire copy and press releases date themselves only there
     lead = next((found for i in article[h + 1:h + 4] if decisions[i].kept

@@ -18,6 +18,8 @@ import io
 import re
 from dataclasses import dataclass
 
+from .tables import pipe_rows
+
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 
@@ -85,7 +87,8 @@ def docx_parts(data: bytes) -> DocxText:
         for child in element:
             if child.tag == f"{W}p":
                 for line in paragraph(child):
-                    if headline is None and line.startswith("#") and len(lines) < 8:
+                    # a Title or first-level heading near the top, not a section's ("## 1. Scope")
+                    if headline is None and line.startswith("# ") and len(lines) < 8:
                         headline = sum(len(x) + 1 for x in lines)
                     lines.append(line)
             elif child.tag == f"{W}tbl":
@@ -100,8 +103,13 @@ def docx_parts(data: bytes) -> DocxText:
     furniture = _header_footer(document, note_mark)
     if furniture:
         lines += ["", *furniture]
-    text = "\n".join(_blank_runs(lines)).strip("\n")
     title = _core_title(document)
+    if headline is None and title:
+        # no heading opens it (a memo's "To:" / "From:" block does): the title its author gave it
+        # in its properties opens the text and titles it, as an e-mail's subject does
+        lines.insert(0, f"# {title}")
+        headline = 0
+    text = "\n".join(_blank_runs(lines)).strip("\n")
     comments = tuple(("comment", " ".join(c.text.split())) for c in _comments(document))
     return DocxText(text, headline, title, comments)
 
@@ -148,8 +156,9 @@ def _runs_text(p, note_mark, boxes: list[str]) -> str:
 
 
 def _table(tbl, note_mark) -> list[str]:
-    """A table's rows as markdown rows, a rule under the first; a cell merged down from the one
-    above repeats its text, so each row reads whole; a table nested in a cell is read into it."""
+    """A table's rows as :func:`rag.tables.pipe_rows` writes them (a memo's "To:" / "From:" block
+    as label lines, else markdown rows); a cell merged down from the one above repeats its text,
+    so each row reads whole; a table nested in a cell is read into it."""
     rows: list[list[str]] = []
     above: dict[int, str] = {}
     for tr in tbl.iterchildren(f"{W}tr"):
@@ -163,7 +172,7 @@ def _table(tbl, note_mark) -> list[str]:
                 boxes: list[str] = []
                 text = _runs_text(p, note_mark, boxes)
                 parts += [t for t in (text, *boxes) if t.strip()]
-            text = " ".join(" ".join(parts).split()).replace("|", "/")
+            text = " ".join(" ".join(parts).split())
             if merge is not None and merge.get(f"{W}val") in (None, "continue") and not text:
                 text = above.get(column, "")
             above[column] = text
@@ -171,12 +180,7 @@ def _table(tbl, note_mark) -> list[str]:
             column += span
         if any(row):
             rows.append(row)
-    if not rows:
-        return []
-    out = ["| " + " | ".join(r) + " |" for r in rows]
-    if len(rows) > 1:
-        out.insert(1, "|" + "---|" * len(rows[0]))
-    return out
+    return pipe_rows(rows)
 
 
 def _val(el, name: str, props: str = f"{W}pPr") -> str | None:

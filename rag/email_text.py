@@ -24,6 +24,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
+from .tables import pipe_rows
 from .wrapped_text import join_wrapped_lines
 
 log = logging.getLogger(__name__)
@@ -228,14 +229,8 @@ def _attachment(part: EmailMessage, name: str, html_text: Callable[[str], str],
 def _table_rows(text: str, delimiter: str) -> str:
     """CSV rows as markdown table rows (a rule under the header), which the corpus's table
     labelling then reads as "header: value" pairs."""
-    rows = [[" ".join(c.split()).replace("|", "/") for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-    rows = [r for r in rows if any(r)]
-    if not rows:
-        return ""
-    lines = ["| " + " | ".join(r) + " |" for r in rows]
-    if len(rows) > 1:
-        lines.insert(1, "|" + "---|" * len(rows[0]))
-    return "\n".join(lines)
+    rows = [[" ".join(c.split()) for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    return "\n".join(pipe_rows([r for r in rows if any(r)]))
 
 
 __all__ = ["EmailText", "email_parts", "plain_body"]

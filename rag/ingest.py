@@ -312,8 +312,13 @@ def clean(text: str, source: str, layout: Layout | None = None) -> list[Document
     for n, (article, first) in enumerate(zip(articles, heads)):
         head = decisions[first]
         # a markdown heading's "#" marks are markup, not part of the title
-        title_line = title_text(head.text) if is_headline(head.text) else None
-        body = [i for i in article if decisions[i].kept and not (title_line and i == first)] or [first]
+        # the line the markup names the headline (a page's <h1>, a Word file's Title or heading
+        # style) titles it in any case: "Terminal expansion: full business case" is one
+        marked = n == 0 and layout.headline is not None and head.start == layout.headline
+        shaped = is_headline(head.text)
+        title_line = title_text(head.text) if shaped or marked else None
+        # a headline-shaped line is the title, not text; a marked one stays text as it was
+        body = [i for i in article if decisions[i].kept and not (shaped and i == first)] or [first]
         spans: list[tuple[int, int]] = []
         for k, i in enumerate(body):
             # a run of kept lines separated only by blank lines is one span

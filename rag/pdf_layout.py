@@ -12,6 +12,8 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
+from .tables import pipe_rows
+
 __all__ = ["Cell", "Line", "Run", "page_lines", "table_text"]
 
 
@@ -110,10 +112,6 @@ def _opens_with_mark(lines: list[Line], run: Run, end: float) -> bool:
         and abs(run.y - mark.y) <= 0.45 * run.size and run.x - end <= 0.8 * run.size
 
 
-# a figure that is data, not a column's label ("1,980", "4.5", "12%", "$3"); a year is a label
-_DATA = re.compile(r"\d[,.]\d|\d\s*%|[$€£¥]\s*\d")
-
-
 def table_text(lines: list[Line]) -> list[Line]:
     """``lines`` with their cells resolved. Rows whose cells line up (two rows or more, of short
     cells: under five words each on average) are a table: each row one line of markdown pipe
@@ -135,11 +133,7 @@ def table_text(lines: list[Line]) -> list[Line]:
             for col in range(len(block[0].cells)):
                 out.extend(Line([line.cells[col]], line.size, line.y) for line in block)
         elif len(block) >= 2:
-            head = [t for _, t in block[0].cells]
-            rows = ["| " + " | ".join(head) + " |"]
-            if not any(_DATA.search(t) for t in head[1:]):
-                rows.append("|" + "---|" * len(head))
-            rows.extend("| " + " | ".join(t for _, t in line.cells) + " |" for line in block[1:])
+            rows = pipe_rows([[t for _, t in line.cells] for line in block])
             out.extend(Line([(-1.0, row)], block[0].size, None) for row in rows)
         else:
             out.extend(Line([cell], line.size, line.y) for line in block for cell in _apart(line))

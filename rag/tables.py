@@ -11,9 +11,24 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["label_html_table", "label_markdown_tables"]
+__all__ = ["label_html_table", "label_markdown_tables", "pipe_rows"]
 
 _CELLS = ("td", "th")
+# a figure that is data, not a column's label ("1,980", "4.5", "12%", "$3"); a year is a label
+DATA_FIGURE = re.compile(r"\d[,.]\d|\d\s*%|[$€£¥]\s*\d")
+
+
+def pipe_rows(rows: list[list[str]]) -> list[str]:
+    """A table's rows (lists of cell texts) as lines: rows of a label and its value ("Date:",
+    "12 March 2026") as "Date: 12 March 2026", a memo's or a form's block; any other table as
+    markdown pipe rows with a "|---|" rule under a first row that holds no data figure (a header
+    row), which :func:`label_markdown_tables` then labels."""
+    if all(len(r) == 2 and r[0].endswith(":") for r in rows):
+        return [" ".join(c for c in r if c) for r in rows]
+    out = ["| " + " | ".join(c.replace("|", "/") for c in r) + " |" for r in rows]
+    if len(rows) > 1 and not any(DATA_FIGURE.search(c) for c in rows[0][1:]):
+        out.insert(1, "|" + "---|" * len(rows[0]))
+    return out
 
 
 def _rows(table) -> list:

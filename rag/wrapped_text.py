@@ -18,6 +18,9 @@ from .reflow import ITEM, runs_on, wrap_width
 __all__ = ["join_wrapped_lines"]
 
 # a markdown line that is a block of its own, or starts one
+# a header's field line ("To: Ana Ruiz <ana@example.org>", "Subject: ...", "Reply-To: ..."): one
+# field a line, as a forwarded message's header block writes them, never a wrapped line's rest
+_FIELD = re.compile(r"^[A-Z][A-Za-z]*(?:-[A-Z][A-Za-z]*)?: \S")
 _BLOCK = re.compile(r"^\s{0,3}(?:#{1,6}\s|>|```|~~~|\||[-=_*]{3,}\s*$|<[a-zA-Z/!])")
 
 
@@ -62,7 +65,7 @@ def _in_code(lines: list[str]) -> list[bool]:
 def _runs_on(line: str, nxt: str, width: float) -> bool:
     if not line.strip() or not nxt.strip() or line.endswith(("  ", "\\")) or line.rstrip().endswith("-"):
         return False
-    if _BLOCK.match(line) or _BLOCK.match(nxt) or ITEM.match(nxt.lstrip()):
+    if _BLOCK.match(line) or _BLOCK.match(nxt) or ITEM.match(nxt.lstrip()) or _FIELD.match(nxt):
         return False
     # a block set in further (a quote) begins, unless it is a list item's own wrapped text (a
     # paragraph's first line may be indented: the next one, less so, runs on)

@@ -163,3 +163,10 @@ def test_a_numeric_date_reads_the_way_the_same_date_with_its_months_name_does():
     (american,) = clean(_story("First published 09.02.2026 - 08:30 | By Ada Moss", lead=lead.format("September 2, 2026")),
                         "rates.txt", Layout(lang="en"))
     assert american.date == "2026-09-02"
+
+
+def test_a_short_date_line_with_a_time_range_dates_the_document():
+    # a meeting's date line: its times are figures, not words, so the line is short
+    text = ("Harbour Users Group: Minutes\nTuesday 10 March 2026, 14:00–16:30\nPresent:\n"
+            "The group agreed to move the winter berth rota to a four-week cycle from April.\n")
+    assert clean(text, "minutes.txt")[0].date == "2026-03-10"

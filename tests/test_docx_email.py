@@ -192,3 +192,37 @@ def test_email_windows_1252_bytes_under_another_label_read_as_written(charset):
            b"\nContent-Transfer-Encoding: 8bit\n\nThe caf\xe9 at Pier 2 calls it \x93the quiet season\x94 \x96 until May.\n")
     text = email_parts(raw, str, lambda n, b: None).text
     assert "The café at Pier 2 calls it “the quiet season” – until May." in text
+
+
+def test_docx_memo_block_reads_as_label_lines_and_its_properties_title_it(tmp_path):
+    d = docx.Document()
+    d.core_properties.title = "Dredging contract award memo (DRAFT)"
+    d.add_paragraph("MEMORANDUM")
+    block = d.add_table(rows=3, cols=2)
+    for i, (label, value) in enumerate([("To:", "Harbour Board"), ("Date:", "9 March 2026"), ("Re:", "Dredging award")]):
+        block.cell(i, 0).text, block.cell(i, 1).text = label, value
+    d.add_paragraph("The panel recommends Tidewater Marine at £2.3m.")
+    d.add_heading("1. Background", level=2)  # a section's heading, no title
+    d.add_paragraph("Three bids were received.")
+    figures = d.add_table(rows=2, cols=2)  # no header row: its first row holds data
+    for i, (name, value) in enumerate([("Tidewater Marine", "£2.3m"), ("Calder Dredging", "£2.6m")]):
+        figures.cell(i, 0).text, figures.cell(i, 1).text = name, value
+    d.save(tmp_path / "memo.docx")
+    text, layout = read_with_layout(tmp_path / "memo.docx")
+    lines = text.split("\n")
+    assert "To: Harbour Board" in lines and "Date: 9 March 2026" in lines  # not a table with "To:" as a header
+    assert "| Calder Dredging | £2.6m |" in lines and "|---|---|" not in lines
+    _, docs = load_file(tmp_path / "memo.docx", "memo.docx")
+    assert docs[0].title == "Dredging contract award memo (DRAFT)" and docs[0].date == "2026-03-09"
+
+
+def test_docx_heading_in_sentence_case_titles_the_document(tmp_path):
+    d = docx.Document()
+    d.core_properties.title = "TX board note v2"  # the properties' shorthand gives way to the heading
+    d.add_paragraph("BOARD NOTE")
+    d.add_paragraph("Meeting: Harbour Board, 25 February 2026")
+    d.add_heading("Terminal expansion: full business case and funding", level=1)
+    d.add_paragraph("The board is asked to approve the business case for the new terminal.")
+    d.save(tmp_path / "note.docx")
+    _, docs = load_file(tmp_path / "note.docx", "note.docx")
+    assert docs[0].title == "Terminal expansion: full business case and funding"

@@ -96,3 +96,19 @@ def test_markdown_blocks_stay_apart_and_only_prose_is_joined():
     assert "## Results by ward\n\n| Ward | Wait (days) |\n|---|---|\n| North | 4 |\n" in out
     assert "```\nwait = visits / staff\nsummary of results by\nward and month\n```\n" in out  # code as it is
     assert "> The scheme should be extended to every ward, the report\n> says" in out
+
+
+def test_a_forwarded_header_block_keeps_one_field_a_line():
+    text = ("Please see the note below from the coordinator about the winter rota for the\n"
+            "ferry crews, which changes the relief pattern at both ends of the route from\n"
+            "the start of next month and affects the weekend sailings as well as weekdays.\n\n"
+            "---------- Forwarded message ---------\n"
+            "From: Dana Whitlow <dana@example.org>\n"
+            "Subject: Winter rota for the ferry crews at both ends of the Kellsey route\n"
+            "To: Operations Planning <ops@example.org>\n\n"
+            "The relief skipper starts on the sixteenth and the rota moves to a four-week\n"
+            "cycle, so each crew works two weekends in four rather than every other one,\n"
+            "and the office will publish the new sheets on the portal by Friday evening.\n")
+    joined = join_wrapped_lines(text, min_runs=2)
+    assert "Subject: Winter rota for the ferry crews at both ends of the Kellsey route\nTo:" in joined
+    assert "the ferry crews, which changes" in joined.replace("\n", " ") and joined.count("\n") < text.count("\n")

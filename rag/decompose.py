@@ -245,6 +245,7 @@ def split_question(question: str) -> list[str]:
                 parts.extend(_split_sources(clause))
     if lead:  # a trailing remark belongs to the last question
         parts[-1:] = [f"{parts[-1]} {lead}" if parts else lead]
+    parts = _counted_noun(parts)
     unique: dict[str, str] = {}
     for p in parts:
         unique.setdefault(p.lower(), p)  # drop repeats, keep order
@@ -254,6 +255,26 @@ def split_question(question: str) -> list[str]:
     if len(parts) > 3:
         parts = parts[:2] + [" ".join(parts[2:])]
     return parts if len(parts) > 1 else [question]
+
+
+# "How many weekly slots were requested": what a count asks about, up to its verb
+_COUNT_OF = re.compile(r"\bhow (?P<q>many|much) (?P<np>(?:[\w'’-]+ ){0,3}?[\w'’-]+) (?P<aux>" + "|".join(sorted(_AUX)) + r")\b", re.I)
+# "how many were allocated": a count whose noun the part before it gave
+_BARE_COUNT = re.compile(r"^how (?P<q>many|much) (?=(?:" + "|".join(sorted(_AUX)) + r")\b)", re.I)
+
+
+def _counted_noun(parts: list[str]) -> list[str]:
+    """A later part that counts without a noun ("How many were allocated?") counts what the part
+    before it counted: "How many weekly slots were requested, and how many were allocated?" asks
+    "How many weekly slots were allocated?" second; alone, "how many were allocated" asks of nothing."""
+    out = list(parts)
+    for i in range(1, len(out)):
+        bare = _BARE_COUNT.match(out[i])
+        counted = _COUNT_OF.search(out[i - 1])
+        if bare and counted and counted["q"].lower() == bare["q"].lower() \
+                and not any(w.lower() in _AUX | _WH for w in counted["np"].split()):
+            out[i] = f"{out[i][:bare.end()]}{counted['np']} {out[i][bare.end():]}"
+    return out
 
 
 # "each one", "either of them", "each" alone or "each side": a later part's each points at what an

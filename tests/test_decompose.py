@@ -233,3 +233,16 @@ def test_a_later_part_that_names_nothing_is_about_the_names_before_it():
     assert subject_of(parts, parts[1]) == ""  # it names its own subject
     parts = split_question("Who funded the walking study, and how large was the grant?")
     assert subject_of(parts, parts[1]) == ""  # nothing to carry
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("How many ferries were refitted and how many were sold in 2025?",
+     ["How many ferries were refitted?", "How many ferries were sold in 2025?"]),
+    ("How much barley did the cooperative store in March, and how much was shipped to Dunmore?",
+     ["How much barley did the cooperative store in March?", "How much barley was shipped to Dunmore?"]),
+    # no noun to carry: the part is left as it is
+    ("How many did the club sign in June, and how many were loaned out?",
+     ["How many did the club sign in June?", "How many were loaned out?"]),
+])
+def test_a_count_without_its_noun_counts_what_the_part_before_it_counted(question, parts):
+    assert split_question(question) == parts

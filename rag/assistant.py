@@ -24,7 +24,7 @@ from .llm import ChatModel, in_background, load_model
 from .models import resolve_model
 from .prompt import (REFUSAL, SYSTEM_PROMPT, accept_rewrite, build_condense_prompt, build_prompt, fit_passages,
                      group_by_article, pinned_question)
-from .passages import distinct, interleave, merged_searches, near_the_best, nothing_close, to_passages
+from .passages import distinct, interleave, latest_versions, merged_searches, near_the_best, nothing_close, to_passages
 from .retrieval import BM25Retriever, DenseRetriever, FusionRetriever, FusionSettings, Retriever
 from .scope import pick_articles, scoped_reference, with_conversation_scope, without_reference
 from .server_llm import connect
@@ -197,10 +197,11 @@ class Assistant:
         searched = q
         if reference is None:
             # twice k, so that copies of one text (rag.passages.distinct) leave room for others
-            hits, scope = distinct(state.index, state.retriever.search(q, 2 * k), k), ()
+            hits, scope = state.retriever.search(q, 2 * k), ()
         else:
             hits, scope, searched = self._scoped_search(state, q, reference, k)
-            hits = distinct(state.index, hits, k)
+        # a draft's passages are not shown beside its final's; nor copies of one text
+        hits = distinct(state.index, latest_versions(state.index, hits, q), k)
         qv = state.dense.query_vector(searched)
         return to_passages(state.index, hits, qv), scope, searched
 

@@ -1,7 +1,8 @@
 """Passages: what the model is shown of a search's results, and whether it is asked at all.
 
 Scope: pure functions over a store's hits (:mod:`rag.retrieval`): :func:`distinct` drops
-copies, :func:`to_passages` resolves keys to :class:`~rag.types.Passage` objects scored by
+copies, :func:`latest_versions` drops what a newer version of the same document among the
+hits supersedes, :func:`to_passages` resolves keys to :class:`~rag.types.Passage` objects scored by
 dense cosine similarity (the confidence signal whatever fused them), :func:`near_the_best`
 keeps the passages close to the first, :func:`nothing_close` says when nothing retrieved
 is worth the model's time, and :func:`interleave` joins several searches' passages (a
@@ -11,6 +12,7 @@ comparison's), the best of each in turn.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -20,7 +22,7 @@ from .store import Store
 from .types import Passage
 from .words import found_in, names, word_stems
 
-__all__ = ["distinct", "interleave", "merged_searches", "near_the_best", "nothing_close", "to_passages"]
+__all__ = ["distinct", "interleave", "latest_versions", "merged_searches", "near_the_best", "nothing_close", "to_passages"]
 
 
 def distinct(store: Store, hits: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
@@ -39,6 +41,51 @@ def distinct(store: Store, hits: list[tuple[int, float]], k: int) -> list[tuple[
         if len(out) == k:
             break
     return out
+
+
+# two files the shorter of which shares this share of its word 5-grams with the other are versions
+# of one document (a draft and its final, which adds a paragraph and changes figures; an update of a
+# wire story); two stories on one subject share a few phrases
+VERSION_OVERLAP = 0.5
+
+
+def latest_versions(store: Store, hits: list[tuple[int, float]], question: str) -> list[tuple[int, float]]:
+    """``hits`` without those of a document that a newer version of it, also among ``hits``,
+    supersedes: shown a draft's figures beside its final's, a model mixes them. Two files are
+    versions of one document when they share most of their text (:data:`VERSION_OVERLAP`), and
+    the one dated later supersedes the other; undated or same-day versions both stay. The older
+    stays too when the question names what sets it apart: a word of its title or file name the
+    newer one's lack ("the draft", "UPDATE 1")."""
+    chunks = store.chunks([key for key, _ in hits])
+    dated: dict[str, tuple[str, str]] = {}  # source -> (date, title)
+    for c in chunks.values():
+        if c.date:
+            dated.setdefault(c.source, (c.date, c.title))
+    if len({d for d, _ in dated.values()}) < 2:
+        return hits
+    asked = set(_tokens(question))
+    shingles = {source: _shingles(store.document_text(source)) for source in dated}
+    superseded: set[str] = set()
+    for old, new in itertools.permutations(dated, 2):
+        if dated[old][0] >= dated[new][0] or old in superseded:
+            continue
+        a, b = shingles[old], shingles[new]
+        if not a or not b or len(a & b) < VERSION_OVERLAP * min(len(a), len(b)):
+            continue
+        own = set(_tokens(f"{dated[old][1]} {old}")) - set(_tokens(f"{dated[new][1]} {new}"))
+        if not own & asked:
+            superseded.add(old)
+    return [(key, score) for key, score in hits if key in chunks and chunks[key].source not in superseded] \
+        if superseded else hits
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def _shingles(text: str, n: int = 5) -> set[int]:
+    words = _tokens(text)
+    return {hash(tuple(words[i:i + n])) for i in range(max(len(words) - n + 1, 0))}
 
 
 def to_passages(store: Store, hits: list[tuple[int, float]], query_vector: np.ndarray) -> list[Passage]:

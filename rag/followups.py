@@ -8,7 +8,6 @@ Scope: pure string functions over English function words and sentence shapes, as
     needs_conversation(q, h)    -> needs_context, or, in a conversation, a question that names nothing
     opens_a_whole_question(q)   -> True for "And where was X trading?": an opener, then a whole question
     keeps_question(q, rewrite)  -> False when a follow-up's rewrite dropped part of q
-    names_left_out(q, rewrite, h) -> the last question's names a follow-up's rewrite dropped
 """
 
 from __future__ import annotations
@@ -143,34 +142,3 @@ def keeps_question(question: str, rewrite: str) -> bool:
     if not content_stems(question) <= content_stems(rewrite):
         return False
     return len(split_question(rewrite)) >= len(split_question(question))
-
-
-# a day or a month: what a follow-up swaps for the last question's ("And in February?"), never
-# a name a rewrite must keep
-_CALENDAR = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*$|^(?:mon|tues|wednes|thurs|fri|"
-                       r"satur|sun)day$", re.I)
-_CALENDAR_WORD = re.compile(r"\b(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*|(?:Mon|Tues|Wednes|Thurs|"
-                            r"Fri|Satur|Sun)day)\b\.?")
-_NAME_PHRASE = re.compile(r"[A-Z][\w'’.&-]*(?:\s+(?:(?:of|for|the|and|de|van|von)\s+(?=[A-Z]))?[A-Z0-9][\w'’.&-]*)*")
-
-
-def names_left_out(question: str, rewrite: str, history: list[dict[str, str]]) -> list[str]:
-    """The names of the conversation's last question that a follow-up's ``rewrite`` left out,
-    when the follow-up names nothing of its own but a day or a month: "And what was it in
-    February?" after "What was the fuel price at Kestrel Bay in March?" still asks about Kestrel
-    Bay, whatever the model's rewrite kept. A follow-up that names something ("And at Dunmore?")
-    may have swapped it for one of them, and a whole question after an "and" stands alone, so
-    neither keeps any."""
-    if opens_a_whole_question(question) or {w for w in names(question, first_word=False) if not _CALENDAR.match(w)}:
-        return []  # "And where was tin trading?" stands alone: it is searched as asked
-    last = next((str(t.get("content", "")) for t in reversed(history) if t.get("role") == "user"), "")
-    body = last.split(" ", 1)[1] if " " in last else ""  # its first word is capitalised anyway
-    body = _CALENDAR_WORD.sub(",", body)  # "Kestrel Bay for March": a place, then a month
-    kept = names(re.sub(r"[-–]", " ", rewrite))  # "the Oldmoor-Brennick route" keeps Oldmoor and Brennick
-    out: list[str] = []
-    for m in _NAME_PHRASE.finditer(body):
-        phrase = m.group().rstrip(".")
-        stems = {w for w in names(re.sub(r"[-–]", " ", phrase)) if not _CALENDAR.match(w)}
-        if stems and not stems & kept and phrase not in out and phrase.lower() not in FUNCTION_WORDS:
-            out.append(phrase)
-    return out

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from .dating import show_date
-from .followups import content_stems, keeps_question, names_left_out, opens_a_whole_question
+from .followups import content_stems, keeps_question, opens_a_whole_question
 from .safety import neutralise, quote
 from .types import Passage
 
@@ -136,9 +136,7 @@ def accept_rewrite(question: str, rewrite: str, history: list[dict[str, str]]) -
     # lifted?" rewritten as "Which town had its order lifted?" resolved nothing "those" stood for
     if 3 <= len(rewrite) <= 400 and rewrite.endswith("?") and keeps_question(question, rewrite) \
             and takes_from(question, rewrite, history):
-        # what the model's rewrite dropped of the last question goes beside it, as context
-        left_out = names_left_out(question, rewrite, history)
-        return f"{rewrite} ({', '.join(left_out)})" if left_out else rewrite
+        return rewrite
     last = next((str(t.get("content", "")) for t in reversed(history) if t.get("role") == "assistant"), "")
     last = " ".join(last.split())[:200]
     return f"{question} ({last})" if last else question

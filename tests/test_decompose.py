@@ -246,19 +246,3 @@ def test_a_later_part_that_names_nothing_is_about_the_names_before_it():
 ])
 def test_a_count_without_its_noun_counts_what_the_part_before_it_counted(question, parts):
     assert split_question(question) == parts
-
-
-def test_a_rewrite_that_drops_the_last_questions_place_gets_it_beside_as_context():
-    from rag.prompt import accept_rewrite, pinned_question
-
-    history = [{"role": "user", "content": "What did the Tarnby ferry ticket cost at Holm Quay in March 2026?"},
-               {"role": "assistant", "content": "It cost 6.40 euros [1]."}]
-    asked = accept_rewrite("And what was it in April?", "What did the Tarnby ferry ticket cost in April 2026?", history)
-    assert asked == "What did the Tarnby ferry ticket cost in April 2026? (Holm Quay)"
-    assert pinned_question(asked, True) == "What did the Tarnby ferry ticket cost in April 2026?"  # context, no constraint
-    # a follow-up that names a place of its own may have swapped it for the last one: nothing added
-    assert accept_rewrite("And at Skerry Point?", "What did the Tarnby ferry ticket cost at Skerry Point?",
-                          history) == "What did the Tarnby ferry ticket cost at Skerry Point?"
-    # a rewrite that kept every name is used as it is ("the Holm-Quay crossing" keeps Holm and Quay)
-    assert accept_rewrite("And in April?", "What did the Tarnby ferry ticket on the Holm-Quay crossing cost in April?",
-                          history) == "What did the Tarnby ferry ticket on the Holm-Quay crossing cost in April?"

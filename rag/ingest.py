@@ -313,10 +313,11 @@ def clean(text: str, source: str, layout: Layout | None = None) -> list[Document
         head = decisions[first]
         # a markdown heading's "#" marks are markup, not part of the title
         # the line the markup names the headline (a page's <h1>, a Word file's Title or heading
-        # style) titles it in any case: "Terminal expansion: full business case" is one
+        # style) titles it in any case: "Terminal expansion: full business case" is one (cut
+        # short as a first line is, when it runs long)
         marked = n == 0 and layout.headline is not None and head.start == layout.headline
         shaped = is_headline(head.text)
-        title_line = title_text(head.text) if shaped or marked else None
+        title_line = title_text(head.text) if shaped else fallback_title(head.text) if marked else None
         # a headline-shaped line is the title, not text; a marked one stays text as it was
         body = [i for i in article if decisions[i].kept and not (shaped and i == first)] or [first]
         spans: list[tuple[int, int]] = []
